@@ -1,0 +1,42 @@
+"""qa: ask a document collection a question, get the passages that answer it, with citations.
+
+    from qa import build_index, load_index
+    build_index("corpus", "embeddings")
+    index = load_index("embeddings")
+    for hit in index.search("截至2023年6月网民规模有多大？", top_k=5):
+        print(hit.passage.doc_path, hit.passage.paragraph, hit.answer.text)
+
+Heavy modules (the model, FAISS, jieba) load only when used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import QAError
+from .models import Answer, Document, Hit, Passage, Source
+
+__all__ = ["Answer", "Document", "Hit", "Passage", "QAError", "Source", "build_index", "load_index", "evaluate", "Index"]
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .builder import build_index
+    from .evaluate import evaluate
+    from .search import Index, load_index
+
+
+def __getattr__(name: str):
+    # Lazy, so `import qa` stays cheap for the CLI's --help and for tools that only need the models.
+    if name == "build_index":
+        from .builder import build_index
+
+        return build_index
+    if name in ("load_index", "Index"):
+        from . import search
+
+        return getattr(search, name)
+    if name == "evaluate":
+        from .evaluate import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

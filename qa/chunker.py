@@ -1,0 +1,191 @@
+"""Splitting documents into passages, and passages into sentences, with exact offsets.
+
+Passage length: paragraphs up to TARGET_CHARS stay whole; longer ones are cut at
+sentence ends into pieces of at most TARGET_CHARS. 400 characters of Chinese is
+a screenful that still reads as one thought, and keeps BM25 length
+normalization meaningful; dense matching works per sentence (see
+`dense_units`), so passage length costs the embedder nothing in precision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+
+from .models import Document, Passage
+
+TARGET_CHARS = 400
+MAX_SENTENCE_CHARS = 600  # a sentence longer than this is cut at clause marks
+MIN_PASSAGE_CHARS = 60  # shorter pieces of a split paragraph join a neighbour
+MIN_UNIT_CHARS = 16  # shorter sentences join a neighbour before embedding
+TITLE_CHARS = 40
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)\s*#*\s*$")
+# Numbered sub-headings common in Chinese documents: 一、… （二）… 第三章 …
+_NUMBERED_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百0-9]+[章节部分篇])")
+_SENTENCE_END = re.compile(
+    r"(?:[。！？；!?]+|…+|\.(?=\s)|\.$)"  # the end mark(s)
+    r"[”’」』）)】》\"']*"  # closing quotes and brackets that belong to the sentence
+)
+_CLAUSE_END = re.compile(r"[，,、：:]")
+_TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
+
+
+def split_document(document: Document) -> list[Passage]:
+    """All passages of a document, in order."""
+    title = _document_title(document.text)
+    passages: list[Passage] = []
+    seen_ids: dict[str, int] = {}
+    for section, paragraph, line_start, start, end in _paragraphs(document.text):
+        for piece_start, piece_end in _split_paragraph(document.text, start, end):
+            text = document.text[piece_start:piece_end]
+            first_line = line_start + document.text.count("\n", start, piece_start) if "\n" in text or piece_start > start else line_start
+            passages.append(
+                Passage(
+                    id=_passage_id(document.path, text, seen_ids),
+                    doc_path=document.path,
+                    title=title,
+                    section=section,
+                    paragraph=paragraph,
+                    line_start=first_line,
+                    line_end=first_line + _count_breaks(text),
+                    char_start=piece_start,
+                    char_end=piece_end,
+                    text=text,
+                )
+            )
+    return passages
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, shifted by `offset`, trimmed of separators."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.extend(_cap(text, cursor, match.end()))
+        cursor = match.end()
+    if cursor < len(text):
+        spans.extend(_cap(text, cursor, len(text)))
+    trimmed = (_trim(text, start, end) for start, end in spans)
+    return [(start + offset, end + offset) for start, end in trimmed if end > start]
+
+
+def dense_units(passage: Passage) -> list[tuple[int, int]]:
+    """The sentence spans that get embedded, very short sentences joined with a neighbour.
+
+    A sentence of a few characters ("他强调，") carries too little meaning to embed alone.
+    """
+    units: list[list[int]] = []
+    for start, end in sentence_spans(passage.text, passage.char_start):
+        if units and (end - start < MIN_UNIT_CHARS or units[-1][1] - units[-1][0] < MIN_UNIT_CHARS):
+            units[-1][1] = end
+        else:
+            units.append([start, end])
+    return [(start, end) for start, end in units] or [(passage.char_start, passage.char_end)]
+
+
+def _paragraphs(text: str) -> Iterator[tuple[str, int, int, int, int]]:
+    """(section, paragraph number, first line, start, end) of every non-heading, non-blank line."""
+    section = ""
+    paragraph = 0
+    for line_number, (start, end) in enumerate(_lines(text), start=1):
+        line = text[start:end]
+        if not line.strip(_TRIM):
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group(1)
+            continue
+        if _is_numbered_heading(line):
+            section = line.strip()
+            continue
+        paragraph += 1
+        start, end = _trim(text, start, end)
+        yield section, paragraph, line_number, start, end
+
+
+def _is_numbered_heading(line: str) -> bool:
+    stripped = line.strip()
+    return bool(_NUMBERED_HEADING.match(stripped)) and len(stripped) <= TITLE_CHARS * 2 and not _SENTENCE_END.search(stripped)
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line without its line break; handles \\n, \\r\\n and lone \\r."""
+    for match in _LINE.finditer(text):
+        if match.start() == len(text) and match.end() == len(text):
+            break
+        line = match.group()
+        yield match.start(), match.start() + len(line.rstrip("\r\n"))
+
+
+def _split_paragraph(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    if end - start <= TARGET_CHARS:
+        return [(start, end)]
+    pieces: list[list[int]] = []
+    for s_start, s_end in sentence_spans(text[start:end], start):
+        if pieces and s_end - pieces[-1][0] <= TARGET_CHARS:
+            pieces[-1][1] = s_end
+        else:
+            pieces.append([s_start, s_end])
+    # A short tail reads badly alone: give it to the piece before it.
+    merged: list[list[int]] = []
+    for piece in pieces:
+        if merged and (piece[1] - piece[0] < MIN_PASSAGE_CHARS or merged[-1][1] - merged[-1][0] < MIN_PASSAGE_CHARS):
+            merged[-1][1] = piece[1]
+        else:
+            merged.append(piece)
+    return [(a, b) for a, b in merged]
+
+
+def _cap(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut a sentence longer than MAX_SENTENCE_CHARS at clause marks, else hard."""
+    spans = []
+    while end - start > MAX_SENTENCE_CHARS:
+        window = text[start : start + MAX_SENTENCE_CHARS]
+        cuts = [m.end() for m in _CLAUSE_END.finditer(window) if m.end() >= MAX_SENTENCE_CHARS // 3]
+        cut = start + (cuts[-1] if cuts else MAX_SENTENCE_CHARS)
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _TRIM:
+        start += 1
+    while end > start and text[end - 1] in _TRIM:
+        end -= 1
+    return start, end
+
+
+def _count_breaks(text: str) -> int:
+    return sum(1 for _ in _lines(text)) - 1
+
+
+def _document_title(text: str) -> str:
+    for start, end in _lines(text):
+        line = text[start:end]
+        heading = _HEADING.match(line)
+        if heading:
+            return _shorten(heading.group(1))
+        if line.strip(_TRIM):
+            spans = sentence_spans(line)
+            first = line[spans[0][0] : spans[0][1]] if spans else line
+            return _shorten(first.strip(_TRIM))
+    return ""
+
+
+def _shorten(text: str) -> str:
+    from .normalize import join_segmented, strip_pinyin
+
+    text = join_segmented(strip_pinyin(text)).strip()
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def _passage_id(doc_path: str, text: str, seen: dict[str, int]) -> str:
+    # Content-based, so a passage keeps its id when other parts of the file change.
+    digest = hashlib.sha1(f"{doc_path}\x00{text}".encode()).hexdigest()[:12]
+    seen[digest] = seen.get(digest, 0) + 1
+    return digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"

@@ -1,0 +1,195 @@
+"""The `qa` command: parse arguments, call the library, format the result."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import QAError
+
+app = typer.Typer(
+    help="Ask a document collection a question; get the passages that answer it, with citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+IndexDir = typer.Option(None, "--index-dir", help="Index directory [env QA_INDEX_DIR; default: embeddings]")
+Model = typer.Option(None, "--model", help="e5-small (default) or st:NAME_OR_PATH [env QA_MODEL]")
+CorpusDir = typer.Option(None, "--corpus-dir", help="Corpus to index if no index exists yet [env QA_CORPUS_DIR; default: corpus]")
+
+
+def _index_dir(value: Optional[Path]) -> Path:
+    return value or Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
+
+
+def _corpus_dir(value: Optional[Path]) -> Path:
+    return value or Path(os.environ.get("QA_CORPUS_DIR", "corpus"))
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def index(
+    corpus_dir: Optional[Path] = typer.Argument(None, help="Documents to index [env QA_CORPUS_DIR; default: corpus]"),
+    index_dir: Optional[Path] = IndexDir,
+    model: Optional[str] = Model,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything instead of reusing unchanged passages"),
+) -> None:
+    """Build or update the index of a corpus directory."""
+    try:
+        report = _build(_corpus_dir(corpus_dir), _index_dir(index_dir), model, rebuild)
+    except QAError as exc:
+        _fail(str(exc))
+    for skipped in report.skipped:
+        typer.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
+    if report.up_to_date:
+        typer.echo(f"Index at {report.index_dir} is up to date: {report.files} files, {report.passages} passages ({report.seconds:.2f} s).")
+        return
+    typer.echo(
+        f"Indexed {report.files} files into {report.passages} passages ({report.units} sentences embedded as "
+        f"{report.embedded} new, {report.reused} reused, {report.removed} removed) in {report.seconds:.1f} s; "
+        f"{len(report.skipped)} skipped; index: {report.index_dir} ({report.index_type})."
+    )
+
+
+def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .builder import build_index
+
+    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr(), transient=True) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress)
+
+
+@app.command()
+def ask(
+    question: Optional[str] = typer.Argument(None, help="The question; leave out for an interactive prompt"),
+    top_k: int = typer.Option(int(os.environ.get("QA_TOP_K", "5")), "-k", "--top-k", min=1, max=100, help="How many passages [env QA_TOP_K]"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical"),
+    index_dir: Optional[Path] = IndexDir,
+    model: Optional[str] = Model,
+    corpus_dir: Optional[Path] = CorpusDir,
+    profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
+) -> None:
+    """Answer a question from the index (building it first if there is none)."""
+    from rich.console import Console
+
+    from . import render
+
+    console = Console(highlight=False)
+    try:
+        loading = time.perf_counter()
+        engine = _open_index(_index_dir(index_dir), _corpus_dir(corpus_dir), model)
+        loaded = time.perf_counter() - loading
+        questions = [question] if question is not None else _prompt_questions()
+        for text in questions:
+            searching = time.perf_counter()
+            try:
+                hits = engine.search(text, top_k=top_k, mode=mode)
+            except QAError as exc:
+                if question is None:  # interactive: say so and keep going
+                    typer.echo(f"error: {exc}", err=True)
+                    continue
+                raise
+            if json_output:
+                typer.echo(render.hits_json(text, hits, mode))
+            else:
+                render.print_hits(console, hits)
+            if profile:
+                _print_profile(loaded, time.perf_counter() - searching, engine.timings)
+    except QAError as exc:
+        _fail(str(exc))
+
+
+def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
+    from .search import load_index
+    from .store import current_generation
+
+    if current_generation(index_dir) is None:
+        typer.echo(f"No index in {index_dir} yet: indexing {corpus_dir} first.", err=True)
+        report = _build(corpus_dir, index_dir, model, rebuild=False)
+        typer.echo(f"Indexed {report.files} files into {report.passages} passages in {report.seconds:.1f} s.", err=True)
+    return load_index(index_dir, model=model)
+
+
+def _prompt_questions():
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            typer.echo("question> ", nl=False, err=True)
+        line = sys.stdin.readline()
+        if not line:
+            return
+        line = line.strip()
+        if line in ("exit", "quit"):
+            return
+        if line:
+            yield line
+
+
+def _print_profile(loaded: float, searched: float, timings: dict[str, float]) -> None:
+    parts = [f"load index {loaded:.3f}s"]
+    parts += [f"{name} {seconds:.3f}s" for name, seconds in timings.items()]
+    parts.append(f"search {searched:.3f}s")
+    age = _process_age()
+    if age is not None:
+        parts.append(f"since process start {age:.3f}s")
+    typer.echo("profile: " + ", ".join(parts), err=True)
+
+
+def _process_age() -> Optional[float]:
+    """Seconds since this process started (Linux), so --profile shows start-up and import cost too."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@app.command()
+def info(index_dir: Optional[Path] = IndexDir, json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+    """Show what index is there, built from what, with which model."""
+    import json
+
+    from .search import load_index
+
+    try:
+        engine = load_index(_index_dir(index_dir))
+    except QAError as exc:
+        _fail(str(exc))
+    manifest = engine.manifest
+    if json_output:
+        typer.echo(json.dumps(dict(manifest, generation=engine.generation_dir.name), ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"index:    {engine.generation_dir}")
+    typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
+    typer.echo(f"corpus:   {manifest['corpus_dir']} ({len(manifest['files'])} files, {manifest['passage_count']} passages, {manifest['unit_count']} sentences)")
+    typer.echo(f"built:    {manifest['built_at']}")
+    for skipped in manifest.get("skipped", []):
+        typer.echo(f"skipped:  {skipped['path']}: {skipped['reason']}")
+
+
+def main() -> None:
+    app()

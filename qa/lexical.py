@@ -1,0 +1,161 @@
+"""The lexical leg: jieba tokens over normalized, simplified text, scored with BM25.
+
+Lifecycle as in bm25s: `LexicalIndex.index(texts)`, `.retrieve(query)`, `.save(dir)`,
+`LexicalIndex.load(dir)`. On disk it is plain arrays (term-major postings) that load
+memory-mapped, and a JSON vocabulary: nothing is unpickled.
+
+jieba's full dictionary takes about a second to load. Queries only need the words that
+occur in the corpus (any other word scores zero), so the index carries a small jieba
+dictionary of exactly those words, which loads in a fraction of the time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .normalize import normalize
+
+K1 = 1.2
+B = 0.75
+
+# Punctuation, and function and question words that say nothing about which passage answers.
+STOP_WORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 都 而 并 等 这 那 之 其 为 以 于 对 把 被 从 到 个 有 着 过 就 又 还 将 所
+    吗 呢 吧 啊 么 什么 怎么 怎样 如何 多少 几 谁 哪 哪里 哪个 哪些 为何 为什么 是否 是不是 请问
+    我 你 他 她 它 我们 你们 他们 她们 它们 一个 一种 该 此 即 则 但 因为 所以 如果 可以 会 能
+    the a an of to in on for and or is are was were be by with as at what which who whom how why when where does do did""".split()
+)
+_TOKEN = re.compile(r"\w", re.UNICODE)
+_jieba_lock = threading.Lock()
+
+
+def _full_tokenizer():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.dt
+
+
+def _keep(token: str) -> bool:
+    return bool(_TOKEN.search(token)) and token not in STOP_WORDS
+
+
+def tokenize(text: str, tokenizer=None) -> list[str]:
+    """Search-mode jieba tokens of the normalized text, minus stop words and punctuation."""
+    tokenizer = tokenizer or _full_tokenizer()
+    with _jieba_lock:  # jieba's lazy initialization is not thread-safe
+        tokens = tokenizer.lcut_for_search(normalize(text))
+    return [token for token in (t.strip() for t in tokens) if token and _keep(token)]
+
+
+class LexicalIndex:
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.indptr = np.zeros(1, dtype=np.int64)
+        self.doc_ids = np.zeros(0, dtype=np.int32)
+        self.weights = np.zeros(0, dtype=np.float32)
+        self.n_docs = 0
+        self._dictionary_path: Path | None = None
+        self._query_tokenizer = None
+
+    def index(self, texts: list[str]) -> "LexicalIndex":
+        tokenizer = _full_tokenizer()
+        counts = [Counter(tokenize(text, tokenizer)) for text in texts]
+        self.n_docs = len(texts)
+        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
+        average = float(lengths.mean()) if len(lengths) and lengths.sum() else 1.0
+        postings: dict[str, list[tuple[int, int]]] = {}
+        for doc_id, counter in enumerate(counts):
+            for term, tf in counter.items():
+                postings.setdefault(term, []).append((doc_id, tf))
+        terms = sorted(postings)
+        self.vocab = {term: i for i, term in enumerate(terms)}
+        indptr, doc_ids, weights = [0], [], []
+        for term in terms:
+            plist = postings[term]
+            idf = math.log(1 + (self.n_docs - len(plist) + 0.5) / (len(plist) + 0.5))
+            for doc_id, tf in plist:
+                norm = K1 * (1 - B + B * lengths[doc_id] / average)
+                doc_ids.append(doc_id)
+                weights.append(idf * tf * (K1 + 1) / (tf + norm))
+            indptr.append(len(doc_ids))
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.doc_ids = np.asarray(doc_ids, dtype=np.int32)
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self._query_tokenizer = tokenizer
+        return self
+
+    def query_tokens(self, query: str) -> list[str]:
+        return list(dict.fromkeys(tokenize(query, self._tokenizer())))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for the query (zeros where no term matches)."""
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        for token in self.query_tokens(query):
+            term = self.vocab.get(token)
+            if term is None:
+                continue
+            start, end = int(self.indptr[term]), int(self.indptr[term + 1])
+            scores[self.doc_ids[start:end]] += self.weights[start:end]
+        return scores
+
+    def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
+        scores = self.scores(query)
+        top = np.argsort(-scores, kind="stable")[:top_k]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, index_dir: Path) -> None:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        (index_dir / "vocab.json").write_text(json.dumps({"n_docs": self.n_docs, "terms": terms}, ensure_ascii=False), encoding="utf-8")
+        np.save(index_dir / "indptr.npy", self.indptr)
+        np.save(index_dir / "doc_ids.npy", self.doc_ids)
+        np.save(index_dir / "weights.npy", self.weights)
+        self._write_query_dictionary(index_dir / "jieba_dict.txt", terms)
+
+    @classmethod
+    def load(cls, index_dir: Path) -> "LexicalIndex":
+        lexical = cls()
+        meta = json.loads((index_dir / "vocab.json").read_text(encoding="utf-8"))
+        lexical.n_docs = int(meta["n_docs"])
+        lexical.vocab = {term: i for i, term in enumerate(meta["terms"])}
+        lexical.indptr = np.load(index_dir / "indptr.npy", mmap_mode="r", allow_pickle=False)
+        lexical.doc_ids = np.load(index_dir / "doc_ids.npy", mmap_mode="r", allow_pickle=False)
+        lexical.weights = np.load(index_dir / "weights.npy", mmap_mode="r", allow_pickle=False)
+        if len(lexical.indptr) != len(lexical.vocab) + 1 or len(lexical.doc_ids) != len(lexical.weights):
+            raise ValueError("lexical index arrays are out of step")
+        lexical._dictionary_path = index_dir / "jieba_dict.txt"
+        return lexical
+
+    def _write_query_dictionary(self, path: Path, terms: list[str]) -> None:
+        full = _full_tokenizer()
+        full.check_initialized()
+        lines = []
+        for term in terms:
+            # Only words jieba's own dictionary has, with its frequencies, so a query
+            # segments as the corpus did; words jieba found by HMM are found again by HMM.
+            frequency = full.FREQ.get(term)
+            if frequency and " " not in term:
+                lines.append(f"{term} {frequency}\n")
+        path.write_text("".join(lines) or "的 1\n", encoding="utf-8")
+
+    def _tokenizer(self):
+        if self._query_tokenizer is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            if self._dictionary_path is not None and self._dictionary_path.exists():
+                tokenizer = jieba.Tokenizer(dictionary=str(self._dictionary_path))
+                tokenizer.tmp_dir = str(self._dictionary_path.parent)  # cache next to the index, not in /tmp
+            else:
+                tokenizer = _full_tokenizer()
+            self._query_tokenizer = tokenizer
+        return self._query_tokenizer

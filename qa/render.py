@@ -1,0 +1,59 @@
+"""Turning hits into terminal text or JSON. No retrieval logic here."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.text import Text
+
+from .models import Hit
+
+PLAIN_MARK = ("[[", "]]")  # marks the answer when the output is not a terminal
+
+
+def hits_json(question: str, hits: list[Hit], mode: str) -> str:
+    return json.dumps({"question": question, "mode": mode, "hits": [hit.to_dict() for hit in hits]}, ensure_ascii=False, indent=2)
+
+
+def citation(hit: Hit) -> str:
+    p = hit.passage
+    lines = f"L{p.line_start}" if p.line_start == p.line_end else f"L{p.line_start}-{p.line_end}"
+    return f"{p.doc_path} ¶{p.paragraph} {lines} chars {p.char_start}-{p.char_end}"
+
+
+def print_hits(console: Console, hits: list[Hit]) -> None:
+    if not hits:
+        console.print("No passage matches that question.")
+        return
+    for hit in hits:
+        p = hit.passage
+        header = Text(f"[{hit.rank}] ", style="bold cyan")
+        header.append(citation(hit), style="bold")
+        header.append(f"  score {hit.score:.3f}", style="dim")
+        console.print(header)
+        heading = p.title if not p.section or p.section == p.title else f"{p.title} › {p.section}"
+        if heading:
+            console.print(Text(f"    {heading}", style="italic"))
+        console.print(_passage_text(console, hit), soft_wrap=False)
+        if hit.also_in:
+            others = ", ".join(f"{s.doc_path} ¶{s.paragraph}" for s in hit.also_in)
+            console.print(Text(f"    also in: {others}", style="dim"))
+        console.print()
+
+
+def _passage_text(console: Console, hit: Hit) -> Text:
+    p = hit.passage
+    text = Text("    ")
+    if hit.answer is None:
+        text.append(p.text)
+        return text
+    start = hit.answer.char_start - p.char_start
+    end = hit.answer.char_end - p.char_start
+    text.append(p.text[:start])
+    if console.is_terminal and not console.no_color:
+        text.append(p.text[start:end], style="bold black on yellow")
+    else:
+        text.append(PLAIN_MARK[0] + p.text[start:end] + PLAIN_MARK[1])
+    text.append(p.text[end:])
+    return text

@@ -1,0 +1,220 @@
+"""A loaded index and the search over it: retrieve, fuse, fold, pick the answer."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .answer import pick_answer
+from .embedders import Embedder, canonical_spec, load_embedder
+from .errors import QAError
+from .fold import fold
+from .models import Hit, Passage, Source
+from .normalize import normalize
+from .store import FORMAT_VERSION, current_generation
+
+MODES = ("hybrid", "dense", "lexical")
+# Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see benchmarks/cmrc2018.py).
+DENSE_WEIGHT = 0.5
+CANDIDATES = 50  # per leg, before fusion
+MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
+
+
+class Index:
+    """An index directory opened for search. Heavy parts load on first use."""
+
+    def __init__(self, generation_dir: Path, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, embedder: Embedder | None = None):
+        self.generation_dir = generation_dir
+        self.manifest = manifest
+        self.passages = passages
+        self.units = units
+        self.vectors = vectors
+        # units are stored in passage order: passage i owns rows unit_ptr[i]:unit_ptr[i+1]
+        self.unit_ptr = np.searchsorted(units[:, 0], np.arange(len(passages) + 1))
+        self._embedder = embedder
+        self._faiss = None
+        self._lexical = None
+        self.timings: dict[str, float] = {}
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.model)
+        return self._embedder
+
+    @property
+    def lexical(self):
+        if self._lexical is None:
+            from .lexical import LexicalIndex
+
+            try:
+                self._lexical = LexicalIndex.load(self.generation_dir / "lexical")
+            except (OSError, ValueError, KeyError) as exc:
+                raise _damaged(self.generation_dir, f"lexical index unreadable: {exc}") from None
+            if self._lexical.n_docs != len(self.passages):
+                raise _damaged(self.generation_dir, "lexical index and passages are out of step")
+        return self._lexical
+
+    @property
+    def faiss(self):
+        if self._faiss is None:
+            from .dense import load_faiss
+
+            try:
+                self._faiss = load_faiss(self.generation_dir / "dense.faiss")
+            except RuntimeError as exc:
+                raise _damaged(self.generation_dir, f"dense.faiss unreadable: {str(exc).splitlines()[0][:120]}") from None
+            if self._faiss.ntotal != len(self.units):
+                raise _damaged(self.generation_dir, "dense.faiss and passages are out of step")
+        return self._faiss
+
+    def search(self, question: str, top_k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence."""
+        if mode not in MODES:
+            raise QAError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if top_k < 1:
+            raise QAError("top_k must be at least 1")
+        question = question[:MAX_QUESTION_CHARS]
+        form = normalize(question)
+        if not any(ch.isalnum() for ch in form):
+            raise QAError("the question has no words to search for")
+        self.timings = {}
+        pool = max(CANDIDATES, top_k * 4)
+
+        query_vector = None
+        dense: dict[int, float] = {}
+        if mode != "lexical":
+            started = time.perf_counter()
+            query_vector = self.embedder.embed([form], is_query=True)[0]
+            self.timings["embed_query"] = time.perf_counter() - started
+            started = time.perf_counter()
+            from .dense import search_faiss
+
+            unit_ids, _ = search_faiss(self.faiss, query_vector, pool * 4)
+            for passage in dict.fromkeys(int(p) for p in self.units[unit_ids, 0]):
+                dense[passage] = 0.0
+            self.timings["dense"] = time.perf_counter() - started
+
+        lexical_scores = None
+        if mode != "dense":
+            started = time.perf_counter()
+            lexical_scores = self.lexical.scores(question)
+            top = np.argpartition(-lexical_scores, min(pool, len(lexical_scores) - 1))[:pool]
+            for passage in top:
+                if lexical_scores[passage] > 0:
+                    dense.setdefault(int(passage), 0.0)
+            self.timings["lexical"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        candidates = list(dense)
+        dense_scores = self._passage_similarities(candidates, query_vector) if query_vector is not None else None
+        lexical_candidate = lexical_scores[candidates] if lexical_scores is not None else None
+        scores = _fuse(mode, dense_scores, lexical_candidate)
+        order = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        position = {p: i for i, p in enumerate(candidates)}
+        if mode == "lexical":
+            order = [p for p in order if lexical_scores[p] > 0]
+        groups = fold([self.passages[p] for p in order[: top_k * 4]], top_k)
+        hits = []
+        for rank, group in enumerate(groups, start=1):
+            best = order[group.members[0]]
+            shown = order[group.representative]
+            i = position[best]
+            hits.append(
+                Hit(
+                    passage=self.passages[shown],
+                    score=float(scores[i]),
+                    rank=rank,
+                    answer=self._answer(shown, form, query_vector),
+                    dense_score=None if dense_scores is None else float(dense_scores[i]),
+                    lexical_score=None if lexical_candidate is None else float(lexical_candidate[i]),
+                    also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
+                )
+            )
+        self.timings["fuse_fold_answer"] = time.perf_counter() - started
+        return hits
+
+    def _passage_similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """Each passage scores as its best sentence: one strong sentence is what answers."""
+        scores = np.empty(len(passages), dtype=np.float32)
+        for i, p in enumerate(passages):
+            start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
+            scores[i] = float(np.max(self.vectors[start:end] @ query_vector))
+        return scores
+
+    def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
+        start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
+        spans = [(int(a), int(b)) for _, a, b in self.units[start:end]]
+        similarities = self.vectors[start:end] @ query_vector if query_vector is not None else None
+        return pick_answer(self.passages[p], spans, form, similarities)
+
+
+def _fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None) -> np.ndarray:
+    if mode == "dense":
+        return dense
+    if mode == "lexical":
+        return lexical.astype(np.float32)
+    # Min-max over the candidates puts both legs on [0, 1]; a leg that found nothing
+    # (an English question over Chinese text) adds nothing and leaves the order to the other.
+    return DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * _min_max(lexical)
+
+
+def _min_max(scores: np.ndarray) -> np.ndarray:
+    if len(scores) == 0:
+        return scores.astype(np.float32)
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.zeros(len(scores), dtype=np.float32)
+    return ((scores - low) / (high - low)).astype(np.float32)
+
+
+def _source(passage: Passage) -> Source:
+    return Source(passage_id=passage.id, doc_path=passage.doc_path, paragraph=passage.paragraph, line_start=passage.line_start, line_end=passage.line_end)
+
+
+def _damaged(generation_dir: Path, problem: str) -> QAError:
+    return QAError(f"index at {generation_dir.parent} is damaged ({problem}): run `qa index --rebuild`")
+
+
+def load_index(index_dir: Path | str, model: str | None = None, embedder: Embedder | None = None) -> Index:
+    """Open the live index in index_dir; `model`, if given, must be the one it was built with."""
+    index_dir = Path(index_dir)
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise QAError(f"no index in {index_dir}: run `qa index` first")
+    try:
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _damaged(generation, f"manifest unreadable: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int):
+        raise _damaged(generation, "manifest has no format version")
+    if manifest["format_version"] > FORMAT_VERSION:
+        raise QAError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa or run `qa index --rebuild`")
+    if manifest["format_version"] < FORMAT_VERSION:
+        raise QAError(f"index at {index_dir} has old format {manifest['format_version']}: run `qa index --rebuild`")
+    wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)
+    if wanted and wanted != manifest.get("model"):
+        raise QAError(f"index at {index_dir} was built with model {manifest.get('model')!r}, not {wanted!r}: query without --model, or run `qa index --rebuild --model {wanted}`")
+    try:
+        passages = []
+        with open(generation / "passages.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                passages.append(Passage(**json.loads(line)))
+        units = np.load(generation / "units.npy", allow_pickle=False)
+        vectors = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _damaged(generation, f"{type(exc).__name__}: {str(exc)[:120]}") from None
+    if len(passages) != manifest.get("passage_count") or len(units) != manifest.get("unit_count"):
+        raise _damaged(generation, "passage or sentence counts differ from the manifest")
+    if units.ndim != 2 or units.shape[1] != 3 or vectors.shape != (len(units), manifest.get("dim")):
+        raise _damaged(generation, "vectors and passages are out of step")
+    if len(units) and (units[:, 0].min() < 0 or units[:, 0].max() >= len(passages) or np.any(np.diff(units[:, 0]) < 0)):
+        raise _damaged(generation, "sentence table points outside the passages")
+    return Index(generation, manifest, passages, units, vectors, embedder=embedder)

@@ -1,0 +1,115 @@
+"""The on-disk index directory: generations swapped in atomically, and a build lock.
+
+    index_dir/
+      CURRENT        name of the live generation (replaced atomically)
+      gen-…/         one complete index: manifest.json, passages.jsonl, units.npy,
+                     vectors.npy, unit_keys.npy, dense.faiss, lexical/
+      .tmp-…/        a generation being written; never read
+      .lock          held by the one `qa index` that may write
+
+A build writes a whole new generation, then points CURRENT at it. A reader that
+opened the previous generation keeps reading it; a build that dies leaves only a
+.tmp- folder, which the next build removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import QAError
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+LOCK = ".lock"
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise QAError(f"cannot read index at {index_dir}: {exc.strerror}") from None
+    if not name.startswith("gen-") or "/" in name or "\\" in name:
+        raise QAError(f"index at {index_dir} is damaged (bad CURRENT pointer): run `qa index --rebuild`")
+    return index_dir / name
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Only one build at a time; a second one exits with a clear message instead of mixing files."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "a+") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise QAError(f"another `qa index` is already building {index_dir}; wait for it to finish") from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def new_staging_dir(index_dir: Path) -> Path:
+    """A fresh folder for a generation being written; stray ones from killed builds go first.
+
+    Call only while holding the build lock.
+    """
+    for stray in index_dir.glob(".tmp-*"):
+        shutil.rmtree(stray, ignore_errors=True)
+    staging = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+def publish(index_dir: Path, staging: Path) -> Path:
+    """Make `staging` the live generation atomically; keep the one before it for readers still on it."""
+    previous = current_generation(index_dir)
+    _fsync_tree(staging)
+    generation = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    os.rename(staging, generation)
+    pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+    with open(pointer, "w", encoding="utf-8") as handle:
+        handle.write(generation.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    keep = {generation.name, previous.name if previous else ""}
+    for old in index_dir.glob("gen-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    return generation
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
