@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -19,17 +20,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-IndexDir = typer.Option(None, "--index-dir", help="Index directory [env QA_INDEX_DIR; default: embeddings]")
-Model = typer.Option(None, "--model", help="e5-small (default) or st:NAME_OR_PATH [env QA_MODEL]")
-CorpusDir = typer.Option(None, "--corpus-dir", help="Corpus to index if no index exists yet [env QA_CORPUS_DIR; default: corpus]")
-
-
-def _index_dir(value: Optional[Path]) -> Path:
-    return value or Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
-
-
-def _corpus_dir(value: Optional[Path]) -> Path:
-    return value or Path(os.environ.get("QA_CORPUS_DIR", "corpus"))
+IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory")
+Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default) or st:NAME_OR_PATH")
+CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Corpus to index if no index exists yet")
 
 
 def _stderr():
@@ -45,14 +38,14 @@ def _fail(message: str) -> None:
 
 @app.command()
 def index(
-    corpus_dir: Optional[Path] = typer.Argument(None, help="Documents to index [env QA_CORPUS_DIR; default: corpus]"),
-    index_dir: Optional[Path] = IndexDir,
+    corpus_dir: Path = typer.Argument(Path("corpus"), envvar="QA_CORPUS_DIR", help="Documents to index"),
+    index_dir: Path = IndexDir,
     model: Optional[str] = Model,
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything instead of reusing unchanged passages"),
 ) -> None:
     """Build or update the index of a corpus directory."""
     try:
-        report = _build(_corpus_dir(corpus_dir), _index_dir(index_dir), model, rebuild)
+        report = _build(corpus_dir, index_dir, model, rebuild)
     except QAError as exc:
         _fail(str(exc))
     for skipped in report.skipped:
@@ -84,12 +77,12 @@ def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: boo
 @app.command()
 def ask(
     question: Optional[str] = typer.Argument(None, help="The question; leave out for an interactive prompt"),
-    top_k: int = typer.Option(int(os.environ.get("QA_TOP_K", "5")), "-k", "--top-k", min=1, max=100, help="How many passages [env QA_TOP_K]"),
+    top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical"),
-    index_dir: Optional[Path] = IndexDir,
+    index_dir: Path = IndexDir,
     model: Optional[str] = Model,
-    corpus_dir: Optional[Path] = CorpusDir,
+    corpus_dir: Path = CorpusDir,
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
 ) -> None:
     """Answer a question from the index (building it first if there is none)."""
@@ -100,7 +93,7 @@ def ask(
     console = Console(highlight=False)
     try:
         loading = time.perf_counter()
-        engine = _open_index(_index_dir(index_dir), _corpus_dir(corpus_dir), model)
+        engine = _open_index(index_dir, corpus_dir, model)
         loaded = time.perf_counter() - loading
         questions = [question] if question is not None else _prompt_questions()
         for text in questions:
@@ -169,14 +162,12 @@ def _process_age() -> Optional[float]:
 
 
 @app.command()
-def info(index_dir: Optional[Path] = IndexDir, json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """Show what index is there, built from what, with which model."""
-    import json
-
     from .search import load_index
 
     try:
-        engine = load_index(_index_dir(index_dir))
+        engine = load_index(index_dir)
     except QAError as exc:
         _fail(str(exc))
     manifest = engine.manifest
@@ -189,6 +180,69 @@ def info(index_dir: Optional[Path] = IndexDir, json_output: bool = typer.Option(
     typer.echo(f"built:    {manifest['built_at']}")
     for skipped in manifest.get("skipped", []):
         typer.echo(f"skipped:  {skipped['path']}: {skipped['reason']}")
+
+
+@app.command("eval")
+def eval_command(
+    golden_file: Path = typer.Argument(..., help="Golden queries (YAML or JSON Lines)"),
+    index_dir: Path = IndexDir,
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical"),
+    json_output: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    min_recall_at: list[str] = typer.Option([], "--min-recall-at", help="Threshold like 5=0.9 (Recall@5 at least 0.9); repeatable"),
+    min_mrr: Optional[float] = typer.Option(None, "--min-mrr", help="Fail if MRR@10 is below this"),
+    record: Optional[Path] = typer.Option(None, "--record", help="Write each query's top hits to this snapshot file"),
+    against: Optional[Path] = typer.Option(None, "--against", help="Show what changed since this snapshot"),
+) -> None:
+    """Run fixed questions against the index; fail on missed thresholds or failed must_pass queries."""
+    from rich.console import Console
+
+    from . import evaluate as ev
+    from . import render
+    from .search import load_index
+
+    try:
+        thresholds = {f"recall@{k}": v for k, v in (_threshold(t) for t in min_recall_at)}
+        if min_mrr is not None:
+            thresholds["mrr@10"] = min_mrr
+        queries = ev.load_golden(golden_file)
+        engine = load_index(index_dir)
+        report = _evaluate_with_progress(engine, queries, mode)
+        changes = ev.diff_snapshot(report, against) if against else None
+        if record:
+            ev.record_snapshot(report, record)
+    except QAError as exc:
+        _fail(str(exc))
+    missed = [f"{name} {report.metrics.get(name, 0):.3f} < {value}" for name, value in thresholds.items() if report.metrics.get(name, 0) < value]
+    if json_output:
+        data = report.to_dict()
+        data.update(thresholds_missed=missed, changes=changes)
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        render.print_eval(Console(highlight=False), report, changes)
+    for line in missed:
+        typer.echo(f"threshold missed: {line}", err=True)
+    for result in report.failed_must_pass:
+        typer.echo(f"must_pass query failed: {result.id} (rank {result.rank})", err=True)
+    if missed or report.failed_must_pass:
+        raise typer.Exit(1)
+
+
+def _threshold(text: str) -> tuple[int, float]:
+    try:
+        k, value = text.split("=", 1)
+        return int(k), float(value)
+    except ValueError:
+        raise QAError(f"--min-recall-at takes K=VALUE, like 5=0.9, not {text!r}") from None
+
+
+def _evaluate_with_progress(engine, queries, mode):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .evaluate import evaluate
+
+    with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_stderr(), transient=True) as bar:
+        task = bar.add_task("eval", total=len(queries))
+        return evaluate(engine, queries, mode=mode, progress=lambda done, total: bar.update(task, completed=done))
 
 
 def main() -> None:

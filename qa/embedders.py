@@ -61,7 +61,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(name, device="cpu")
         except Exception as exc:  # hub errors, missing folders: one line for the user
             raise QAError(f"cannot load sentence-transformers model {name!r}: {str(exc).splitlines()[0]}") from None
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         prompts = getattr(self._model, "prompts", {}) or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else ("document" if "document" in prompts else None)

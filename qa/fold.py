@@ -19,9 +19,6 @@ from .models import Passage
 from .normalize import normalize
 
 CONTAINMENT = 0.7
-# Only a member at least this long (relative to the group's longest) can stand for the
-# group: a fragment folded into a long passage must not hide it.
-REPRESENTATIVE_MIN_SHARE = 0.6
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -65,10 +62,6 @@ def fold(passages: list[Passage], limit: int) -> list[Group]:
 
 
 def _cleanest(members: list[int], passages: list[Passage], forms: list[str]) -> int:
-    longest = max(len(forms[i]) for i in members)
-    members = [i for i in members if len(forms[i]) >= REPRESENTATIVE_MIN_SHARE * longest]
-    if len(members) == 1:
-        return members[0]
     missing = {i: 0 for i in members}
     for x in members:
         for y in members:
@@ -77,20 +70,28 @@ def _cleanest(members: list[int], passages: list[Passage], forms: list[str]) -> 
                 missing[x] += only_y
                 missing[y] += only_x
     fewest_missing = min(missing.values())
-    # A copy missing a couple of characters the others have is a damaged copy.
-    complete = [i for i in members if missing[i] - fewest_missing <= 1]
-    return max(complete, key=lambda i: (_cleanliness(passages[i].text), -members.index(i)))
+    # A copy missing characters that another copy has is a damaged copy, however long.
+    complete = [i for i in members if missing[i] == fewest_missing]
+    # Then the copy with the fewest artifacts, then the one with the most text (a fragment
+    # quoted verbatim in a longer passage doesn't stand for it), then the best ranked.
+    return max(complete, key=lambda i: (round(_cleanliness(passages[i].text), 2), len(forms[i]), -members.index(i)))
 
 
 def _unmatched_inside_overlap(a: str, b: str) -> tuple[int, int]:
-    """Characters of a and of b that the other lacks, counted only where the two overlap."""
+    """Characters of a and of b that the other lacks, inside the stretch where the two align.
+
+    The stretch runs from the first to the last common run of 3+ characters, so text that
+    only one side has before or after the shared part (a longer passage) doesn't count.
+    """
     blocks = [m for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks() if m.size]
-    if not blocks:
+    anchors = [m for m in blocks if m.size >= 3]
+    if not anchors:
         return 0, 0
-    matched = sum(m.size for m in blocks)
-    span_a = blocks[-1].a + blocks[-1].size - blocks[0].a
-    span_b = blocks[-1].b + blocks[-1].size - blocks[0].b
-    return span_a - matched, span_b - matched
+    a_start, a_end = anchors[0].a, anchors[-1].a + anchors[-1].size
+    b_start, b_end = anchors[0].b, anchors[-1].b + anchors[-1].size
+    inside = [m for m in blocks if a_start <= m.a and m.a + m.size <= a_end and b_start <= m.b and m.b + m.size <= b_end]
+    matched = sum(m.size for m in inside)
+    return (a_end - a_start) - matched, (b_end - b_start) - matched
 
 
 def _cleanliness(text: str) -> float:

@@ -98,14 +98,32 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""
+        return self._scores(self.query_tokens(query))
+
+    def _scores(self, tokens: list[str]) -> np.ndarray:
         scores = np.zeros(self.n_docs, dtype=np.float32)
-        for token in self.query_tokens(query):
+        for token in tokens:
             term = self.vocab.get(token)
             if term is None:
                 continue
             start, end = int(self.indptr[term]), int(self.indptr[term + 1])
             scores[self.doc_ids[start:end]] += self.weights[start:end]
         return scores
+
+    def scores_and_ceiling(self, query: str) -> tuple[np.ndarray, float]:
+        """BM25 scores, and the score a document of average length with each query word once would get.
+
+        A query word the corpus lacks counts in the ceiling with the idf of a word in no document,
+        so a question whose words mostly aren't in the corpus gets a low lexical share.
+        """
+        tokens = self.query_tokens(query)
+        scores = self._scores(tokens)
+        ceiling = 0.0
+        for token in tokens:
+            term = self.vocab.get(token)
+            df = 0 if term is None else int(self.indptr[term + 1] - self.indptr[term])
+            ceiling += math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+        return scores, ceiling
 
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
         scores = self.scores(query)
@@ -145,7 +163,11 @@ class LexicalIndex:
             frequency = full.FREQ.get(term)
             if frequency and " " not in term:
                 lines.append(f"{term} {frequency}\n")
-        path.write_text("".join(lines) or "的 1\n", encoding="utf-8")
+        # jieba scores a segmentation by log(freq / total); a filler entry keeps the
+        # total equal to the full dictionary's, so the small one segments the same way.
+        kept = sum(int(line.rsplit(" ", 1)[1]) for line in lines)
+        lines.append(f"\ue000 {max(full.total - kept, 1)}\n")
+        path.write_text("".join(lines), encoding="utf-8")
 
     def _tokenizer(self):
         if self._query_tokenizer is None:

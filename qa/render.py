@@ -57,3 +57,27 @@ def _passage_text(console: Console, hit: Hit) -> Text:
         text.append(PLAIN_MARK[0] + p.text[start:end] + PLAIN_MARK[1])
     text.append(p.text[end:])
     return text
+
+
+def print_eval(console: Console, report, changes: list[str] | None) -> None:
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("query", "question", "rank", "answer", "result"):
+        table.add_column(column)
+    for r in report.results:
+        answer = "" if r.answer_hit is None else ("yes" if r.answer_hit else "no")
+        verdict = Text("pass", style="green") if r.passed else Text("FAIL" + (" (must pass)" if r.must_pass else ""), style="bold red")
+        question = r.question if len(r.question) <= 30 else r.question[:29] + "…"
+        table.add_row(r.id, question, str(r.rank or "-") + f" /{r.top_k}", answer, verdict)
+    console.print(table)
+    m = report.metrics
+    console.print(
+        f"{len(report.results)} queries, {m['passed']:.1%} passed · "
+        + " ".join(f"R@{k} {m[f'recall@{k}']:.3f}" for k in (1, 3, 5, 10))
+        + f" · MRR@10 {m['mrr@10']:.3f} · nDCG@10 {m['ndcg@10']:.3f} · answer hit {m['answer_hit']:.3f}"
+    )
+    if changes is not None:
+        console.print(f"\n{len(changes)} changed since the snapshot" + (":" if changes else "."))
+        for line in changes:
+            console.print(Text(line))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,15 @@ MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.5
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
+
+
+@dataclass(frozen=True)
+class Candidates:
+    passages: list[int]
+    dense: np.ndarray | None  # best sentence similarity per passage
+    lexical: np.ndarray | None  # BM25 score per passage
+    lexical_ceiling: float  # BM25 score of a passage that matched every question word
+    query_vector: np.ndarray | None
 
 
 class Index:
@@ -86,10 +96,38 @@ class Index:
         if not any(ch.isalnum() for ch in form):
             raise QAError("the question has no words to search for")
         self.timings = {}
-        pool = max(CANDIDATES, top_k * 4)
+        candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4))
+        started = time.perf_counter()
+        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling)
+        order = [candidates.passages[i] for i in np.argsort(-scores, kind="stable")]
+        position = {p: i for i, p in enumerate(candidates.passages)}
+        if mode == "lexical":
+            order = [p for p in order if candidates.lexical[position[p]] > 0]
+        dense, lexical = candidates.dense, candidates.lexical
+        groups = fold([self.passages[p] for p in order[: top_k * 4]], top_k)
+        hits = []
+        for rank, group in enumerate(groups, start=1):
+            best = order[group.members[0]]
+            shown = order[group.representative]
+            i = position[best]  # the group scores as its best-ranked member
+            hits.append(
+                Hit(
+                    passage=self.passages[shown],
+                    score=float(scores[i]),
+                    rank=rank,
+                    answer=self._answer(shown, form, candidates.query_vector),
+                    dense_score=None if dense is None else float(dense[i]),
+                    lexical_score=None if lexical is None else float(lexical[i]),
+                    also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
+                )
+            )
+        self.timings["fuse_fold_answer"] = time.perf_counter() - started
+        return hits
 
+    def candidates(self, question: str, form: str, mode: str, pool: int) -> "Candidates":
+        """Passages either leg finds in its top `pool`, with both legs' scores for each."""
         query_vector = None
-        dense: dict[int, float] = {}
+        found: dict[int, None] = {}
         if mode != "lexical":
             started = time.perf_counter()
             query_vector = self.embedder.embed([form], is_query=True)[0]
@@ -97,49 +135,25 @@ class Index:
             started = time.perf_counter()
             from .dense import search_faiss
 
+            # Several sentences of one passage may rank high: ask for more sentences than passages.
             unit_ids, _ = search_faiss(self.faiss, query_vector, pool * 4)
-            for passage in dict.fromkeys(int(p) for p in self.units[unit_ids, 0]):
-                dense[passage] = 0.0
+            found.update(dict.fromkeys(int(p) for p in self.units[unit_ids, 0]))
             self.timings["dense"] = time.perf_counter() - started
-
-        lexical_scores = None
+        lexical_scores, ceiling = None, 0.0
         if mode != "dense":
             started = time.perf_counter()
-            lexical_scores = self.lexical.scores(question)
+            lexical_scores, ceiling = self.lexical.scores_and_ceiling(question)
             top = np.argpartition(-lexical_scores, min(pool, len(lexical_scores) - 1))[:pool]
-            for passage in top:
-                if lexical_scores[passage] > 0:
-                    dense.setdefault(int(passage), 0.0)
+            found.update(dict.fromkeys(int(p) for p in top if lexical_scores[p] > 0))
             self.timings["lexical"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        candidates = list(dense)
-        dense_scores = self._passage_similarities(candidates, query_vector) if query_vector is not None else None
-        lexical_candidate = lexical_scores[candidates] if lexical_scores is not None else None
-        scores = _fuse(mode, dense_scores, lexical_candidate)
-        order = [candidates[i] for i in np.argsort(-scores, kind="stable")]
-        position = {p: i for i, p in enumerate(candidates)}
-        if mode == "lexical":
-            order = [p for p in order if lexical_scores[p] > 0]
-        groups = fold([self.passages[p] for p in order[: top_k * 4]], top_k)
-        hits = []
-        for rank, group in enumerate(groups, start=1):
-            best = order[group.members[0]]
-            shown = order[group.representative]
-            i = position[best]
-            hits.append(
-                Hit(
-                    passage=self.passages[shown],
-                    score=float(scores[i]),
-                    rank=rank,
-                    answer=self._answer(shown, form, query_vector),
-                    dense_score=None if dense_scores is None else float(dense_scores[i]),
-                    lexical_score=None if lexical_candidate is None else float(lexical_candidate[i]),
-                    also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
-                )
-            )
-        self.timings["fuse_fold_answer"] = time.perf_counter() - started
-        return hits
+        passages = list(found)
+        return Candidates(
+            passages=passages,
+            dense=self._passage_similarities(passages, query_vector) if query_vector is not None else None,
+            lexical=lexical_scores[passages] if lexical_scores is not None else None,
+            lexical_ceiling=ceiling,
+            query_vector=query_vector,
+        )
 
     def _passage_similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
         """Each passage scores as its best sentence: one strong sentence is what answers."""
@@ -156,14 +170,22 @@ class Index:
         return pick_answer(self.passages[p], spans, form, similarities)
 
 
-def _fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None) -> np.ndarray:
+def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float) -> np.ndarray:
+    """One score per candidate.
+
+    Hybrid: the dense similarity, min-max scaled over the candidates, plus the share of
+    the question's BM25 weight that the passage matches (its score over the score a
+    passage matching every question word would get). Dividing by that ceiling rather
+    than by the best candidate keeps a weak lexical match weak: two common words
+    matched out of eight don't count as a perfect match because nothing matched more.
+    An English question over Chinese text matches nothing lexically, and dense decides.
+    """
     if mode == "dense":
         return dense
     if mode == "lexical":
         return lexical.astype(np.float32)
-    # Min-max over the candidates puts both legs on [0, 1]; a leg that found nothing
-    # (an English question over Chinese text) adds nothing and leaves the order to the other.
-    return DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * _min_max(lexical)
+    lexical_share = lexical / lexical_ceiling if lexical_ceiling > 0 else np.zeros_like(lexical)
+    return (DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * lexical_share).astype(np.float32)
 
 
 def _min_max(scores: np.ndarray) -> np.ndarray:

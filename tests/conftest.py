@@ -1,0 +1,87 @@
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+TEST_CORPUS_DIR = DATA_DIR / "corpus"
+SEED_CORPUS_DIR = Path(__file__).parents[1] / "corpus"
+
+
+class FakeEmbedder:
+    """Deterministic, fast, and similar texts get similar vectors (hashed character bigrams)."""
+
+    spec = "fake"
+    dim = 64
+
+    def __init__(self):
+        self.calls = 0
+        self.embedded: list[str] = []
+
+    def embed(self, texts, is_query=False):
+        self.calls += 1
+        self.embedded.extend(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for i in range(max(len(text) - 1, 1)):
+                gram = text[i : i + 2].encode()
+                vectors[row, int(hashlib.md5(gram).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+@pytest.fixture
+def fake_embedder():
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def corpus_dir(tmp_path):
+    """A writable copy of the small test corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(TEST_CORPUS_DIR, target)
+    return target
+
+
+@pytest.fixture
+def fake_index(corpus_dir, tmp_path, fake_embedder):
+    from qa import build_index, load_index
+
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    return load_index(index_dir, embedder=fake_embedder)
+
+
+@pytest.fixture
+def use_fake_model(monkeypatch):
+    """Make every model spec load the fake embedder (for CLI tests)."""
+    from qa import builder, search
+
+    fake = FakeEmbedder()
+    monkeypatch.setattr(builder, "load_embedder", lambda spec=None: fake)
+    monkeypatch.setattr(search, "load_embedder", lambda spec=None: fake)
+    monkeypatch.setattr(builder, "canonical_spec", lambda spec=None: "fake")
+    monkeypatch.setattr(search, "canonical_spec", lambda spec=None: spec or "fake")
+    return fake
+
+
+@pytest.fixture(scope="session")
+def e5_test_index(tmp_path_factory):
+    """The small test corpus indexed with the real default model, once per session."""
+    from qa import build_index, load_index
+
+    index_dir = tmp_path_factory.mktemp("e5") / "index"
+    build_index(TEST_CORPUS_DIR, index_dir)
+    return load_index(index_dir)
+
+
+@pytest.fixture(scope="session")
+def e5_seed_index(tmp_path_factory):
+    """The bundled seed corpus indexed with the real default model, once per session."""
+    from qa import build_index, load_index
+
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    build_index(SEED_CORPUS_DIR, index_dir)
+    return load_index(index_dir)

@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pytest
+
+from qa import build_index, load_index
+from qa.errors import QAError
+from qa.store import current_generation
+
+
+def test_build_writes_manifest_and_arrays_in_step(corpus_dir, tmp_path, fake_embedder):
+    report = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    generation = current_generation(tmp_path / "index")
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == "fake"
+    assert manifest["dim"] == fake_embedder.dim
+    assert manifest["passage_count"] == report.passages
+    assert manifest["unit_count"] == report.units == report.embedded
+    assert len(manifest["files"]) == report.files == 7
+    vectors = np.load(generation / "vectors.npy")
+    assert vectors.shape == (report.units, fake_embedder.dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_unchanged_corpus_embeds_nothing(corpus_dir, tmp_path, fake_embedder):
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    calls = fake_embedder.calls
+    report = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    assert report.up_to_date
+    assert report.embedded == 0
+    assert fake_embedder.calls == calls
+
+
+def test_changed_file_re_embeds_only_its_passages(corpus_dir, tmp_path, fake_embedder):
+    first = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    (corpus_dir / "tea.txt").write_text("碧螺春产于江苏省苏州市太湖洞庭山，是中国十大名茶之一。", encoding="utf-8")
+    (corpus_dir / "reef.txt").unlink()
+    (corpus_dir / "new.txt").write_text("新加的文件讲的是长城，全长两万多公里。", encoding="utf-8")
+    fake_embedder.embedded.clear()
+    second = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    assert not second.up_to_date
+    assert second.embedded == 2
+    assert all("碧螺春" in t or "长城" in t for t in fake_embedder.embedded)
+    assert second.reused == second.units - 2
+    assert second.removed >= 3  # the old tea sentences and both reef paragraphs
+    assert second.files == first.files
+    index = load_index(tmp_path / "index", embedder=fake_embedder)
+    assert {p.doc_path for p in index.passages} >= {"new.txt", "tea.txt"}
+    assert "reef.txt" not in {p.doc_path for p in index.passages}
+
+
+def test_rebuild_embeds_everything_again(corpus_dir, tmp_path, fake_embedder):
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    report = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder, rebuild=True)
+    assert report.embedded == report.units
+
+
+def test_empty_corpus_is_an_error_and_keeps_the_previous_index(corpus_dir, tmp_path, fake_embedder):
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    before = current_generation(tmp_path / "index")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(QAError, match="no readable"):
+        build_index(empty, tmp_path / "index", embedder=fake_embedder)
+    assert current_generation(tmp_path / "index") == before
+
+
+def test_failed_embedding_leaves_the_previous_index_usable(corpus_dir, tmp_path, fake_embedder):
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    before = current_generation(tmp_path / "index")
+
+    class Broken:
+        spec = "fake"
+        dim = fake_embedder.dim
+
+        def embed(self, texts, is_query=False):
+            raise RuntimeError("model crashed")
+
+    (corpus_dir / "tea.txt").write_text("改过的内容需要重新嵌入。", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        build_index(corpus_dir, tmp_path / "index", embedder=Broken())
+    assert current_generation(tmp_path / "index") == before
+    assert not list((tmp_path / "index").glob(".tmp-*"))
+    assert load_index(tmp_path / "index", embedder=fake_embedder).search("大熊猫", top_k=1)
+
+
+def test_index_type_is_chosen_by_size():
+    from qa.dense import FLAT_MAX_VECTORS, choose_index_type
+
+    assert choose_index_type(1000) == "flat"
+    assert choose_index_type(FLAT_MAX_VECTORS) == "flat"
+    assert choose_index_type(FLAT_MAX_VECTORS + 1) == "hnsw"
+
+
+def test_hnsw_index_finds_what_flat_finds():
+    from qa.dense import build_faiss, search_faiss
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    flat, hnsw = build_faiss(vectors, "flat"), build_faiss(vectors, "hnsw")
+    hnsw.hnsw.efSearch = 128
+    agree = 0
+    for q in vectors[:50]:
+        agree += len(set(search_faiss(flat, q, 10)[0]) & set(search_faiss(hnsw, q, 10)[0]))
+    assert agree / 500 >= 0.95

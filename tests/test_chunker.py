@@ -1,0 +1,115 @@
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.chunker import MAX_SENTENCE_CHARS, TARGET_CHARS, _TRIM, dense_units, sentence_spans, split_document
+from qa.models import Document
+from qa.reader import read_corpus
+
+from conftest import SEED_CORPUS_DIR
+
+
+def seed_passages():
+    documents, _ = read_corpus(SEED_CORPUS_DIR)
+    return documents, {d.path: split_document(d) for d in documents}
+
+
+def test_every_seed_passage_is_exactly_its_slice_of_the_file():
+    documents, passages = seed_passages()
+    assert len(documents) == 5
+    for document in documents:
+        raw = (SEED_CORPUS_DIR / document.path).read_text(encoding="utf-8")
+        for p in passages[document.path]:
+            assert raw[p.char_start : p.char_end] == p.text
+            assert p.text == p.text.strip(_TRIM)
+            lines = raw.splitlines()
+            assert p.text.splitlines()[0] in lines[p.line_start - 1]
+            assert p.line_end - p.line_start == p.text.count("\n")
+
+
+def test_single_line_documents_become_several_passages_of_bounded_length():
+    _, passages = seed_passages()
+    for path in ("000_a579f5ec6a3faa96.txt", "003_750903580433f991.txt"):
+        assert len(passages[path]) >= 5
+        assert all(len(p.text) <= TARGET_CHARS + MAX_SENTENCE_CHARS for p in passages[path])
+
+
+def test_passages_end_at_sentence_ends():
+    _, passages = seed_passages()
+    for p in passages["003_750903580433f991.txt"][:-1]:
+        assert p.text[-1] in "。！？；!?…”’」』）)】》", p.text[-10:]
+
+
+def test_markdown_headings_are_sections_and_repeated_heading_counts_once():
+    _, passages = seed_passages()
+    md = passages["004_6555140d0db160fb.txt"]
+    assert not any(p.text.startswith("#") for p in md)
+    assert md[0].title == "中央网信办：阔步迈向网络强国"
+    assert md[0].paragraph == 1, "the repeated heading is not a paragraph"
+    assert md[0].section == "中央网信办：阔步迈向网络强国"
+    sections = {p.section for p in md}
+    assert any(s.startswith("一、") for s in sections)
+
+
+def test_ids_are_stable_and_unique():
+    _, first = seed_passages()
+    _, second = seed_passages()
+    ids = [p.id for ps in first.values() for p in ps]
+    assert ids == [p.id for ps in second.values() for p in ps]
+    assert len(set(ids)) == len(ids)
+
+
+def test_id_survives_an_edit_elsewhere_in_the_file():
+    before = split_document(Document("a.txt", "第一段内容在这里。\n第二段内容也在这里。", "utf-8"))
+    after = split_document(Document("a.txt", "第一段内容改过了。\n第二段内容也在这里。", "utf-8"))
+    assert before[1].id == after[1].id
+    assert before[0].id != after[0].id
+
+
+def test_sentence_spans_keep_closing_quotes_and_trim_separators():
+    text = "他说：“好。”/然后/走了！/最后"
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == ["他说：“好。”", "然后/走了！", "最后"]
+
+
+def test_dense_units_join_very_short_sentences():
+    doc = Document("a.txt", "他强调：要加快推进网络强国建设工作。好。", "utf-8")
+    (passage,) = split_document(doc)
+    units = dense_units(passage)
+    assert len(units) == 1
+    assert doc.text[units[0][0] : units[0][1]] == passage.text
+
+
+def test_crlf_and_lone_cr_line_ends():
+    text = "第一段落的文字。\r\n\r\n第二段落的文字。\r第三段落的文字。"
+    passages = split_document(Document("a.txt", text, "utf-8"))
+    assert [p.text for p in passages] == ["第一段落的文字。", "第二段落的文字。", "第三段落的文字。"]
+    assert [p.line_start for p in passages] == [1, 3, 4]
+    assert [p.paragraph for p in passages] == [1, 2, 3]
+
+
+pieces = st.sampled_from(list("网络安全信息化。，！？；/ \n\r#、“”abc1") + ["# 标题\n", "一、小节\n", "。”", "\r\n"])
+texts = st.lists(pieces, max_size=600).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts)
+def test_property_offsets_and_coverage(text):
+    passages = split_document(Document("x.md", text, "utf-8"))
+    covered = [0] * len(text)
+    for p in passages:
+        assert text[p.char_start : p.char_end] == p.text
+        for i in range(p.char_start, p.char_end):
+            covered[i] += 1
+    heading_chars = set()
+    for match in re.finditer(r"[^\r\n]*", text):
+        line = match.group()
+        if re.match(r"^\s{0,3}#{1,6}\s+\S", line) or line.strip().startswith("一、"):
+            heading_chars.update(range(match.start(), match.end()))
+    for i, ch in enumerate(text):
+        if ch in _TRIM:
+            continue
+        assert covered[i] + (i in heading_chars) >= 1, f"character {i} ({ch!r}) is in no passage"
+        assert covered[i] <= 1, f"character {i} is in two passages"
+    assert [p.id for p in passages] == [p.id for p in split_document(Document("x.md", text, "utf-8"))]

@@ -1,0 +1,132 @@
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+from qa.store import current_generation
+
+runner = CliRunner()
+
+
+def invoke(*args, **kwargs):
+    return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+
+@pytest.fixture
+def built(corpus_dir, tmp_path, use_fake_model):
+    index_dir = tmp_path / "index"
+    result = invoke("index", corpus_dir, "--index-dir", index_dir)
+    assert result.exit_code == 0, result.output
+    return index_dir
+
+
+def test_index_prints_a_summary(corpus_dir, tmp_path, use_fake_model):
+    result = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
+    assert result.exit_code == 0, result.output
+    assert "Indexed 7 files into" in result.output
+    assert "0 skipped" in result.output
+    again = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
+    assert "up to date" in again.output
+
+
+def test_index_warns_about_skipped_files(corpus_dir, tmp_path, use_fake_model):
+    (corpus_dir / "broken.txt").write_bytes(bytes(range(256)) * 10)
+    result = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
+    assert result.exit_code == 0
+    assert "warning: skipped broken.txt: binary file" in result.output
+    assert "1 skipped" in result.output
+
+
+def test_ask_prints_cited_passages_with_the_answer_marked(built):
+    result = invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "-k", "2")
+    assert result.exit_code == 0, result.output
+    assert "[1] panda.txt ¶1 L1 chars " in result.output
+    assert "[[" in result.output and "]]" in result.output
+    assert "[3]" not in result.output
+
+
+def test_ask_json(built):
+    result = invoke("ask", "龙井茶产于哪里", "--index-dir", built, "--json", "-k", "3")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["question"] == "龙井茶产于哪里"
+    assert len(data["hits"]) == 3
+    hit = data["hits"][0]
+    for key in ("text", "score", "doc_path", "title", "paragraph", "line_start", "line_end", "char_start", "char_end", "passage_id", "answer"):
+        assert key in hit
+    assert hit["doc_path"] == "tea.txt"
+    assert hit["answer"]["char_start"] >= hit["char_start"]
+
+
+def test_ask_builds_the_index_when_there_is_none(corpus_dir, tmp_path, use_fake_model):
+    index_dir = tmp_path / "fresh"
+    result = invoke("ask", "龙井茶", "--index-dir", index_dir, "--corpus-dir", corpus_dir)
+    assert result.exit_code == 0, result.output
+    assert "No index in" in result.output
+    assert current_generation(index_dir) is not None
+
+
+def test_environment_variables_set_defaults(built, monkeypatch):
+    monkeypatch.setenv("QA_INDEX_DIR", str(built))
+    monkeypatch.setenv("QA_TOP_K", "1")
+    result = invoke("ask", "龙井茶", "--json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["hits"]) == 1
+
+
+def test_interactive_mode_answers_each_line(built):
+    result = invoke("ask", "--index-dir", built, "--json", input="龙井茶\n\n？？\n大熊猫\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count('"question"') == 2
+    assert "error: the question has no words" in result.output
+
+
+def test_info(built):
+    result = invoke("info", "--index-dir", built)
+    assert result.exit_code == 0, result.output
+    assert "model:    fake" in result.output
+    assert "7 files" in result.output
+
+
+def test_profile_prints_timings(built):
+    result = invoke("ask", "龙井茶", "--index-dir", built, "--profile")
+    assert "profile: load index" in result.output
+    assert "embed_query" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("index", "{tmp}/missing"), "corpus directory not found"),
+        (("index", "{tmp}/empty"), "no readable .txt or .md files"),
+        (("ask", "龙井茶", "--index-dir", "{tmp}/none", "--corpus-dir", "{tmp}/empty"), "no readable"),
+        (("info", "--index-dir", "{tmp}/none"), "no index in"),
+        (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
+        (("ask", "龙井茶", "--index-dir", "{index}", "--model", "st:another"), "was built with model"),
+        (("ask", "龙井茶", "--index-dir", "{index}", "--mode", "fuzzy"), "unknown mode"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(built, tmp_path, args, message):
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    args = [a.format(tmp=tmp_path, index=built) for a in args]
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+
+
+def test_corrupt_index_exit_2(built):
+    generation = current_generation(built)
+    (generation / "manifest.json").write_text("garbage")
+    result = invoke("ask", "龙井茶", "--index-dir", built)
+    assert result.exit_code == 2
+    assert "damaged" in result.output and "qa index --rebuild" in result.output
+
+
+def test_unknown_model_spec_exit_2(corpus_dir, tmp_path):
+    result = invoke("index", corpus_dir, "--index-dir", tmp_path / "i", "--model", "word2vec")
+    assert result.exit_code == 2
+    assert "unknown model 'word2vec'" in result.output

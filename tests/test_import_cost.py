@@ -1,0 +1,31 @@
+"""`import qa` and `qa --help` must stay light: no torch, sentence-transformers or FAISS."""
+
+import json
+import subprocess
+import sys
+
+HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers"]
+
+
+def loaded_modules(code: str) -> set[str]:
+    probe = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_import_qa_is_light():
+    modules = loaded_modules("import qa; from qa import Hit, Passage")
+    assert not [m for m in HEAVY if m in modules]
+
+
+def test_help_is_light():
+    code = "import sys\nfrom qa.cli import app\nsys.argv=['qa','--help']\ntry:\n    app()\nexcept SystemExit:\n    pass"
+    modules = loaded_modules(code)
+    assert "qa.cli" in modules
+    assert not [m for m in HEAVY if m in modules]
+
+
+def test_default_model_path_does_not_import_torch():
+    code = "from qa.embedders import load_embedder\nload_embedder('e5-small').embed(['你好'])"
+    modules = loaded_modules(code)
+    assert "torch" not in modules and "sentence_transformers" not in modules

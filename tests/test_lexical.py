@@ -1,0 +1,42 @@
+import numpy as np
+
+from qa.lexical import LexicalIndex, tokenize
+
+TEXTS = [
+    "大熊猫是中国特有的珍稀动物，主要栖息在四川。",
+    "龙井茶产于浙江省杭州市西湖一带。",
+    "中央網絡安全和信息化領導小組第一次會議",
+    "The Great Barrier Reef lies off Queensland.",
+]
+
+
+def test_tokenize_drops_stop_words_and_punctuation_and_normalizes():
+    tokens = tokenize("大熊猫是什么？")
+    assert "大熊猫" in tokens and "熊猫" in tokens  # search mode adds sub-words
+    assert "是" not in tokens and "什么" not in tokens and "？" not in tokens
+    assert "网络" in tokenize("網(wǎng)絡(luò)")
+    assert "网络安全" in tokenize("网络/安全")[0] + "".join(tokenize("网络/安全"))
+
+
+def test_bm25_ranks_the_matching_text_first():
+    index = LexicalIndex().index(TEXTS)
+    assert index.retrieve("熊猫住在哪里", 2)[0][0] == 0
+    assert index.retrieve("网络安全领导小组", 2)[0][0] == 2
+    assert index.retrieve("barrier reef", 2)[0][0] == 3
+    assert index.retrieve("完全无关的词语组合", 2) == []
+
+
+def test_rarer_terms_weigh_more():
+    index = LexicalIndex().index(["苹果 香蕉", "苹果 橘子", "苹果 西瓜"])
+    scores = index.scores("苹果 橘子")
+    assert scores[1] > scores[0] == scores[2] > 0
+
+
+def test_save_and_load_round_trip_with_the_small_query_dictionary(tmp_path):
+    index = LexicalIndex().index(TEXTS)
+    index.save(tmp_path / "lexical")
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    for query in ("熊猫住在哪里", "網絡安全", "西湖龙井", "reef"):
+        assert np.allclose(loaded.scores(query), index.scores(query)), query
+    dictionary = (tmp_path / "lexical" / "jieba_dict.txt").read_text(encoding="utf-8").splitlines()
+    assert 0 < len(dictionary) < 200, "only the corpus's own words"

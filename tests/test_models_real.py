@@ -1,0 +1,59 @@
+"""End-to-end retrieval with the real default model on the small test corpus."""
+
+import pytest
+
+from qa import build_index, load_index
+from qa.errors import QAError
+
+from conftest import TEST_CORPUS_DIR
+
+pytestmark = pytest.mark.model
+
+
+def top(index, question, mode="hybrid", top_k=3):
+    return index.search(question, top_k=top_k, mode=mode)
+
+
+def test_paraphrase_question_finds_its_passage(e5_test_index):
+    hits = top(e5_test_index, "城市轨道交通每天运送多少乘客？")
+    assert hits[0].passage.doc_path == "transport.md"
+    assert "1100万人次" in hits[0].answer.text
+    assert [s.doc_path for s in hits[0].also_in] == ["transport_trad.txt"]
+
+
+def test_name_only_query_is_carried_by_the_lexical_leg(e5_test_index):
+    hits = top(e5_test_index, "明前茶")
+    assert hits[0].passage.doc_path == "tea.txt"
+    assert hits[0].lexical_score > 0
+
+
+def test_english_question_over_chinese_text(e5_test_index):
+    hits = top(e5_test_index, "How many wild giant pandas are there?")
+    assert hits[0].passage.doc_path == "panda.txt"
+    assert "1864" in hits[0].answer.text
+    assert all(h.lexical_score == 0 for h in hits)
+
+
+def test_traditional_question(e5_test_index):
+    hits = top(e5_test_index, "玉山海拔多高？")
+    assert hits[0].passage.doc_path == "yushan_big5.txt"
+    hits = top(e5_test_index, "黃山位於哪個省？")
+    assert hits[0].passage.doc_path == "huangshan_gb18030.txt"
+
+
+def test_english_text(e5_test_index):
+    hits = top(e5_test_index, "why do corals turn white")
+    assert hits[0].passage.doc_path == "reef.txt"
+    assert "bleaching" in hits[0].answer.text
+
+
+def test_sentence_transformers_backend_end_to_end(tmp_path):
+    report = build_index(TEST_CORPUS_DIR, tmp_path / "index", model="st:all-MiniLM-L6-v2")
+    assert report.embedded > 0
+    index = load_index(tmp_path / "index")
+    assert index.model == "st:all-MiniLM-L6-v2"
+    hits = index.search("How long is the Great Barrier Reef?", top_k=2, mode="dense")
+    assert hits[0].passage.doc_path == "reef.txt"
+    assert hits[0].answer.text in hits[0].passage.text
+    with pytest.raises(QAError, match="was built with model"):
+        load_index(tmp_path / "index", model="e5-small")

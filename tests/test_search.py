@@ -1,0 +1,155 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from qa import build_index, load_index
+from qa.errors import QAError
+from qa.store import current_generation
+
+from conftest import SEED_CORPUS_DIR, FakeEmbedder
+
+
+def test_hits_cite_exact_slices_and_answers(fake_index, corpus_dir):
+    from qa.reader import read_corpus
+
+    texts = {d.path: d.text for d in read_corpus(corpus_dir)[0]}
+    hits = fake_index.search("大熊猫每天吃多少竹子", top_k=3)
+    assert hits[0].passage.doc_path == "panda.txt"
+    for hit in hits:
+        text = texts[hit.passage.doc_path]
+        assert text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
+        assert text[hit.answer.char_start : hit.answer.char_end] == hit.answer.text
+        assert hit.passage.char_start <= hit.answer.char_start < hit.answer.char_end <= hit.passage.char_end
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_answer_is_the_sentence_that_matches(fake_index):
+    (hit,) = fake_index.search("野生大熊猫的数量有多少只", top_k=1)
+    assert "1864" in hit.answer.text
+    assert "竹子" not in hit.answer.text
+
+
+def test_modes(fake_index):
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = fake_index.search("龙井茶产于哪里", top_k=2, mode=mode)
+        assert hits[0].passage.doc_path == "tea.txt", mode
+    lexical = fake_index.search("龙井茶", top_k=5, mode="lexical")
+    assert all(h.lexical_score > 0 and h.dense_score is None for h in lexical)
+    with pytest.raises(QAError, match="unknown mode"):
+        fake_index.search("龙井茶", mode="magic")
+
+
+def test_traditional_question_matches_simplified_text(fake_index):
+    hits = fake_index.search("龍井茶產於哪裡", top_k=1, mode="lexical")
+    assert hits[0].passage.doc_path == "tea.txt"
+
+
+def test_lexical_finds_nothing_for_unknown_words(fake_index):
+    assert fake_index.search("zyxwv", top_k=3, mode="lexical") == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "？！。，", "\x00\x01"])
+def test_questions_without_words_are_a_clear_error(fake_index, question):
+    with pytest.raises(QAError, match="no words"):
+        fake_index.search(question)
+
+
+@pytest.mark.parametrize("question", ["熊猫" * 5000, "大熊猫🐼吃竹子吗？", "panda 大熊猫 パンダ", "大熊猫\t\n吃\r什么"])
+def test_odd_questions_still_answer(fake_index, question):
+    hits = fake_index.search(question, top_k=3)
+    assert hits and hits[0].passage.doc_path == "panda.txt"
+
+
+def test_duplicates_are_folded_into_the_complete_clean_copy(fake_index):
+    hits = fake_index.search("地铁日均客运量约为多少人次", top_k=5)
+    shown = [h.passage.doc_path for h in hits]
+    assert shown.count("transport.md") + shown.count("transport_trad.txt") == 1, shown
+    metro = next(h for h in hits if h.passage.doc_path in ("transport.md", "transport_trad.txt"))
+    assert metro.passage.doc_path == "transport.md", "the copy without pinyin artifacts is shown"
+    assert [s.doc_path for s in metro.also_in] == ["transport_trad.txt"]
+
+
+def test_seed_speech_folds_and_shows_the_copy_without_dropped_characters():
+    # 000 (slash-segmented, characters dropped) and 001 (traditional + pinyin) carry the same speech.
+    index_dir_hits = _seed_fake_index().search("习近平主持召开中央网络安全和信息化领导小组第一次会议并发表重要讲话", top_k=5)
+    top = index_dir_hits[0]
+    paths = {top.passage.doc_path} | {s.doc_path for s in top.also_in}
+    assert {"000_a579f5ec6a3faa96.txt", "001_35ad70771f1f9fde.txt"} <= paths
+    assert top.passage.doc_path == "001_35ad70771f1f9fde.txt"
+    contents = [h.passage.id for h in index_dir_hits] + [s.passage_id for h in index_dir_hits for s in h.also_in]
+    assert len(contents) == len(set(contents)), "no passage appears twice"
+
+
+_seed_cache = {}
+
+
+def _seed_fake_index():
+    if "index" not in _seed_cache:
+        import tempfile
+        from pathlib import Path
+
+        index_dir = Path(tempfile.mkdtemp()) / "index"
+        fake = FakeEmbedder()
+        build_index(SEED_CORPUS_DIR, index_dir, embedder=fake)
+        _seed_cache["index"] = load_index(index_dir, embedder=fake)
+    return _seed_cache["index"]
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(QAError, match="run `qa index` first"):
+        load_index(tmp_path / "none")
+
+
+def test_model_mismatch_is_a_clear_error(fake_index):
+    with pytest.raises(QAError, match="built with model 'fake'"):
+        load_index(fake_index.generation_dir.parent, model="st:other-model")
+
+
+def _damage(index, action):
+    generation = current_generation(index.generation_dir.parent)
+    action(generation)
+    return generation.parent
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda g: (g / "manifest.json").write_text("{not json"), "manifest unreadable"),
+        (lambda g: (g / "manifest.json").unlink(), "manifest unreadable"),
+        (lambda g: (g / "vectors.npy").write_bytes((g / "vectors.npy").read_bytes()[:200]), "damaged"),
+        (lambda g: (g / "passages.jsonl").write_text((g / "passages.jsonl").read_text().split("\n", 1)[1]), "counts differ"),
+        (lambda g: (g / "units.npy").unlink(), "damaged"),
+    ],
+)
+def test_damaged_index_is_a_clear_error(fake_index, damage, problem):
+    index_dir = _damage(fake_index, damage)
+    with pytest.raises(QAError, match=problem) as excinfo:
+        load_index(index_dir, embedder=FakeEmbedder())
+    assert "qa index --rebuild" in str(excinfo.value)
+
+
+def test_truncated_faiss_file_is_a_clear_error(fake_index):
+    generation = current_generation(fake_index.generation_dir.parent)
+    data = (generation / "dense.faiss").read_bytes()
+    (generation / "dense.faiss").write_bytes(data[: len(data) // 2])
+    index = load_index(generation.parent, embedder=FakeEmbedder())
+    with pytest.raises(QAError, match="dense.faiss"):
+        index.search("大熊猫")
+
+
+def test_future_format_is_a_clear_error(fake_index):
+    generation = current_generation(fake_index.generation_dir.parent)
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(QAError, match="newer qa"):
+        load_index(generation.parent)
+
+
+def test_index_files_load_without_pickle(fake_index):
+    generation = current_generation(fake_index.generation_dir.parent)
+    for path in generation.rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if any array needed pickle

@@ -1,0 +1,40 @@
+import pytest
+
+from qa.errors import QAError
+from qa.store import CURRENT, build_lock, current_generation, new_staging_dir, publish
+
+
+def test_publish_swaps_generations_and_keeps_the_previous_one(tmp_path):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    generations = []
+    for n in range(3):
+        staging = new_staging_dir(index_dir)
+        (staging / "file").write_text(str(n))
+        generations.append(publish(index_dir, staging))
+        assert current_generation(index_dir) == generations[-1]
+    assert not generations[0].exists(), "generations older than the previous one are removed"
+    assert generations[1].exists(), "the previous generation stays for readers still on it"
+    assert (current_generation(index_dir) / "file").read_text() == "2"
+
+
+def test_stray_staging_dirs_are_removed_by_the_next_build(tmp_path):
+    stray = tmp_path / ".tmp-killed"
+    stray.mkdir(parents=True)
+    new_staging_dir(tmp_path)
+    assert not stray.exists()
+
+
+def test_second_build_lock_fails_clearly(tmp_path):
+    with build_lock(tmp_path):
+        with pytest.raises(QAError, match="already building"):
+            with build_lock(tmp_path):
+                pass
+    with build_lock(tmp_path):  # released
+        pass
+
+
+def test_tampered_current_pointer_is_an_error(tmp_path):
+    (tmp_path / CURRENT).write_text("../../etc\n")
+    with pytest.raises(QAError, match="damaged"):
+        current_generation(tmp_path)
