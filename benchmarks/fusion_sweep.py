@@ -49,48 +49,39 @@ def summarize(ranks: list[int | None]) -> str:
 
 
 def answer_sweep(index, queries) -> None:
-    """Share of questions whose top hit's picked sentence contains a gold answer, per picker."""
-    import math
-
-    from qa.answer import bigrams
+    """Share of questions whose top hit's picked span contains a gold answer, per picker."""
+    from qa import answer as picker
     from qa.evaluate import contains_any
 
-    lexical = index.lexical
-    n_docs = lexical.n_docs
-
-    def idf(token):
-        term = lexical.vocab.get(token)
-        df = 0 if term is None else int(lexical.indptr[term + 1] - lexical.indptr[term])
-        return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-
-    pickers = {"similarity": lambda sim, ov, tov: sim, "bigram overlap": lambda sim, ov, tov: ov, "idf token overlap": lambda sim, ov, tov: tov}
-    for w in (0.1, 0.2, 0.3, 0.5, 1.0):
-        pickers[f"similarity + {w} x bigram overlap"] = lambda sim, ov, tov, w=w: sim + w * ov
-        pickers[f"similarity + {w} x idf token overlap"] = lambda sim, ov, tov, w=w: sim + w * tov
-    hits = {name: 0 for name in pickers}
-    hits["oracle (any sentence of the top hit)"] = 0
+    variants = {
+        "similarity only": (0.0, -1.0),
+        "rarity-weighted character overlap only": (1000.0, -1.0),
+    }
+    for weight in (0.3, 0.5, 0.75):
+        variants[f"similarity + {weight} x overlap"] = (weight, -1.0)
+        for margin in (0.02, 0.05, 0.1):
+            variants[f"similarity + {weight} x overlap, neighbour within {margin}"] = (weight, margin)
+    hits = {name: 0 for name in variants}
+    oracle = 0
+    saved = picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN
     for query in queries:
         (top,) = index.search(query.question, top_k=1)
         p = next(i for i, x in enumerate(index.passages) if x.id == top.passage.id)
         start, end = index.unit_ptr[p], index.unit_ptr[p + 1]
         spans = [(int(a), int(b)) for _, a, b in index.units[start:end]]
-        texts = [top.passage.text[a - top.passage.char_start : b - top.passage.char_start] for a, b in spans]
-        qv = index.embedder.embed([normalize(query.question)], is_query=True)[0]
-        sims = index.vectors[start:end] @ qv
-        qgrams = bigrams(normalize(query.question))
-        qtokens = set(lexical.query_tokens(query.question))
-        qweight = sum(idf(t) for t in qtokens) or 1.0
-        overlaps = [len(qgrams & bigrams(normalize(t))) / max(len(qgrams), 1) for t in texts]
-        token_overlaps = [sum(idf(t) for t in qtokens & set(lexical.query_tokens(text))) / qweight for text in texts]
-        good = [contains_any(t, query.answer) for t in texts]
-        hits["oracle (any sentence of the top hit)"] += any(good)
-        for name, picker in pickers.items():
-            best = max(range(len(texts)), key=lambda i: picker(float(sims[i]), overlaps[i], token_overlaps[i]))
-            hits[name] += good[best]
+        forms = index.forms["units"][start:end]
+        form = normalize(query.question)
+        sims = index.vectors[start:end] @ index.embedder.embed([form], is_query=True)[0]
+        oracle += any(contains_any(top.passage.text[a - top.passage.char_start : b - top.passage.char_start], query.answer) for a, b in spans)
+        for name, (weight, margin) in variants.items():
+            picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN = weight, margin
+            answer = picker.pick_answer(top.passage, spans, forms, form, sims if weight < 1000 else None)
+            hits[name] += contains_any(answer.text, query.answer)
+    picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN = saved
     print("| answer picker (on the hybrid top hit) | answer hit |\n|---|---|")
     for name, count in hits.items():
         print(f"| {name} | {count / len(queries):.4f} |")
-    print()
+    print(f"| oracle: any sentence of the top hit | {oracle / len(queries):.4f} |\n")
 
 
 def main() -> None:

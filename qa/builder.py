@@ -21,7 +21,7 @@ from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_d
 
 EMBED_BATCH = 32
 # Bump when splitting or normalization changes, so an unchanged corpus is re-chunked.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 Progress = Callable[[int, int], None]
 
@@ -99,6 +99,8 @@ def build_index(
             np.save(staging / "units.npy", units)
             np.save(staging / "vectors.npy", vectors)
             np.save(staging / "unit_keys.npy", np.array(keys, dtype="S40"))
+            # The normalized texts, so searches needn't normalize passages again.
+            write_json(staging / "forms.json", {"passages": [normalize(p.text) for p in passages], "units": unit_texts})
             save_faiss(build_faiss(vectors, index_type), staging / "dense.faiss")
             LexicalIndex().index([p.text for p in passages]).save(staging / "lexical")
             write_json(

@@ -1,6 +1,7 @@
 """The dense leg: a FAISS inner-product index over L2-normalized sentence vectors.
 
-Exact (flat) search up to FLAT_MAX_VECTORS, where it is still fast; HNSW beyond.
+Exact (flat) search up to FLAT_MAX_VECTORS, where it is still fast enough; beyond it an
+approximate index (see benchmarks/scale.py for the measurements behind the choice).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ FLAT_MAX_VECTORS = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+IVF_LISTS_PER_SQRT = 4  # nlist = 4 * sqrt(n), the usual rule of thumb
+IVF_PROBE_SHARE = 1 / 16  # lists searched per query
 
 
 def choose_index_type(n_vectors: int) -> str:
@@ -28,6 +31,11 @@ def build_faiss(vectors: np.ndarray, index_type: str):
     elif index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    elif index_type == "ivf":
+        n_lists = max(int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors))), 1)
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, n_lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), n_lists * 50), replace=False)
+        index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
     else:
         raise ValueError(f"unknown index type {index_type!r}")
     if len(vectors):
@@ -41,12 +49,19 @@ def save_faiss(index, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
+def tune_for_search(index) -> None:
+    """Search-time knobs, which FAISS does not save with the index."""
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    if hasattr(index, "nprobe"):
+        index.nprobe = max(int(index.nlist * IVF_PROBE_SHARE), 8)
+
+
 def load_faiss(path: Path):
     import faiss
 
     index = faiss.read_index(str(path))
-    if hasattr(index, "hnsw"):
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+    tune_for_search(index)
     return index
 
 

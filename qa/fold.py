@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from .models import Passage
-from .normalize import normalize
 
 CONTAINMENT = 0.7
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -28,8 +27,9 @@ class Group:
     representative: int
 
 
-def matching_form(text: str) -> str:
-    return _NOT_WORD.sub("", normalize(text))
+def matching_form(normalized: str) -> str:
+    """The form compared for duplication: normalized text without punctuation or spaces."""
+    return _NOT_WORD.sub("", normalized)
 
 
 def shingles(form: str, n: int = 3) -> frozenset[str]:
@@ -42,9 +42,9 @@ def is_near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) >= CONTAINMENT
 
 
-def fold(passages: list[Passage], limit: int) -> list[Group]:
-    """Group passages (given best first) into at most `limit` groups of near-duplicates."""
-    forms = [matching_form(p.text) for p in passages]
+def fold(passages: list[Passage], normalized: list[str], limit: int) -> list[Group]:
+    """Group passages (given best first, with their normalized texts) into at most `limit` groups."""
+    forms = [matching_form(text) for text in normalized]
     grams = [shingles(form) for form in forms]
     groups: list[list[int]] = []
     for i in range(len(passages)):

@@ -16,7 +16,6 @@ import logging
 import math
 import re
 import threading
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -68,29 +67,38 @@ class LexicalIndex:
 
     def index(self, texts: list[str]) -> "LexicalIndex":
         tokenizer = _full_tokenizer()
-        counts = [Counter(tokenize(text, tokenizer)) for text in texts]
-        self.n_docs = len(texts)
-        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
-        average = float(lengths.mean()) if len(lengths) and lengths.sum() else 1.0
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for doc_id, counter in enumerate(counts):
-            for term, tf in counter.items():
-                postings.setdefault(term, []).append((doc_id, tf))
-        terms = sorted(postings)
-        self.vocab = {term: i for i, term in enumerate(terms)}
-        indptr, doc_ids, weights = [0], [], []
-        for term in terms:
-            plist = postings[term]
-            idf = math.log(1 + (self.n_docs - len(plist) + 0.5) / (len(plist) + 0.5))
-            for doc_id, tf in plist:
-                norm = K1 * (1 - B + B * lengths[doc_id] / average)
-                doc_ids.append(doc_id)
-                weights.append(idf * tf * (K1 + 1) / (tf + norm))
-            indptr.append(len(doc_ids))
-        self.indptr = np.asarray(indptr, dtype=np.int64)
-        self.doc_ids = np.asarray(doc_ids, dtype=np.int32)
-        self.weights = np.asarray(weights, dtype=np.float32)
+        self.index_tokens([tokenize(text, tokenizer) for text in texts])
         self._query_tokenizer = tokenizer
+        return self
+
+    def index_tokens(self, documents: list[list[str]]) -> "LexicalIndex":
+        """Index documents given as token lists (what `index` does after tokenizing).
+
+        Vectorized: one pass in Python to number the tokens, the rest in numpy, so a
+        million documents index in seconds, not minutes.
+        """
+        self.n_docs = len(documents)
+        vocab: dict[str, int] = {}
+        token_ids = np.fromiter(
+            (vocab.setdefault(token, len(vocab)) for tokens in documents for token in tokens),
+            dtype=np.int64,
+        )
+        lengths = np.fromiter((len(tokens) for tokens in documents), dtype=np.int64, count=self.n_docs)
+        token_docs = np.repeat(np.arange(self.n_docs, dtype=np.int64), lengths)
+        # Renumber terms in sorted order so the on-disk vocabulary is deterministic.
+        terms = sorted(vocab)
+        rank = np.empty(len(vocab), dtype=np.int64)
+        rank[[vocab[t] for t in terms]] = np.arange(len(terms))
+        self.vocab = {term: i for i, term in enumerate(terms)}
+        keys, tf = np.unique(rank[token_ids] * max(self.n_docs, 1) + token_docs, return_counts=True)
+        term_of, doc_of = keys // max(self.n_docs, 1), keys % max(self.n_docs, 1)
+        df = np.bincount(term_of, minlength=len(terms))
+        idf = np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+        average = lengths.mean() if self.n_docs and lengths.sum() else 1.0
+        norm = K1 * (1 - B + B * lengths[doc_of] / average)
+        self.weights = (idf[term_of] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+        self.doc_ids = doc_of.astype(np.int32)
+        self.indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         return self
 
     def query_tokens(self, query: str) -> list[str]:

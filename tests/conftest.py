@@ -14,7 +14,7 @@ class FakeEmbedder:
     """Deterministic, fast, and similar texts get similar vectors (hashed character bigrams)."""
 
     spec = "fake"
-    dim = 64
+    dim = 256
 
     def __init__(self):
         self.calls = 0

@@ -1,0 +1,164 @@
+"""How the indexes grow: build time, memory and query latency against corpus size.
+
+Part 1, dense: synthetic clustered unit vectors (dim 384, like the default model) at
+each size; exact (flat) search against the approximate index qa picks beyond
+FLAT_MAX_VECTORS, with recall@10 of the approximate index against exact.
+Part 2, lexical: BM25 over synthetic Zipf-distributed token documents.
+Part 3, end to end: the CMRC2018 index (from benchmarks/cmrc2018.py) replicated to
+N passages with perturbed vectors, searched with the real CMRC questions in hybrid
+mode; latency excludes the query embedding.
+
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--skip-e2e]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa import dense  # noqa: E402
+from qa.lexical import LexicalIndex  # noqa: E402
+
+DIM = 384
+
+
+def clustered_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Unit vectors around n/100 centres: embeddings of real text cluster by topic."""
+    centres = rng.standard_normal((max(n // 100, 10), DIM)).astype(np.float32)
+    vectors = np.empty((n, DIM), dtype=np.float32)
+    for start in range(0, n, 100_000):
+        stop = min(start + 100_000, n)
+        vectors[start:stop] = centres[rng.integers(0, len(centres), stop - start)] + 0.6 * rng.standard_normal((stop - start, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def timed_queries(index, queries: np.ndarray, k: int = 10) -> tuple[list[float], list[np.ndarray]]:
+    times, results = [], []
+    for q in queries:
+        started = time.perf_counter()
+        ids, _ = dense.search_faiss(index, q, k)
+        times.append(time.perf_counter() - started)
+        results.append(ids)
+    return times, results
+
+
+def index_bytes(index) -> int:
+    import faiss
+
+    with tempfile.NamedTemporaryFile() as handle:
+        faiss.write_index(index, handle.name)
+        return Path(handle.name).stat().st_size
+
+
+def dense_table(sizes: list[int]) -> None:
+    rng = np.random.default_rng(0)
+    print("| vectors | index | build s | bytes/vector | p50 ms | p95 ms | recall@10 vs exact |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        vectors = clustered_vectors(n, rng)
+        queries = vectors[rng.integers(0, n, 200)] + 0.05 * rng.standard_normal((200, DIM)).astype(np.float32)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        exact = None
+        for kind in ("flat", dense.choose_index_type(max(n, dense.FLAT_MAX_VECTORS + 1))):
+            started = time.perf_counter()
+            index = dense.build_faiss(vectors, kind)
+            build = time.perf_counter() - started
+            dense.tune_for_search(index)
+            times, results = timed_queries(index, queries)
+            if kind == "flat":
+                exact = results
+            recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(results, exact)])
+            chosen = " (chosen)" if kind == dense.choose_index_type(n) else ""
+            print(
+                f"| {n:,} | {kind}{chosen} | {build:.1f} | {index_bytes(index) / n:.0f} | {statistics.median(times) * 1e3:.2f} "
+                f"| {np.percentile(times, 95) * 1e3:.2f} | {recall:.4f} |",
+                flush=True,
+            )
+        del vectors
+
+
+def lexical_table(sizes: list[int]) -> None:
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(200_000)]
+    zipf = 1 / np.arange(1, len(words) + 1) ** 1.1
+    zipf /= zipf.sum()
+    print("\n| documents | BM25 build s | postings MB | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        draws = rng.choice(len(words), size=(n, 40), p=zipf)
+        documents = [[words[i] for i in row] for row in draws]
+        started = time.perf_counter()
+        lexical = LexicalIndex().index_tokens(documents)
+        build = time.perf_counter() - started
+        megabytes = (lexical.indptr.nbytes + lexical.doc_ids.nbytes + lexical.weights.nbytes) / 2**20
+        times = []
+        for row in rng.choice(len(words), size=(200, 6), p=zipf):
+            started = time.perf_counter()
+            lexical._scores([words[i] for i in row])
+            times.append(time.perf_counter() - started)
+        print(f"| {n:,} | {build:.1f} | {megabytes:.0f} | {statistics.median(times) * 1e3:.2f} | {np.percentile(times, 95) * 1e3:.2f} |", flush=True)
+        del documents, lexical
+
+
+def end_to_end(sizes: list[int], work_dir: Path, questions: int) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cmrc2018 import load_cmrc
+
+    from qa.lexical import tokenize
+    from qa.normalize import normalize
+    from qa.search import Index, load_index
+
+    base = load_index(work_dir / "index")
+    _, queries = load_cmrc(ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json", questions)
+    tokens = [tokenize(p.text) for p in base.passages]
+    rng = np.random.default_rng(2)
+    print("\n| passages | sentence vectors | index | hybrid p50 ms | hybrid p95 ms | (query embedding excluded) |")
+    print("|---|---|---|---|---|---|")
+    for n in sizes:
+        copies = max(n // len(base.passages), 1)
+        passages = [p for _ in range(copies) for p in base.passages]
+        units = np.concatenate([base.units + np.array([c * len(base.passages), 0, 0]) for c in range(copies)])
+        vectors = np.concatenate([base.vectors] + [base.vectors + 0.02 * rng.standard_normal(base.vectors.shape).astype(np.float32) for _ in range(copies - 1)])
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index = Index(base.generation_dir, dict(base.manifest, index_type=dense.choose_index_type(len(vectors))), passages, units, vectors, embedder=base.embedder)
+        index._faiss = dense.build_faiss(vectors, dense.choose_index_type(len(vectors)))
+        dense.tune_for_search(index._faiss)
+        lexical = LexicalIndex().index_tokens([t for _ in range(copies) for t in tokens])
+        lexical._query_tokenizer = base.lexical._tokenizer()
+        index._lexical = lexical
+        times = []
+        for query in queries:
+            index.search(query.question, top_k=5)
+            times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
+        print(f"| {len(passages):,} | {len(vectors):,} | {dense.choose_index_type(len(vectors))} | {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |", flush=True)
+        del index, vectors, lexical
+    _ = normalize
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--e2e-sizes", default="10000,100000")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--skip-e2e", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    dense_table(sizes)
+    lexical_table(sizes)
+    if not args.skip_e2e:
+        end_to_end([int(s) for s in args.e2e_sizes.split(",")], args.work_dir, args.questions)
+
+
+if __name__ == "__main__":
+    main()
