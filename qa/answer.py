@@ -12,10 +12,10 @@ from .models import Answer, Passage
 # similarity plus OVERLAP_WEIGHT times its share of the question's characters, each
 # character weighted by how rare it is among the passage's sentences, since the words
 # every sentence shares (the subject's name) say nothing about which one answers.
-OVERLAP_WEIGHT = 0.5
+OVERLAP_WEIGHT = 0.3
 # A neighbouring sentence scoring within this margin of the best joins it: the answer
 # often sits in the sentence next to the one that echoes the question.
-PAIR_MARGIN = 0.05
+PAIR_MARGIN = 0.1
 
 
 def characters(text: str) -> set[str]:

@@ -140,6 +140,15 @@ def test_truncated_faiss_file_is_a_clear_error(fake_index):
         index.search("大熊猫")
 
 
+@pytest.mark.parametrize("name", ["forms.json", "lexical/vocab.json"])
+def test_missing_side_files_are_a_clear_error_on_first_search(fake_index, name):
+    generation = current_generation(fake_index.generation_dir.parent)
+    (generation / name).unlink()
+    index = load_index(generation.parent, embedder=FakeEmbedder())
+    with pytest.raises(QAError, match="damaged.*qa index --rebuild"):
+        index.search("大熊猫")
+
+
 def test_future_format_is_a_clear_error(fake_index):
     generation = current_generation(fake_index.generation_dir.parent)
     manifest = json.loads((generation / "manifest.json").read_text())
