@@ -8,7 +8,7 @@ Part 3, end to end: the CMRC2018 index (from benchmarks/cmrc2018.py) replicated 
 N passages with perturbed vectors, searched with the real CMRC questions in hybrid
 mode; latency excludes the query embedding.
 
-    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--skip-e2e]
+    python benchmarks/scale.py [--sizes 10000,100000,1000000] [--parts dense,lexical,e2e]
 """
 
 from __future__ import annotations
@@ -116,7 +116,6 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int) -> None:
     from cmrc2018 import load_cmrc
 
     from qa.lexical import tokenize
-    from qa.normalize import normalize
     from qa.search import Index, load_index
 
     base = load_index(work_dir / "index")
@@ -134,6 +133,7 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int) -> None:
         index = Index(base.generation_dir, dict(base.manifest, index_type=dense.choose_index_type(len(vectors))), passages, units, vectors, embedder=base.embedder)
         index._faiss = dense.build_faiss(vectors, dense.choose_index_type(len(vectors)))
         dense.tune_for_search(index._faiss)
+        index._forms = {"passages": base.forms["passages"] * copies, "units": base.forms["units"] * copies}
         lexical = LexicalIndex().index_tokens([t for _ in range(copies) for t in tokens])
         lexical._query_tokenizer = base.lexical._tokenizer()
         index._lexical = lexical
@@ -143,7 +143,6 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int) -> None:
             times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
         print(f"| {len(passages):,} | {len(vectors):,} | {dense.choose_index_type(len(vectors))} | {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |", flush=True)
         del index, vectors, lexical
-    _ = normalize
 
 
 def main() -> None:
@@ -152,13 +151,16 @@ def main() -> None:
     parser.add_argument("--e2e-sizes", default="10000,100000")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
     parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--parts", default="dense,lexical,e2e")
     parser.add_argument("--hnsw-everywhere", action="store_true", help="also build HNSW above 200k vectors (slow here)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    dense_table(sizes, args.hnsw_everywhere)
-    lexical_table(sizes)
-    if not args.skip_e2e:
+    parts = args.parts.split(",")
+    if "dense" in parts:
+        dense_table(sizes, args.hnsw_everywhere)
+    if "lexical" in parts:
+        lexical_table(sizes)
+    if "e2e" in parts:
         end_to_end([int(s) for s in args.e2e_sizes.split(",")], args.work_dir, args.questions)
 
 

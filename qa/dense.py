@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-FLAT_MAX_VECTORS = 200_000
+# Exact search over 100k vectors takes ~14 ms here, over 1M ~180 ms; IVF answers both
+# in under a few ms with recall@10 >= 0.98 (benchmarks/scale.py).
+FLAT_MAX_VECTORS = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -19,7 +21,7 @@ IVF_PROBE_SHARE = 1 / 16  # lists searched per query
 
 
 def choose_index_type(n_vectors: int) -> str:
-    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "hnsw"
+    return "flat" if n_vectors <= FLAT_MAX_VECTORS else "ivf"
 
 
 def build_faiss(vectors: np.ndarray, index_type: str):
