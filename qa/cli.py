@@ -246,4 +246,13 @@ def _evaluate_with_progress(engine, queries, mode):
 
 
 def main() -> None:
-    app()
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        # A build writes into a staging folder, so stopping it leaves the live index as it was.
+        typer.echo("interrupted: nothing was changed", err=True)
+        sys.exit(130)
+    except OSError as exc:  # disk full, a read-only index folder …: one line, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(2)

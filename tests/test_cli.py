@@ -130,3 +130,25 @@ def test_unknown_model_spec_exit_2(corpus_dir, tmp_path):
     result = invoke("index", corpus_dir, "--index-dir", tmp_path / "i", "--model", "word2vec")
     assert result.exit_code == 2
     assert "unknown model 'word2vec'" in result.output
+
+
+def test_os_errors_and_ctrl_c_are_one_line(monkeypatch, capsys):
+    from qa import cli
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "embeddings/.tmp-x")
+
+    monkeypatch.setattr(cli, "app", disk_full)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: No space left on device: embeddings/.tmp-x"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "app", interrupted)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 130
+    assert "interrupted" in capsys.readouterr().err
