@@ -84,6 +84,7 @@ def ask(
     model: Optional[str] = Model,
     corpus_dir: Path = CorpusDir,
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
+    rerank: Optional[str] = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)"),
 ) -> None:
     """Answer a question from the index (building it first if there is none)."""
     from rich.console import Console
@@ -94,12 +95,13 @@ def ask(
     try:
         loading = time.perf_counter()
         engine = _open_index(index_dir, corpus_dir, model)
+        reranker = _load_reranker(rerank) if rerank else None
         loaded = time.perf_counter() - loading
         questions = [question] if question is not None else _prompt_questions()
         for text in questions:
             searching = time.perf_counter()
             try:
-                hits = engine.search(text, top_k=top_k, mode=mode)
+                hits = engine.search(text, top_k=top_k, mode=mode, reranker=reranker)
             except QAError as exc:
                 if question is None:  # interactive: say so and keep going
                     typer.echo(f"error: {exc}", err=True)
@@ -124,6 +126,12 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
         report = _build(corpus_dir, index_dir, model, rebuild=False)
         typer.echo(f"Indexed {report.files} files into {report.passages} passages in {report.seconds:.1f} s.", err=True)
     return load_index(index_dir, model=model)
+
+
+def _load_reranker(spec: str):
+    from .rerank import load_reranker
+
+    return load_reranker(spec)
 
 
 def _prompt_questions():

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from .fold import fold
 from .models import Hit, Passage, Source
 from .normalize import normalize
 from .store import FORMAT_VERSION, current_generation
+
+if TYPE_CHECKING:
+    from .rerank import Reranker
 
 MODES = ("hybrid", "dense", "lexical")
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
@@ -99,8 +103,11 @@ class Index:
                 raise _damaged(self.generation_dir, "dense.faiss and passages are out of step")
         return self._faiss
 
-    def search(self, question: str, top_k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence."""
+    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", reranker: "Reranker | None" = None) -> list[Hit]:
+        """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence.
+
+        With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
+        """
         if mode not in MODES:
             raise QAError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         if top_k < 1:
@@ -117,6 +124,8 @@ class Index:
         position = {p: i for i, p in enumerate(candidates.passages)}
         if mode == "lexical":
             order = [p for p in order if candidates.lexical[position[p]] > 0]
+        if reranker is not None:
+            order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
         groups = fold([self.passages[p] for p in shortlist], [self.forms["passages"][p] for p in shortlist], top_k)
@@ -169,6 +178,20 @@ class Index:
             lexical_ceiling=ceiling,
             query_vector=query_vector,
         )
+
+    def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int):
+        """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""
+        from .rerank import RERANK_DEPTH
+
+        started = time.perf_counter()
+        head = order[: top_k * RERANK_DEPTH]
+        reranked = reranker.score(question, [self.passages[p].text for p in head])
+        ranking = sorted(range(len(head)), key=lambda i: -reranked[i])
+        scores = scores.copy()
+        for i, value in zip(range(len(head)), reranked):
+            scores[position[head[i]]] = value
+        self.timings["rerank"] = time.perf_counter() - started
+        return [head[i] for i in ranking] + order[len(head) :], scores
 
     def _passage_similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
         """Each passage scores as its best sentence: one strong sentence is what answers."""

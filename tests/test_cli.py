@@ -106,6 +106,7 @@ def test_profile_prints_timings(built):
         (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
         (("ask", "龙井茶", "--index-dir", "{index}", "--model", "st:another"), "was built with model"),
         (("ask", "龙井茶", "--index-dir", "{index}", "--mode", "fuzzy"), "unknown mode"),
+        (("ask", "龙井茶", "--index-dir", "{index}", "--rerank", "bge"), "unknown reranker"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(built, tmp_path, args, message):

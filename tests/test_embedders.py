@@ -43,3 +43,11 @@ def test_sentence_transformers_path_with_the_packaged_english_model():
 def test_sentence_transformers_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(QAError, match="cannot load sentence-transformers model"):
         load_embedder(f"st:{tmp_path}/no-such-model")
+
+
+@pytest.mark.model
+def test_cross_encoder_that_cannot_load_is_a_clear_error(tmp_path):
+    from qa.rerank import load_reranker
+
+    with pytest.raises(QAError, match="cannot load cross-encoder"):
+        load_reranker(f"st:{tmp_path}/no-such-reranker")

@@ -162,3 +162,32 @@ def test_index_files_load_without_pickle(fake_index):
     generation = current_generation(fake_index.generation_dir.parent)
     for path in generation.rglob("*.npy"):
         np.load(path, allow_pickle=False)  # raises if any array needed pickle
+
+
+class PrefersTea:
+    """A fake cross-encoder: scores a passage by whether it mentions tea."""
+
+    def __init__(self):
+        self.seen = []
+
+    def score(self, question, texts):
+        self.seen.append(len(texts))
+        return [1.0 if "茶" in text else 0.0 for text in texts]
+
+
+def test_reranker_reorders_the_head_of_the_candidates(fake_index):
+    plain = fake_index.search("大熊猫每天吃多少竹子", top_k=3)
+    assert plain[0].passage.doc_path == "panda.txt"
+    reranker = PrefersTea()
+    reranked = fake_index.search("大熊猫每天吃多少竹子", top_k=3, reranker=reranker)
+    assert reranked[0].passage.doc_path == "tea.txt"
+    assert reranked[0].score == 1.0
+    assert reranker.seen == [min(12, len(fake_index.passages))]
+    assert "rerank" in fake_index.timings
+
+
+def test_unknown_reranker_is_a_clear_error():
+    from qa.rerank import load_reranker
+
+    with pytest.raises(QAError, match="unknown reranker"):
+        load_reranker("bge")
