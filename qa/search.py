@@ -188,8 +188,8 @@ class Index:
         reranked = reranker.score(question, [self.passages[p].text for p in head])
         ranking = sorted(range(len(head)), key=lambda i: -reranked[i])
         scores = scores.copy()
-        for i, value in zip(range(len(head)), reranked):
-            scores[position[head[i]]] = value
+        for passage, value in zip(head, reranked):
+            scores[position[passage]] = value
         self.timings["rerank"] = time.perf_counter() - started
         return [head[i] for i in ranking] + order[len(head) :], scores
 
