@@ -51,18 +51,7 @@ class SentenceTransformerEmbedder:
         name = spec.split(":", 1)[1]
         if not name:
             raise QAError("model spec 'st:' needs a model name or path, e.g. st:all-MiniLM-L6-v2")
-        packaged = _packaged_model_path(name)
-        if packaged or os.path.isdir(name):
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network
-        name = packaged or name
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError:
-            raise QAError("the st: backend needs sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
-        try:
-            self._model = SentenceTransformer(name, device="cpu")
-        except Exception as exc:  # hub errors, missing folders: one line for the user
-            raise QAError(f"cannot load sentence-transformers model {name!r}: {str(exc).splitlines()[0]}") from None
+        self._model = load_sentence_transformers("SentenceTransformer", _packaged_model_path(name) or name, "sentence-transformers model")
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         prompts = getattr(self._model, "prompts", {}) or {}
@@ -75,6 +64,20 @@ class SentenceTransformerEmbedder:
         prompt_name = self._query_prompt if is_query else self._passage_prompt
         vectors = self._model.encode(list(texts), batch_size=32, prompt_name=prompt_name, normalize_embeddings=True, convert_to_numpy=True)
         return _normalized(np.asarray(vectors, dtype=np.float32))
+
+
+def load_sentence_transformers(class_name: str, name: str, what: str):
+    """A sentence-transformers `class_name` (SentenceTransformer, CrossEncoder) on the CPU, or a one-line QAError."""
+    if os.path.isdir(name):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network
+    try:
+        import sentence_transformers
+    except ImportError:
+        raise QAError("st: models need sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
+    try:
+        return getattr(sentence_transformers, class_name)(name, device="cpu")
+    except Exception as exc:  # hub errors, missing folders: one line for the user
+        raise QAError(f"cannot load {what} {name!r}: {str(exc).splitlines()[0]}") from None
 
 
 def _packaged_model_path(name: str) -> str | None:

@@ -7,7 +7,6 @@ be installed here, so it is off by default and tested with a fake scorer.
 
 from __future__ import annotations
 
-import os
 from typing import Protocol
 
 from .errors import QAError
@@ -21,17 +20,9 @@ class Reranker(Protocol):
 
 class CrossEncoderReranker:
     def __init__(self, spec: str):
-        name = spec.split(":", 1)[1]
-        if os.path.isdir(name):
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError:
-            raise QAError("--rerank needs sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
-        try:
-            self._model = CrossEncoder(name, device="cpu")
-        except Exception as exc:  # hub errors, missing folders: one line for the user
-            raise QAError(f"cannot load cross-encoder {name!r}: {str(exc).splitlines()[0]}") from None
+        from .embedders import load_sentence_transformers
+
+        self._model = load_sentence_transformers("CrossEncoder", spec.split(":", 1)[1], "cross-encoder")
 
     def score(self, question: str, texts: list[str]) -> list[float]:
         return [float(s) for s in self._model.predict([(question, text) for text in texts])]
