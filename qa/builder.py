@@ -48,12 +48,16 @@ def build_index(
     embedder: Embedder | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    follow_links: bool = False,
 ) -> BuildReport:
-    """Index every .txt/.md file under corpus_dir into index_dir, atomically."""
+    """Index every .txt/.md file under corpus_dir into index_dir, atomically.
+
+    Symlinks that lead outside corpus_dir are skipped unless `follow_links`.
+    """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     spec = embedder.spec if embedder is not None else canonical_spec(model)
-    documents, skipped = read_corpus(corpus_dir)
+    documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links)
     if not documents:
         raise QAError(f"no readable .txt or .md files in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)

@@ -42,10 +42,11 @@ def index(
     index_dir: Path = IndexDir,
     model: Optional[str] = Model,
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything instead of reusing unchanged passages"),
+    follow_links: bool = typer.Option(False, "--follow-links", help="Also read symlinks that lead outside the corpus directory"),
 ) -> None:
     """Build or update the index of a corpus directory."""
     try:
-        report = _build(corpus_dir, index_dir, model, rebuild)
+        report = _build(corpus_dir, index_dir, model, rebuild, follow_links)
     except QAError as exc:
         _fail(str(exc))
     for skipped in report.skipped:
@@ -60,7 +61,7 @@ def index(
     )
 
 
-def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool):
+def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool, follow_links: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .builder import build_index
@@ -71,7 +72,7 @@ def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: boo
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress)
+        return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links)
 
 
 @app.command()

@@ -152,3 +152,18 @@ def test_os_errors_and_ctrl_c_are_one_line(monkeypatch, capsys):
         cli.main()
     assert exit_info.value.code == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_symlinks_out_of_the_corpus_only_when_asked(corpus_dir, tmp_path, use_fake_model):
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "elsewhere.txt").write_text("语料目录之外的文件，讲的是敦煌莫高窟。", encoding="utf-8")
+    os.symlink(outside, corpus_dir / "link")
+    plain = invoke("index", corpus_dir, "--index-dir", tmp_path / "a")
+    assert "warning: skipped link: symlink points outside the corpus directory" in plain.output
+    assert "Indexed 7 files" in plain.output
+    followed = invoke("index", corpus_dir, "--index-dir", tmp_path / "b", "--follow-links")
+    assert followed.exit_code == 0, followed.output
+    assert "Indexed 8 files" in followed.output
