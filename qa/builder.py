@@ -104,9 +104,10 @@ def build_index(
             np.save(staging / "vectors.npy", vectors)
             np.save(staging / "unit_keys.npy", np.array(keys, dtype="S40"))
             # The normalized texts, so searches needn't normalize passages again.
-            write_json(staging / "forms.json", {"passages": [normalize(p.text) for p in passages], "units": unit_texts})
+            passage_forms = [normalize(p.text) for p in passages]
+            write_json(staging / "forms.json", {"passages": passage_forms, "units": unit_texts})
             save_faiss(build_faiss(vectors, index_type), staging / "dense.faiss")
-            LexicalIndex().index([p.text for p in passages]).save(staging / "lexical")
+            LexicalIndex().index(passage_forms, normalized=True).save(staging / "lexical")
             write_json(
                 staging / "manifest.json",
                 {

@@ -47,11 +47,15 @@ def _keep(token: str) -> bool:
     return bool(_TOKEN.search(token)) and token not in STOP_WORDS
 
 
-def tokenize(text: str, tokenizer=None) -> list[str]:
-    """Search-mode jieba tokens of the normalized text, minus stop words and punctuation."""
+def tokenize(text: str, tokenizer=None, normalized: bool = False) -> list[str]:
+    """Search-mode jieba tokens of the normalized text, minus stop words and punctuation.
+
+    Pass `normalized=True` when `text` already went through `normalize`.
+    """
     tokenizer = tokenizer or _full_tokenizer()
+    form = text if normalized else normalize(text)
     with _jieba_lock:  # jieba's lazy initialization is not thread-safe
-        tokens = tokenizer.lcut_for_search(normalize(text))
+        tokens = tokenizer.lcut_for_search(form)
     return [token for token in (t.strip() for t in tokens) if token and _keep(token)]
 
 
@@ -65,9 +69,10 @@ class LexicalIndex:
         self._dictionary_path: Path | None = None
         self._query_tokenizer = None
 
-    def index(self, texts: list[str]) -> "LexicalIndex":
+    def index(self, texts: list[str], normalized: bool = False) -> "LexicalIndex":
+        """Index documents; `normalized=True` when the texts are already normalized."""
         tokenizer = _full_tokenizer()
-        self.index_tokens([tokenize(text, tokenizer) for text in texts])
+        self.index_tokens([tokenize(text, tokenizer, normalized) for text in texts])
         self._query_tokenizer = tokenizer
         return self
 
