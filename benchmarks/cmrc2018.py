@@ -1,7 +1,8 @@
 """CMRC2018 dev as a retrieval benchmark: index its 848 paragraphs, ask its 3,219 questions.
 
 Prints, for each mode: Recall@1/5/10 and MRR@10 of the gold paragraph, the share of
-questions whose top hit's answer sentence contains a gold answer span, and query
+questions whose top hit's answer sentence contains a gold answer span (and the same
+for the highest-ranked hit from the gold paragraph), and query
 latency (p50/p95, with and without the query embedding). Also the indexing time.
 
     python benchmarks/cmrc2018.py [--data ../shared/bench/cmrc2018_dev.json] [--limit N]
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa import build_index, load_index  # noqa: E402
-from qa.evaluate import GoldenQuery, evaluate  # noqa: E402
+from qa.evaluate import GoldenQuery, contains_any, evaluate  # noqa: E402
 
 
 class TimedIndex:
@@ -90,15 +91,18 @@ def main() -> None:
     index = load_index(args.work_dir / "index")
     index.search("预热", top_k=1)  # load the model, FAISS and the BM25 tokenizer before timing
     print(f"{len(queries)} questions\n")
-    print("| mode | R@1 | R@5 | R@10 | MRR@10 | answer hit | p50 ms | p95 ms | p50 ms w/o embed | p95 ms w/o embed |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| mode | R@1 | R@5 | R@10 | MRR@10 | answer hit | answer hit at gold rank | p50 ms | p95 ms | p50 ms w/o embed | p95 ms w/o embed |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for mode in args.modes.split(","):
         timed = TimedIndex(index)
         result = evaluate(timed, queries, mode=mode)
         m = result.metrics
+        # The issue's measure: the top hit's answer, right paragraph or not. (qa.evaluate's
+        # answer_hit judges the first relevant hit's answer, as a golden test wants.)
+        top_hit = sum(bool(r.hits and r.hits[0]["answer"] and contains_any(r.hits[0]["answer"], q.answer)) for r, q in zip(result.results, queries))
         without = [t - e for t, e in zip(timed.total, timed.embed)]
         print(
-            f"| {mode} | {m['recall@1']:.4f} | {m['recall@5']:.4f} | {m['recall@10']:.4f} | {m['mrr@10']:.4f} | {m['answer_hit']:.4f} "
+            f"| {mode} | {m['recall@1']:.4f} | {m['recall@5']:.4f} | {m['recall@10']:.4f} | {m['mrr@10']:.4f} | {top_hit / len(queries):.4f} | {m['answer_hit']:.4f} "
             f"| {percentile(timed.total, .5) * 1e3:.1f} | {percentile(timed.total, .95) * 1e3:.1f} "
             f"| {percentile(without, .5) * 1e3:.1f} | {percentile(without, .95) * 1e3:.1f} |",
             flush=True,

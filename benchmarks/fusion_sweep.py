@@ -4,7 +4,8 @@ Runs after benchmarks/cmrc2018.py has built its index (same --work-dir). For eve
 question it collects the candidates of both legs with their scores, then ranks them
 with each fusion rule and prints Recall@1/5/10 and MRR@10 of the gold paragraph.
 With --passage-vectors it also embeds each passage whole, to compare scoring a
-passage by its own vector with scoring it by its best sentence.
+passage by its own vector with scoring it by its best sentence. (The answer
+picker has its own script: benchmarks/answer_weights.py.)
 
     python benchmarks/fusion_sweep.py [--limit N] [--passage-vectors]
 """
@@ -48,49 +49,12 @@ def summarize(ranks: list[int | None]) -> str:
     return f"{r(1):.4f} | {r(5):.4f} | {r(10):.4f} | {mrr:.4f}"
 
 
-def answer_sweep(index, queries) -> None:
-    """Share of questions whose top hit's picked span contains a gold answer, per picker."""
-    from qa import answer as picker
-    from qa.evaluate import contains_any
-
-    variants = {
-        "similarity only": (0.0, -1.0),
-        "rarity-weighted character overlap only": (1000.0, -1.0),
-    }
-    for weight in (0.3, 0.5, 0.75):
-        variants[f"similarity + {weight} x overlap"] = (weight, -1.0)
-        for margin in (0.02, 0.05, 0.1):
-            variants[f"similarity + {weight} x overlap, neighbour within {margin}"] = (weight, margin)
-    hits = {name: 0 for name in variants}
-    oracle = 0
-    saved = picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN
-    for query in queries:
-        (top,) = index.search(query.question, top_k=1)
-        p = next(i for i, x in enumerate(index.passages) if x.id == top.passage.id)
-        start, end = index.unit_ptr[p], index.unit_ptr[p + 1]
-        spans = [(int(a), int(b)) for _, a, b in index.units[start:end]]
-        forms = index.forms["units"][start:end]
-        form = normalize(query.question)
-        sims = index.vectors[start:end] @ index.embedder.embed([form], is_query=True)[0]
-        oracle += any(contains_any(top.passage.text[a - top.passage.char_start : b - top.passage.char_start], query.answer) for a, b in spans)
-        for name, (weight, margin) in variants.items():
-            picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN = weight, margin
-            answer = picker.pick_answer(top.passage, spans, forms, form, sims if weight < 1000 else None)
-            hits[name] += contains_any(answer.text, query.answer)
-    picker.OVERLAP_WEIGHT, picker.PAIR_MARGIN = saved
-    print("| answer picker (on the hybrid top hit) | answer hit |\n|---|---|")
-    for name, count in hits.items():
-        print(f"| {name} | {count / len(queries):.4f} |")
-    print(f"| oracle: any sentence of the top hit | {oracle / len(queries):.4f} |\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--passage-vectors", action="store_true")
-    parser.add_argument("--answers", action="store_true", help="also compare answer-sentence pickers on each top hit")
     args = parser.parse_args()
     _, queries = load_cmrc(args.data, args.limit)
     index = load_index(args.work_dir / "index")
@@ -141,8 +105,6 @@ def main() -> None:
             score = 0.5 * _min_max(pv) + 0.5 * _min_max(cand.lexical)
             ranks["dense (passage vector) + lexical, minmax w=0.5"].append(rank_of_gold([passages[i] for i in np.argsort(-score)], docs, query.docs[0]))
 
-    if args.answers:
-        answer_sweep(index, queries)
     print(f"{len(queries)} questions, {len(index.passages)} passages\n")
     print("| fusion | R@1 | R@5 | R@10 | MRR@10 |\n|---|---|---|---|---|")
     for name, values in ranks.items():

@@ -1,58 +1,137 @@
-"""Picking the sentence (or two adjacent sentences) of a passage that best answers the question."""
+"""Picking the sentence (or two adjacent sentences) of a passage that best answers the question.
+
+Each sentence gets a few signals (FEATURES) and scores as their weighted sum; the
+weights were fitted on CMRC2018 by benchmarks/answer_weights.py (a softmax over the
+sentences of each top hit, the gold sentence being the one holding the answer).
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from itertools import pairwise
 
 import numpy as np
 
 from .models import Answer, Passage
 
-# Chosen on CMRC2018 (benchmarks/fusion_sweep.py --answers): the sentence's cosine
-# similarity plus OVERLAP_WEIGHT times its share of the question's characters, each
-# character weighted by how rare it is among the passage's sentences, since the words
-# every sentence shares (the subject's name) say nothing about which one answers.
-OVERLAP_WEIGHT = 0.3
-# A neighbouring sentence scoring within this margin of the best joins it: the answer
-# often sits in the sentence next to the one that echoes the question.
-PAIR_MARGIN = 0.1
+FEATURES = (
+    "similarity",  # cosine of the question and the sentence
+    "previous",  # cosine of the question and the sentence before it (itself if it opens the document)
+    "focus_tokens",  # share of the question's focus tokens in the sentence, rarer ones weighing more
+    "focus_bigrams",  # the same for adjacent pairs of focus tokens
+    "number",  # the question asks for a quantity and the sentence has a number
+    "date",  # the question asks for a time and the sentence has a date
+)
+# Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
+# The positive weight on `previous` says what reading the misses showed: the answer often
+# follows the sentence that echoes the question.
+WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0], dtype=np.float32)
+# A neighbour whose score is within this margin of the best joins it (a margin of 1 is a
+# neighbour at least e^-1 times as likely as the best): the answer often sits in the
+# sentence next to the one that echoes the question.
+PAIR_MARGIN = 1.0
+
+# CJK characters one by one (no spaces to tell words apart), other words and numbers whole.
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+_NUMBER_QUESTION = re.compile(
+    r"多少|几[个位名种次岁天倍部首条家所座项层届场]|多[大长高重远久深宽厚]|人口|面积|数量|比例|百分|"
+    r"how (?:many|much|long|old|far|big|tall)|percentage"
+)
+_DATE_QUESTION = re.compile(r"何时|哪一?年|哪个?月|哪一?天|什么时[候间]|时间|日期|年份|年代|when\b|what year|which year")
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(r"\d\s*[年月日]|世纪|年代|\b1\d{3}\b|\b20\d{2}\b")
 
 
-def characters(text: str) -> set[str]:
-    return {ch for ch in text if ch.isalnum()}
+@dataclass(frozen=True)
+class Sentences:
+    """The sentences of one passage as the index stores them."""
+
+    spans: list[tuple[int, int]]  # offsets in the passage's file
+    forms: list[str]  # normalized texts
+    vectors: np.ndarray | None = None  # one unit vector per sentence
+    previous_vector: np.ndarray | None = None  # the sentence before the passage in its document
 
 
-def sentence_scores(span_forms: list[str], question_form: str, similarities: np.ndarray | None) -> np.ndarray:
-    question = characters(question_form)
-    sets = [characters(form) for form in span_forms]
-    n = len(sets)
-    weight = {ch: math.log((n + 1) / (sum(ch in s for s in sets) + 0.5)) for ch in question}
+def focus(question_form: str, subject_form: str) -> str:
+    """The question with what it shares with the passage's title and section blanked out (`|`).
+
+    The subject's name is in the question and in the sentence introducing it, while
+    the answer usually sits in a later sentence that says 它 or 本鱼: matching the
+    rest of the question ("的卵有什么特征") is what finds that one.
+    """
+    chars = list(question_form)
+    while True:
+        text = "".join(chars)
+        match = SequenceMatcher(None, text, subject_form, autojunk=False).find_longest_match(0, len(text), 0, len(subject_form))
+        if match.size < 2:
+            return text
+        chars[match.a : match.a + match.size] = "|" * match.size
+
+
+def tokens(form: str) -> list[list[str]]:
+    """Runs of tokens, split where punctuation (or what focus() blanked) falls between them."""
+    return [found for run in re.split(r"[^\w\s]+|_", form) if (found := _TOKEN.findall(run))]
+
+
+def _bigrams(runs: list[list[str]]) -> set[str]:
+    return {a + b for run in runs for a, b in pairwise(run)}
+
+
+def _rarity_overlap(wanted: set[str], found: list[set[str]]) -> np.ndarray:
+    """For each sentence, its share of `wanted`, each item weighted by how few sentences have it."""
+    n = len(found)
+    weight = {item: math.log((n + 1) / (sum(item in s for s in found) + 0.5)) for item in wanted}
     total = sum(weight.values()) or 1.0
-    overlap = np.array([sum(weight[ch] for ch in question & s) / total for s in sets], dtype=np.float32)
-    base = similarities.astype(np.float32) if similarities is not None else np.zeros(n, dtype=np.float32)
-    return base + OVERLAP_WEIGHT * overlap
+    return np.array([sum(weight[item] for item in wanted & s) / total for s in found], dtype=np.float32)
 
 
-def pick_answer(
-    passage: Passage,
-    spans: list[tuple[int, int]],
-    span_forms: list[str],
-    question_form: str,
-    similarities: np.ndarray | None,
-) -> Answer | None:
-    """Best of `spans` (absolute offsets in the passage's file; `span_forms` their normalized
-    texts), joined by its better neighbour when that one scores nearly as well."""
-    if not spans:
+def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None) -> np.ndarray:
+    """One row of FEATURES per sentence."""
+    from .normalize import normalize
+
+    n = len(sentences.forms)
+    features = np.zeros((n, len(FEATURES)), dtype=np.float32)
+    if query_vector is not None and sentences.vectors is not None:
+        vectors = np.asarray(sentences.vectors, dtype=np.float32)
+        # Nothing comes before the document's first sentence: it stands in for itself.
+        first = vectors[:1] if sentences.previous_vector is None else np.asarray(sentences.previous_vector, dtype=np.float32)[None, :]
+        before = np.vstack([first, vectors[:-1]])
+        features[:, 0] = vectors @ query_vector
+        features[:, 1] = before @ query_vector
+    runs = tokens(focus(question_form, normalize(f"{passage.title} {passage.section}")))
+    sentence_runs = [tokens(form) for form in sentences.forms]
+    features[:, 2] = _rarity_overlap({t for run in runs for t in run}, [{t for run in s for t in run} for s in sentence_runs])
+    features[:, 3] = _rarity_overlap(_bigrams(runs), [_bigrams(s) for s in sentence_runs])
+    if _NUMBER_QUESTION.search(question_form):
+        features[:, 4] = [bool(_NUMBER.search(form)) for form in sentences.forms]
+    if _DATE_QUESTION.search(question_form):
+        features[:, 5] = [bool(_DATE.search(form)) for form in sentences.forms]
+    return features
+
+
+def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None) -> Answer | None:
+    """The best sentence, joined by its better neighbour when that one scores nearly as well."""
+    if not sentences.spans:
         return None
-    scores = sentence_scores(span_forms, question_form, similarities)
+    scores = sentence_features(passage, sentences, question_form, query_vector) @ WEIGHTS
+    chosen = choose(scores)
+    start = min(sentences.spans[i][0] for i in chosen)
+    end = max(sentences.spans[i][1] for i in chosen)
+    offset = passage.char_start
+    return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[chosen[0]]))
+
+
+def choose(scores: np.ndarray, margin: float | None = None) -> list[int]:
+    """The best sentence, then its better neighbour if that one is within `margin` (PAIR_MARGIN)."""
+    margin = PAIR_MARGIN if margin is None else margin
     best = int(np.argmax(scores))
-    chosen = [best]
-    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
+    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(scores)]
     if neighbours:
         other = max(neighbours, key=lambda i: scores[i])
-        if scores[other] >= scores[best] - PAIR_MARGIN:
-            chosen.append(other)
-    start = min(spans[i][0] for i in chosen)
-    end = max(spans[i][1] for i in chosen)
-    offset = passage.char_start
-    return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[best]))
+        if scores[other] >= scores[best] - margin:
+            return [best, other]
+    return [best]

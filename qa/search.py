@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .answer import pick_answer
+from .answer import Sentences, pick_answer
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import QAError
 from .fold import fold
@@ -203,11 +203,22 @@ class Index:
         offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
         return np.maximum.reduceat(similarities, offsets).astype(np.float32)
 
-    def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
+    def sentences(self, p: int) -> Sentences:
+        """Passage p's sentences: offsets, normalized texts, vectors, and the vector of the
+        sentence just before the passage when the same document goes on from there."""
         start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
-        spans = [(int(a), int(b)) for _, a, b in self.units[start:end]]
-        similarities = self.vectors[start:end] @ query_vector if query_vector is not None else None
-        return pick_answer(self.passages[p], spans, self.forms["units"][start:end], form, similarities)
+        # Sentences are stored in document order: the row before is the previous sentence,
+        # if it belongs to the same document.
+        continues = start > 0 and self.passages[int(self.units[start - 1, 0])].doc_path == self.passages[p].doc_path
+        return Sentences(
+            spans=[(int(a), int(b)) for _, a, b in self.units[start:end]],
+            forms=self.forms["units"][start:end],
+            vectors=np.asarray(self.vectors[start:end]),
+            previous_vector=np.asarray(self.vectors[start - 1]) if continues else None,
+        )
+
+    def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
+        return pick_answer(self.passages[p], self.sentences(p), form, query_vector)
 
 
 def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float) -> np.ndarray:

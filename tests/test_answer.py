@@ -1,52 +1,94 @@
 import numpy as np
 
-from qa.answer import pick_answer
+from qa import answer
+from qa.answer import Sentences, choose, focus, pick_answer, sentence_features, tokens
 from qa.chunker import sentence_spans
 from qa.models import Passage
 from qa.normalize import normalize
 
 TEXT = "前言部分。大熊猫每天要吃12到38公斤竹子。野生大熊猫约有1864只。"
+OFFSET = 100
 
 
-def make_passage(offset=100):
-    return Passage(id="p", doc_path="a.txt", title="", section="", paragraph=1, line_start=1, line_end=1, char_start=offset, char_end=offset + len(TEXT), text=TEXT)
+def make_passage(text=TEXT, title=""):
+    return Passage(id="p", doc_path="a.txt", title=title, section="", paragraph=1, line_start=1, line_end=1, char_start=OFFSET, char_end=OFFSET + len(text), text=text)
 
 
-SPANS = sentence_spans(TEXT, 100)
-FORMS = [normalize(TEXT[a - 100 : b - 100]) for a, b in SPANS]
+def make_sentences(text=TEXT, vectors=None, previous_vector=None):
+    spans = sentence_spans(text, OFFSET)
+    forms = [normalize(text[a - OFFSET : b - OFFSET]) for a, b in spans]
+    return Sentences(spans=spans, forms=forms, vectors=vectors, previous_vector=previous_vector)
+
+
+def unit(angle):
+    return np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
 
 
 def test_answer_offsets_point_into_the_file():
-    p = make_passage()
-    answer = pick_answer(p, SPANS, FORMS, normalize("野生大熊猫有多少只"), None)
-    file_text = " " * 100 + TEXT
-    assert answer.text == "野生大熊猫约有1864只。"
-    assert file_text[answer.char_start : answer.char_end] == answer.text
+    found = pick_answer(make_passage(), make_sentences(), normalize("野生大熊猫有多少只"), None)
+    assert found.text == "野生大熊猫约有1864只。"
+    assert (" " * OFFSET + TEXT)[found.char_start : found.char_end] == found.text
 
 
-def test_similarity_decides_when_overlap_is_equal():
-    p = make_passage()
-    answer = pick_answer(p, SPANS, FORMS, normalize("完全不同的词"), np.array([0.1, 0.9, 0.2]))
-    assert answer.text == "大熊猫每天要吃12到38公斤竹子。"
+def test_similarity_decides_when_the_words_do_not():
+    query = unit(0.0)
+    vectors = np.stack([unit(1.4), unit(0.1), unit(1.2)])  # the middle sentence is closest
+    found = pick_answer(make_passage(), make_sentences(vectors=vectors), normalize("完全不同的词"), query)
+    assert found.text == "大熊猫每天要吃12到38公斤竹子。"
 
 
-def test_no_spans_no_answer():
-    assert pick_answer(make_passage(), [], [], "问题", None) is None
+def test_no_sentences_no_answer():
+    assert pick_answer(make_passage(), Sentences(spans=[], forms=[]), "问题", None) is None
 
 
-def test_a_close_neighbour_joins_the_answer():
-    from qa import answer
-
-    p = make_passage()
-    both = pick_answer(p, SPANS, FORMS, normalize("完全不同的词"), np.array([0.1, 0.9, 0.9 - answer.PAIR_MARGIN / 2]))
-    assert both.text == "大熊猫每天要吃12到38公斤竹子。野生大熊猫约有1864只。"
-    assert (" " * 100 + TEXT)[both.char_start : both.char_end] == both.text
-    alone = pick_answer(p, SPANS, FORMS, normalize("完全不同的词"), np.array([0.1, 0.9, 0.9 - answer.PAIR_MARGIN * 2]))
-    assert alone.text == "大熊猫每天要吃12到38公斤竹子。"
+def test_a_close_neighbour_joins_the_best_sentence():
+    assert choose(np.array([0.0, 5.0, 5.0 - answer.PAIR_MARGIN / 2])) == [1, 2]
+    assert choose(np.array([0.0, 5.0, 5.0 - answer.PAIR_MARGIN * 2])) == [1]
+    assert choose(np.array([3.0])) == [0]
 
 
-def test_rare_question_characters_outweigh_common_ones():
-    # "大熊猫" is in two sentences, "野生" in one: the sentence with the rare match wins.
-    p = make_passage()
-    answer = pick_answer(p, SPANS, FORMS, normalize("野生的大熊猫"), np.array([0.5, 0.5, 0.5]))
-    assert answer.text.startswith("野生大熊猫")
+def test_a_joined_answer_spans_both_sentences_in_the_file(monkeypatch):
+    monkeypatch.setattr(answer, "PAIR_MARGIN", 1e9)  # always join the better neighbour
+    query = unit(0.0)
+    vectors = np.stack([unit(1.5), unit(0.2), unit(1.0)])
+    found = pick_answer(make_passage(), make_sentences(vectors=vectors), normalize("完全不同的词"), query)
+    assert found.text == "大熊猫每天要吃12到38公斤竹子。野生大熊猫约有1864只。"
+    assert (" " * OFFSET + TEXT)[found.char_start : found.char_end] == found.text
+
+
+def test_previous_feature_reads_the_sentence_before():
+    query = unit(0.0)
+    vectors = np.stack([unit(0.3), unit(0.6), unit(0.9)])
+    before = unit(1.0)
+    features = sentence_features(make_passage(), make_sentences(vectors=vectors, previous_vector=before), "词", query)
+    column = answer.FEATURES.index("previous")
+    assert np.allclose(features[:, column], [before @ query, vectors[0] @ query, vectors[1] @ query])
+    # The document's first sentence has nothing before it: it stands in for itself.
+    features = sentence_features(make_passage(), make_sentences(vectors=vectors), "词", query)
+    assert np.isclose(features[0, column], vectors[0] @ query)
+
+
+def test_focus_blanks_what_the_question_shares_with_the_title():
+    title = normalize("拉迪氏苦味银汉鱼为辐鳍鱼纲银汉鱼目沼银汉鱼科的其中一种")
+    assert tokens(focus("拉迪氏苦味银汉鱼的卵有什么特征", title)) == [list("的卵有什么特征")]
+    assert focus("卵有什么特征", "") == "卵有什么特征"
+
+
+def test_the_subjects_name_does_not_pull_the_answer_to_the_introduction():
+    # The introduction repeats the name; the answer says 本鱼. Matching the name would pick the first.
+    text = "拉迪氏苦味银汉鱼为银汉鱼科的其中一种。本鱼分布于印尼的淡水溪流中。卵为黄色，有特征的斑点。"
+    passage = make_passage(text, title="拉迪氏苦味银汉鱼为银汉鱼科的其中一种。")
+    found = pick_answer(passage, make_sentences(text), normalize("拉迪氏苦味银汉鱼的卵有什么特征"), None)
+    assert found.text == "卵为黄色，有特征的斑点。"
+
+
+def test_a_question_about_time_prefers_a_sentence_with_a_date():
+    # Both sentences match the question's words about equally; only one can say when.
+    text = "他发行首张专辑的公司在上海。他在1999年发行首张专辑。"
+    found = pick_answer(make_passage(text), make_sentences(text), normalize("他的首张专辑是什么时候发行的"), None)
+    assert found.text == "他在1999年发行首张专辑。"
+
+
+def test_tokens_keep_latin_words_and_numbers_whole():
+    assert tokens(normalize("BCPL的第一支compiler在1967年")) == [["bcpl", "的", "第", "一", "支", "compiler", "在", "1967", "年"]]
+    assert tokens("what|is bcpl") == [["what"], ["is", "bcpl"]]

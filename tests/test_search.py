@@ -31,6 +31,20 @@ def test_answer_is_the_sentence_that_matches(fake_index):
     assert "竹子" not in hit.answer.text
 
 
+def test_sentences_carry_the_previous_sentence_of_the_same_document(fake_index):
+    continuing = 0
+    for p, passage in enumerate(fake_index.passages):
+        sentences = fake_index.sentences(p)
+        start = fake_index.unit_ptr[p]
+        assert [passage.text[a - passage.char_start : b - passage.char_start] for a, b in sentences.spans]
+        if p > 0 and fake_index.passages[p - 1].doc_path == passage.doc_path:
+            continuing += 1
+            assert np.array_equal(sentences.previous_vector, fake_index.vectors[start - 1])
+        else:
+            assert sentences.previous_vector is None  # a document's first passage
+    assert continuing > 0
+
+
 def test_modes(fake_index):
     for mode in ("dense", "lexical", "hybrid"):
         hits = fake_index.search("龙井茶产于哪里", top_k=2, mode=mode)
