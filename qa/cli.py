@@ -237,11 +237,16 @@ def eval_command(
 
 
 def _threshold(text: str) -> tuple[int, float]:
+    from .evaluate import RECALL_KS
+
     try:
         k, value = text.split("=", 1)
-        return int(k), float(value)
+        k, value = int(k), float(value)
     except ValueError:
         raise QAError(f"--min-recall-at takes K=VALUE, like 5=0.9, not {text!r}") from None
+    if k not in RECALL_KS:
+        raise QAError(f"--min-recall-at: Recall is measured at {', '.join(map(str, RECALL_KS))}, not at {k}")
+    return k, value
 
 
 def _evaluate_with_progress(engine, queries, mode):

@@ -114,15 +114,23 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
         value = item.get(key) or ()
         return (str(value),) if isinstance(value, (str, int)) else tuple(str(v) for v in value)
 
+    def positive(key: str) -> int | None:
+        value = item.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise QAError(f"golden file {path}: query {n} needs {key} to be a whole number of at least 1, not {value!r}")
+        return value
+
     query = GoldenQuery(
         id=str(item.get("id") or f"q{n}"),
         question=str(item["question"]),
         passage_ids=strings("passage_ids"),
         docs=strings("doc"),
-        paragraph=item.get("paragraph"),
+        paragraph=positive("paragraph"),
         text=strings("text"),
         answer=strings("answer"),
-        top_k=int(item.get("top_k") or DEFAULT_TOP_K),
+        top_k=positive("top_k") or DEFAULT_TOP_K,
         must_pass=bool(item.get("must_pass", False)),
         tags=strings("tags"),
         note=str(item.get("note") or ""),

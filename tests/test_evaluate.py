@@ -92,6 +92,9 @@ def test_load_golden_yaml_and_jsonl(tmp_path):
         ("- question: 问题\n  doc: a\n  colour: red\n", "unknown field"),
         ("- question: [unclosed\n", "not valid"),
         ("- {id: a, question: x, doc: a}\n- {id: a, question: y, doc: a}\n", "repeats a query id"),
+        ("- {question: x, doc: a, top_k: abc}\n", "top_k to be a whole number"),
+        ("- {question: x, doc: a, top_k: 0}\n", "top_k to be a whole number"),
+        ("- {question: x, doc: a, paragraph: [1]}\n", "paragraph to be a whole number"),
     ],
 )
 def test_bad_golden_files_are_clear_errors(tmp_path, content, message):
@@ -134,6 +137,8 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
     assert (tmp_path / "s.json").exists()
     bad = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "five"])
     assert bad.exit_code == 2 and "K=VALUE" in bad.output
+    unmeasured = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "2=0.5"])
+    assert unmeasured.exit_code == 2 and "measured at 1, 3, 5, 10, not at 2" in unmeasured.output
 
 
 @pytest.fixture
