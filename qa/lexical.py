@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import threading
 from pathlib import Path
@@ -45,6 +44,11 @@ def _full_tokenizer():
 
 def _keep(token: str) -> bool:
     return bool(_TOKEN.search(token)) and token not in STOP_WORDS
+
+
+def _idf(n_docs: int, df: np.ndarray) -> np.ndarray:
+    """BM25 idf; the ceiling of a query must use the same formula as the index weights."""
+    return np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
 def tokenize(text: str, tokenizer=None, normalized: bool = False) -> list[str]:
@@ -98,7 +102,7 @@ class LexicalIndex:
         keys, tf = np.unique(rank[token_ids] * max(self.n_docs, 1) + token_docs, return_counts=True)
         term_of, doc_of = keys // max(self.n_docs, 1), keys % max(self.n_docs, 1)
         df = np.bincount(term_of, minlength=len(terms))
-        idf = np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+        idf = _idf(self.n_docs, df)
         average = lengths.mean() if self.n_docs and lengths.sum() else 1.0
         norm = K1 * (1 - B + B * lengths[doc_of] / average)
         self.weights = (idf[term_of] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
@@ -130,13 +134,9 @@ class LexicalIndex:
         so a question whose words mostly aren't in the corpus gets a low lexical share.
         """
         tokens = self.query_tokens(query)
-        scores = self._scores(tokens)
-        ceiling = 0.0
-        for token in tokens:
-            term = self.vocab.get(token)
-            df = 0 if term is None else int(self.indptr[term + 1] - self.indptr[term])
-            ceiling += math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
-        return scores, ceiling
+        terms = [self.vocab.get(token) for token in tokens]
+        df = np.array([0 if term is None else self.indptr[term + 1] - self.indptr[term] for term in terms], dtype=np.int64)
+        return self._scores(tokens), float(_idf(self.n_docs, df).sum())
 
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
         scores = self.scores(query)

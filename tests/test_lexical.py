@@ -1,4 +1,7 @@
+import math
+
 import numpy as np
+import pytest
 
 from qa.lexical import LexicalIndex, tokenize
 
@@ -40,3 +43,14 @@ def test_save_and_load_round_trip_with_the_small_query_dictionary(tmp_path):
         assert np.allclose(loaded.scores(query), index.scores(query)), query
     dictionary = (tmp_path / "lexical" / "jieba_dict.txt").read_text(encoding="utf-8").splitlines()
     assert 0 < len(dictionary) < 200, "only the corpus's own words"
+
+
+def test_ceiling_is_the_score_of_a_document_matching_every_query_word_once():
+    # Every document has the average length, so document 0 (with a and b once) scores
+    # exactly the ceiling's share for a and b; the word no document has adds its idf too.
+    index = LexicalIndex().index_tokens([["a", "b"], ["a", "c"], ["d", "e"]])
+    index.query_tokens = lambda query: ["a", "b", "zzz"]
+    scores, ceiling = index.scores_and_ceiling("ignored")
+    unseen = math.log(1 + (3 + 0.5) / 0.5)
+    assert ceiling == pytest.approx(scores[0] + unseen)
+    assert scores[0] == scores.max() < ceiling
