@@ -16,6 +16,7 @@ from itertools import pairwise
 import numpy as np
 
 from .models import Answer, Passage
+from .normalize import normalize
 
 FEATURES = (
     "similarity",  # cosine of the question and the sentence
@@ -91,8 +92,6 @@ def _rarity_overlap(wanted: set[str], found: list[set[str]]) -> np.ndarray:
 
 def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None) -> np.ndarray:
     """One row of FEATURES per sentence."""
-    from .normalize import normalize
-
     n = len(sentences.forms)
     features = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if query_vector is not None and sentences.vectors is not None:
