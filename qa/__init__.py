@@ -13,10 +13,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import QAError
+from .errors import (
+    BadInputError,
+    GoldenFileError,
+    IndexBusyError,
+    IndexDamagedError,
+    IndexMissingError,
+    IndexVersionError,
+    ModelMismatchError,
+    NotFoundError,
+    QAError,
+    UnknownModelError,
+)
 from .models import Answer, Document, Hit, Passage, Source
 
-__all__ = ["Answer", "Document", "Hit", "Passage", "QAError", "Source", "build_index", "load_index", "evaluate", "Index"]
+__all__ = [
+    "Answer", "Document", "Hit", "Passage", "Source", "build_index", "load_index", "evaluate", "Index",
+    "QAError", "BadInputError", "GoldenFileError", "NotFoundError", "IndexMissingError", "IndexDamagedError",
+    "IndexVersionError", "IndexBusyError", "ModelMismatchError", "UnknownModelError",
+]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:

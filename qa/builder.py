@@ -13,7 +13,7 @@ import numpy as np
 
 from . import chunker
 from .embedders import Embedder, canonical_spec, load_embedder
-from .errors import QAError
+from .errors import BadInputError, QAError
 from .models import Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
@@ -59,7 +59,7 @@ def build_index(
     spec = embedder.spec if embedder is not None else canonical_spec(model)
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links)
     if not documents:
-        raise QAError(f"no readable .txt or .md files in {corpus_dir}")
+        raise BadInputError(f"no readable .txt or .md files in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
 
     with build_lock(index_dir):

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from .errors import QAError
+from .errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
 
 app = typer.Typer(
     help="Ask a document collection a question; get the passages that answer it, with citations.",
@@ -31,9 +31,21 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(error: QAError | str) -> None:
+    """One line on stderr, with what to do about it where the CLI knows; exit 2."""
+    typer.echo(f"error: {error}{_advice(error)}", err=True)
     raise typer.Exit(2)
+
+
+def _advice(error: QAError | str) -> str:
+    # The library says what is wrong; the remedy is the interface's to offer.
+    if isinstance(error, (IndexDamagedError, IndexVersionError)):
+        return ": run `qa index --rebuild`"
+    if isinstance(error, ModelMismatchError):
+        return f": ask without --model, or run `qa index --rebuild --model {error.asked_for}`"
+    if isinstance(error, IndexMissingError):
+        return ": run `qa index CORPUS_DIR` first, or point --index-dir (QA_INDEX_DIR) at an index"
+    return ""
 
 
 @app.command()
@@ -48,7 +60,7 @@ def index(
     try:
         report = _build(corpus_dir, index_dir, model, rebuild, follow_links)
     except QAError as exc:
-        _fail(str(exc))
+        _fail(exc)
     for skipped in report.skipped:
         typer.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
     if report.up_to_date:
@@ -115,7 +127,7 @@ def ask(
             if profile:
                 _print_profile(loaded, time.perf_counter() - searching, engine.timings)
     except QAError as exc:
-        _fail(str(exc))
+        _fail(exc)
 
 
 def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
@@ -178,7 +190,7 @@ def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--
     try:
         engine = load_index(index_dir)
     except QAError as exc:
-        _fail(str(exc))
+        _fail(exc)
     manifest = engine.manifest
     if json_output:
         typer.echo(json.dumps(dict(manifest, generation=engine.generation_dir.name), ensure_ascii=False, indent=2))
@@ -220,7 +232,7 @@ def eval_command(
         if record:
             ev.record_snapshot(report, record)
     except QAError as exc:
-        _fail(str(exc))
+        _fail(exc)
     missed = [f"{name} {report.metrics.get(name, 0):.3f} < {value}" for name, value in thresholds.items() if report.metrics.get(name, 0) < value]
     if json_output:
         data = report.to_dict()
@@ -243,9 +255,9 @@ def _threshold(text: str) -> tuple[int, float]:
         k, value = text.split("=", 1)
         k, value = int(k), float(value)
     except ValueError:
-        raise QAError(f"--min-recall-at takes K=VALUE, like 5=0.9, not {text!r}") from None
+        raise BadInputError(f"--min-recall-at takes K=VALUE, like 5=0.9, not {text!r}") from None
     if k not in RECALL_KS:
-        raise QAError(f"--min-recall-at: Recall is measured at {', '.join(map(str, RECALL_KS))}, not at {k}")
+        raise BadInputError(f"--min-recall-at: Recall is measured at {', '.join(map(str, RECALL_KS))}, not at {k}")
     return k, value
 
 

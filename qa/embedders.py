@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import QAError
+from .errors import UnknownModelError
 
 DEFAULT_MODEL = "e5-small"
 
@@ -50,7 +50,7 @@ class SentenceTransformerEmbedder:
         self.spec = spec
         name = spec.split(":", 1)[1]
         if not name:
-            raise QAError("model spec 'st:' needs a model name or path, e.g. st:all-MiniLM-L6-v2")
+            raise UnknownModelError("model spec 'st:' needs a model name or path, e.g. st:all-MiniLM-L6-v2")
         self._model = load_sentence_transformers("SentenceTransformer", _packaged_model_path(name) or name, "sentence-transformers model")
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
@@ -67,17 +67,17 @@ class SentenceTransformerEmbedder:
 
 
 def load_sentence_transformers(class_name: str, name: str, what: str):
-    """A sentence-transformers `class_name` (SentenceTransformer, CrossEncoder) on the CPU, or a one-line QAError."""
+    """A sentence-transformers `class_name` (SentenceTransformer, CrossEncoder) on the CPU, or a one-line UnknownModelError."""
     if os.path.isdir(name):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no network
     try:
         import sentence_transformers
     except ImportError:
-        raise QAError("st: models need sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
+        raise UnknownModelError("st: models need sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
     try:
         return getattr(sentence_transformers, class_name)(name, device="cpu")
     except Exception as exc:  # hub errors, missing folders: one line for the user
-        raise QAError(f"cannot load {what} {name!r}: {str(exc).splitlines()[0]}") from None
+        raise UnknownModelError(f"cannot load {what} {name!r}: {str(exc).splitlines()[0]}") from None
 
 
 def _packaged_model_path(name: str) -> str | None:
@@ -107,7 +107,7 @@ def load_embedder(spec: str | None = None) -> Embedder:
         return SentenceTransformerEmbedder(spec)
     if spec.startswith("py:"):
         return _custom_embedder(spec)
-    raise QAError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r}, 'st:NAME_OR_PATH' or 'py:MODULE:CLASS'")
+    raise UnknownModelError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r}, 'st:NAME_OR_PATH' or 'py:MODULE:CLASS'")
 
 
 def _custom_embedder(spec: str) -> Embedder:
@@ -117,7 +117,7 @@ def _custom_embedder(spec: str) -> Embedder:
     try:
         embedder = getattr(importlib.import_module(module_name), class_name)()
     except (ImportError, AttributeError, ValueError) as exc:
-        raise QAError(f"cannot load embedder {spec!r}: {exc}") from None
+        raise UnknownModelError(f"cannot load embedder {spec!r}: {exc}") from None
     embedder.spec = spec  # the index records the spec it was built with
     return embedder
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import QAError
+from .errors import GoldenFileError
 from .models import Hit
 from .normalize import normalize
 
@@ -81,7 +81,7 @@ def load_golden(path: Path | str) -> list[GoldenQuery]:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise QAError(f"cannot read golden file {path}: {exc.strerror}") from None
+        raise GoldenFileError(f"cannot read golden file {path}: {exc.strerror}") from None
     try:
         if path.suffix in (".jsonl", ".ndjson"):
             items = [json.loads(line) for line in raw.splitlines() if line.strip()]
@@ -92,23 +92,23 @@ def load_golden(path: Path | str) -> list[GoldenQuery]:
             if isinstance(items, dict):
                 items = items.get("queries")
     except Exception as exc:  # yaml/json syntax errors: one line for the user
-        raise QAError(f"golden file {path} is not valid: {str(exc).splitlines()[0]}") from None
+        raise GoldenFileError(f"golden file {path} is not valid: {str(exc).splitlines()[0]}") from None
     if not isinstance(items, list) or not items:
-        raise QAError(f"golden file {path} has no queries")
+        raise GoldenFileError(f"golden file {path} has no queries")
     queries = [_golden_query(item, n, path) for n, item in enumerate(items, start=1)]
     ids = [q.id for q in queries]
     if len(set(ids)) != len(ids):
-        raise QAError(f"golden file {path} repeats a query id")
+        raise GoldenFileError(f"golden file {path} repeats a query id")
     return queries
 
 
 def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
     if not isinstance(item, dict) or not str(item.get("question", "")).strip():
-        raise QAError(f"golden file {path}: query {n} needs a question")
+        raise GoldenFileError(f"golden file {path}: query {n} needs a question")
     known = set(GoldenQuery.__dataclass_fields__) - {"docs"} | {"doc"}
     unknown = set(item) - known
     if unknown:
-        raise QAError(f"golden file {path}: query {n} has unknown field(s) {', '.join(sorted(unknown))}")
+        raise GoldenFileError(f"golden file {path}: query {n} has unknown field(s) {', '.join(sorted(unknown))}")
 
     def strings(key: str) -> tuple[str, ...]:
         value = item.get(key) or ()
@@ -119,7 +119,7 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise QAError(f"golden file {path}: query {n} needs {key} to be a whole number of at least 1, not {value!r}")
+            raise GoldenFileError(f"golden file {path}: query {n} needs {key} to be a whole number of at least 1, not {value!r}")
         return value
 
     query = GoldenQuery(
@@ -136,7 +136,7 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
         note=str(item.get("note") or ""),
     )
     if not (query.passage_ids or query.docs or query.text):
-        raise QAError(f"golden file {path}: query {query.id} says nothing about what counts as correct")
+        raise GoldenFileError(f"golden file {path}: query {query.id} says nothing about what counts as correct")
     return query
 
 
@@ -241,7 +241,7 @@ def diff_snapshot(report: EvalReport, path: Path | str) -> list[str]:
     try:
         before = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise QAError(f"cannot read snapshot {path}: {exc}") from None
+        raise GoldenFileError(f"cannot read snapshot {path}: {exc}") from None
     lines = []
     for result in report.results:
         old = before.get(result.id)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import QAError
+from .errors import BadInputError
 from .models import Document
 
 SUFFIXES = (".txt", ".md", ".markdown")
@@ -22,9 +22,9 @@ def read_corpus(corpus_dir: Path, follow_outside_links: bool = False) -> tuple[l
     """Decode every text file under `corpus_dir`; files that can't be read are skipped, not fatal."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
-        raise QAError(f"corpus directory not found: {corpus_dir}")
+        raise BadInputError(f"corpus directory not found: {corpus_dir}")
     if not corpus_dir.is_dir():
-        raise QAError(f"not a directory: {corpus_dir}")
+        raise BadInputError(f"not a directory: {corpus_dir}")
     root = corpus_dir.resolve()
     documents: list[Document] = []
     skipped: list[Skipped] = []

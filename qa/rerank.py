@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .errors import QAError
+from .errors import UnknownModelError
 
 RERANK_DEPTH = 4  # rerank top_k * RERANK_DEPTH candidates
 
@@ -31,4 +31,4 @@ class CrossEncoderReranker:
 def load_reranker(spec: str) -> Reranker:
     if spec.startswith("st:") and len(spec) > 3:
         return CrossEncoderReranker(spec)
-    raise QAError(f"unknown reranker {spec!r}: use 'st:NAME_OR_PATH' (a sentence-transformers cross-encoder)")
+    raise UnknownModelError(f"unknown reranker {spec!r}: use 'st:NAME_OR_PATH' (a sentence-transformers cross-encoder)")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .answer import Sentences, pick_answer
 from .embedders import Embedder, canonical_spec, load_embedder
-from .errors import QAError
+from .errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
 from .models import Hit, Passage, Source
 from .normalize import normalize
@@ -109,13 +109,13 @@ class Index:
         With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
         """
         if mode not in MODES:
-            raise QAError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+            raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         if top_k < 1:
-            raise QAError("top_k must be at least 1")
+            raise BadInputError("top_k must be at least 1")
         question = question[:MAX_QUESTION_CHARS]
         form = normalize(question)
         if not any(ch.isalnum() for ch in form):
-            raise QAError("the question has no words to search for")
+            raise BadInputError("the question has no words to search for")
         self.timings = {}
         candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4))
         started = time.perf_counter()
@@ -254,8 +254,8 @@ def _source(passage: Passage) -> Source:
     return Source(passage_id=passage.id, doc_path=passage.doc_path, paragraph=passage.paragraph, line_start=passage.line_start, line_end=passage.line_end)
 
 
-def _damaged(generation_dir: Path, problem: str) -> QAError:
-    return QAError(f"index at {generation_dir.parent} is damaged ({problem}): run `qa index --rebuild`")
+def _damaged(generation_dir: Path, problem: str) -> IndexDamagedError:
+    return IndexDamagedError(f"index at {generation_dir.parent} is damaged ({problem})")
 
 
 def load_index(index_dir: Path | str, model: str | None = None, embedder: Embedder | None = None) -> Index:
@@ -263,7 +263,7 @@ def load_index(index_dir: Path | str, model: str | None = None, embedder: Embedd
     index_dir = Path(index_dir)
     generation = current_generation(index_dir)
     if generation is None:
-        raise QAError(f"no index in {index_dir}: run `qa index` first")
+        raise IndexMissingError(f"no index in {index_dir.resolve()}")
     try:
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -271,12 +271,12 @@ def load_index(index_dir: Path | str, model: str | None = None, embedder: Embedd
     if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int):
         raise _damaged(generation, "manifest has no format version")
     if manifest["format_version"] > FORMAT_VERSION:
-        raise QAError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa or run `qa index --rebuild`")
+        raise IndexVersionError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa")
     if manifest["format_version"] < FORMAT_VERSION:
-        raise QAError(f"index at {index_dir} has old format {manifest['format_version']}: run `qa index --rebuild`")
+        raise IndexVersionError(f"index at {index_dir} has old format {manifest['format_version']}")
     wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)
     if wanted and wanted != manifest.get("model"):
-        raise QAError(f"index at {index_dir} was built with model {manifest.get('model')!r}, not {wanted!r}: query without --model, or run `qa index --rebuild --model {wanted}`")
+        raise ModelMismatchError(f"index at {index_dir} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
     try:
         passages = []
         with open(generation / "passages.jsonl", encoding="utf-8") as handle:

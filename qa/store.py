@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import QAError
+from .errors import IndexBusyError, IndexDamagedError
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -37,9 +37,9 @@ def current_generation(index_dir: Path) -> Path | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise QAError(f"cannot read index at {index_dir}: {exc.strerror}") from None
+        raise IndexDamagedError(f"cannot read index at {index_dir}: {exc.strerror}") from None
     if not name.startswith("gen-") or "/" in name or "\\" in name:
-        raise QAError(f"index at {index_dir} is damaged (bad CURRENT pointer): run `qa index --rebuild`")
+        raise IndexDamagedError(f"index at {index_dir} is damaged (bad CURRENT pointer)")
     return index_dir / name
 
 
@@ -54,7 +54,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise QAError(f"another `qa index` is already building {index_dir}; wait for it to finish") from None
+                raise IndexBusyError(f"another `qa index` is already building {index_dir}; wait for it to finish") from None
             raise
         try:
             yield

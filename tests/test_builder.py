@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qa import build_index, load_index
-from qa.errors import QAError
+from qa.errors import BadInputError
 from qa.store import current_generation
 
 
@@ -60,7 +60,7 @@ def test_empty_corpus_is_an_error_and_keeps_the_previous_index(corpus_dir, tmp_p
     before = current_generation(tmp_path / "index")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(QAError, match="no readable"):
+    with pytest.raises(BadInputError, match="no readable"):
         build_index(empty, tmp_path / "index", embedder=fake_embedder)
     assert current_generation(tmp_path / "index") == before
 

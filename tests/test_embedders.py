@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from qa.embedders import DEFAULT_MODEL, canonical_spec, load_embedder
-from qa.errors import QAError
+from qa.errors import UnknownModelError
 
 
 def test_unknown_spec_is_a_clear_error():
-    with pytest.raises(QAError, match="unknown model"):
+    with pytest.raises(UnknownModelError, match="unknown model"):
         load_embedder("glove")
 
 
@@ -41,7 +41,7 @@ def test_sentence_transformers_path_with_the_packaged_english_model():
 
 @pytest.mark.model
 def test_sentence_transformers_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(QAError, match="cannot load sentence-transformers model"):
+    with pytest.raises(UnknownModelError, match="cannot load sentence-transformers model"):
         load_embedder(f"st:{tmp_path}/no-such-model")
 
 
@@ -49,5 +49,5 @@ def test_sentence_transformers_missing_model_is_a_clear_error(tmp_path):
 def test_cross_encoder_that_cannot_load_is_a_clear_error(tmp_path):
     from qa.rerank import load_reranker
 
-    with pytest.raises(QAError, match="cannot load cross-encoder"):
+    with pytest.raises(UnknownModelError, match="cannot load cross-encoder"):
         load_reranker(f"st:{tmp_path}/no-such-reranker")

@@ -4,7 +4,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from qa.errors import QAError
+from qa.errors import GoldenFileError
 from qa.evaluate import GoldenQuery, contains_any, diff_snapshot, evaluate, load_golden, ndcg, record_snapshot
 from qa.models import Answer, Hit, Passage, Source
 
@@ -100,7 +100,7 @@ def test_load_golden_yaml_and_jsonl(tmp_path):
 def test_bad_golden_files_are_clear_errors(tmp_path, content, message):
     path = tmp_path / "g.yaml"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(QAError, match=message):
+    with pytest.raises(GoldenFileError, match=message):
         load_golden(path)
 
 

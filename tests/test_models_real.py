@@ -3,7 +3,7 @@
 import pytest
 
 from qa import build_index, load_index
-from qa.errors import QAError
+from qa.errors import ModelMismatchError
 
 from conftest import TEST_CORPUS_DIR
 
@@ -55,5 +55,5 @@ def test_sentence_transformers_backend_end_to_end(tmp_path):
     hits = index.search("How long is the Great Barrier Reef?", top_k=2, mode="dense")
     assert hits[0].passage.doc_path == "reef.txt"
     assert hits[0].answer.text in hits[0].passage.text
-    with pytest.raises(QAError, match="was built with model"):
+    with pytest.raises(ModelMismatchError, match="was built with model"):
         load_index(tmp_path / "index", model="e5-small")

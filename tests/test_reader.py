@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from qa.errors import QAError
+from qa.errors import BadInputError
 from qa.reader import decode, read_corpus
 
 
@@ -52,7 +52,7 @@ def test_binary_empty_and_undecodable_files_are_skipped_with_a_reason(tmp_path):
 
 
 def test_missing_corpus_dir_is_a_clear_error(tmp_path):
-    with pytest.raises(QAError, match="not found"):
+    with pytest.raises(BadInputError, match="not found"):
         read_corpus(tmp_path / "nope")
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.errors import QAError
+from qa.errors import IndexBusyError, IndexDamagedError
 from qa.store import CURRENT, build_lock, current_generation, new_staging_dir, publish
 
 
@@ -27,7 +27,7 @@ def test_stray_staging_dirs_are_removed_by_the_next_build(tmp_path):
 
 def test_second_build_lock_fails_clearly(tmp_path):
     with build_lock(tmp_path):
-        with pytest.raises(QAError, match="already building"):
+        with pytest.raises(IndexBusyError, match="already building"):
             with build_lock(tmp_path):
                 pass
     with build_lock(tmp_path):  # released
@@ -36,5 +36,5 @@ def test_second_build_lock_fails_clearly(tmp_path):
 
 def test_tampered_current_pointer_is_an_error(tmp_path):
     (tmp_path / CURRENT).write_text("../../etc\n")
-    with pytest.raises(QAError, match="damaged"):
+    with pytest.raises(IndexDamagedError, match="damaged"):
         current_generation(tmp_path)
