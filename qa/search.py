@@ -12,7 +12,7 @@ import numpy as np
 
 from .answer import Sentences, pick_answer
 from .embedders import Embedder, canonical_spec, load_embedder
-from .errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError
+from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
 from .models import Hit, Passage, Source
 from .normalize import normalize
@@ -52,6 +52,8 @@ class Index:
         self._faiss = None
         self._lexical = None
         self._forms: dict[str, list[str]] | None = None
+        self._by_id: dict[str, int] | None = None
+        self._by_document: dict[str, list[int]] | None = None
         self.timings: dict[str, float] = {}
 
     @property
@@ -216,6 +218,52 @@ class Index:
             vectors=np.asarray(self.vectors[start:end]),
             previous_vector=np.asarray(self.vectors[start - 1]) if continues else None,
         )
+
+    def passage(self, passage_id: str) -> Passage:
+        """The passage with this id (ids are shown by `qa ask` and in JSON as passage_id)."""
+        number = self._passage_numbers.get(passage_id)
+        if number is None:
+            raise NotFoundError(f"no passage {passage_id!r} in this index")
+        return self.passages[number]
+
+    def document_passages(self, doc_path: str) -> list[Passage]:
+        """The passages of one indexed document, in document order."""
+        numbers = self._document_passage_numbers.get(doc_path)
+        if numbers is None:
+            raise NotFoundError(f"no document {doc_path!r} in this index")
+        return [self.passages[n] for n in numbers]
+
+    def document_text(self, doc_path: str) -> str:
+        """The text passages of `doc_path` cite: `document_text(p.doc_path)[p.char_start:p.char_end] == p.text`.
+
+        Only documents the index lists are read, so a path can never reach outside the corpus.
+        """
+        self.document_passages(doc_path)  # NotFoundError for anything not indexed
+        from .reader import decode
+
+        entry = next(f for f in self.manifest["files"] if f["path"] == doc_path)
+        path = Path(self.manifest["corpus_dir"]) / doc_path
+        try:
+            text, _encoding = decode(path.read_bytes())
+        except OSError as exc:
+            raise NotFoundError(f"document {doc_path!r} can no longer be read from {path.parent}: {exc.strerror}") from None
+        if text is None or len(text) != entry["chars"]:
+            raise NotFoundError(f"document {doc_path!r} changed since it was indexed: run `qa index`")
+        return text
+
+    @property
+    def _passage_numbers(self) -> dict[str, int]:
+        if self._by_id is None:
+            self._by_id = {p.id: n for n, p in enumerate(self.passages)}
+        return self._by_id
+
+    @property
+    def _document_passage_numbers(self) -> dict[str, list[int]]:
+        if self._by_document is None:
+            self._by_document = {}
+            for n, p in enumerate(self.passages):
+                self._by_document.setdefault(p.doc_path, []).append(n)
+        return self._by_document
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
         return pick_answer(self.passages[p], self.sentences(p), form, query_vector)

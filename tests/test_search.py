@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qa import build_index, load_index
-from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, UnknownModelError
+from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa.store import current_generation
 
 from conftest import SEED_CORPUS_DIR, FakeEmbedder
@@ -205,3 +206,26 @@ def test_unknown_reranker_is_a_clear_error():
 
     with pytest.raises(UnknownModelError, match="unknown reranker"):
         load_reranker("bge")
+
+
+def test_passages_and_documents_are_found_by_id_and_path(fake_index):
+    first = fake_index.passages[0]
+    assert fake_index.passage(first.id) == first
+    passages = fake_index.document_passages(first.doc_path)
+    assert passages[0] == first and all(p.doc_path == first.doc_path for p in passages)
+    assert [p.char_start for p in passages] == sorted(p.char_start for p in passages)
+    text = fake_index.document_text(first.doc_path)
+    assert all(text[p.char_start : p.char_end] == p.text for p in passages)
+
+
+@pytest.mark.parametrize("call, argument", [("passage", "nope"), ("document_passages", "../secret.txt"), ("document_text", "/etc/passwd")])
+def test_unknown_passages_and_documents_are_not_found(fake_index, call, argument):
+    with pytest.raises(NotFoundError):
+        getattr(fake_index, call)(argument)
+
+
+def test_a_document_changed_since_indexing_is_not_served_stale(fake_index):
+    doc_path = fake_index.passages[0].doc_path
+    (Path(fake_index.manifest["corpus_dir"]) / doc_path).write_text("改过了。", encoding="utf-8")
+    with pytest.raises(NotFoundError, match="changed since it was indexed"):
+        fake_index.document_text(doc_path)
