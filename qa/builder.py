@@ -17,13 +17,14 @@ from .errors import BadInputError, QAError
 from .models import Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
-from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, publish, write_json
+from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, pause_point, publish, write_json
 
 EMBED_BATCH = 32
 # Bump when splitting or normalization changes, so an unchanged corpus is re-chunked.
 PIPELINE_VERSION = "2"
 
 Progress = Callable[[int, int], None]
+Stage = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,18 @@ def build_index(
     rebuild: bool = False,
     progress: Progress | None = None,
     follow_links: bool = False,
+    stage: Stage | None = None,
 ) -> BuildReport:
     """Index every .txt/.md file under corpus_dir into index_dir, atomically.
 
     Symlinks that lead outside corpus_dir are skipped unless `follow_links`.
+    `progress(done, total)` follows the embedding; `stage(text)` is told when each step begins.
     """
     started = time.perf_counter()
+    stage = stage or (lambda text: None)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     spec = embedder.spec if embedder is not None else canonical_spec(model)
+    stage(f"reading {corpus_dir.resolve()}")
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links)
     if not documents:
         raise BadInputError(f"no readable .txt or .md files in {corpus_dir}")
@@ -83,7 +88,9 @@ def build_index(
         cached = _cached_vectors(index_dir, spec) if previous else {}
         missing = sorted({i for i, key in enumerate(keys) if key not in cached}, key=lambda i: len(unit_texts[i]))
         if missing and embedder is None:
+            stage(f"loading model {spec}")
             embedder = load_embedder(spec)
+        stage(f"embedding {len(missing)} of {len(keys)} sentences ({len(keys) - len(missing)} reused)")
         dim = embedder.dim if embedder is not None else int(previous["dim"])
         vectors = np.zeros((len(keys), dim), dtype=np.float32)
         for i, key in enumerate(keys):
@@ -95,6 +102,7 @@ def build_index(
         from .lexical import LexicalIndex
 
         index_type = choose_index_type(len(vectors))
+        stage(f"writing the index ({len(passages)} passages)")
         staging = new_staging_dir(index_dir)
         try:
             with open(staging / "passages.jsonl", "w", encoding="utf-8") as handle:
@@ -102,12 +110,14 @@ def build_index(
                     handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
             np.save(staging / "units.npy", units)
             np.save(staging / "vectors.npy", vectors)
+            pause_point("vectors")
             np.save(staging / "unit_keys.npy", np.array(keys, dtype="S40"))
             # The normalized texts, so searches needn't normalize passages again.
             passage_forms = [normalize(p.text) for p in passages]
             write_json(staging / "forms.json", {"passages": passage_forms, "units": unit_texts})
             save_faiss(build_faiss(vectors, index_type), staging / "dense.faiss")
             LexicalIndex().index(passage_forms, normalized=True).save(staging / "lexical")
+            pause_point("lexical")
             write_json(
                 staging / "manifest.json",
                 {
@@ -125,6 +135,7 @@ def build_index(
                 },
             )
             publish(index_dir, staging)
+            pause_point("published")
         except BaseException:
             import shutil
 
@@ -166,6 +177,7 @@ def _embed_missing(embedder: Embedder | None, texts: list[str], missing: list[in
     for start in range(0, len(missing), EMBED_BATCH):
         batch = missing[start : start + EMBED_BATCH]
         vectors[batch] = embedder.embed([texts[i] for i in batch], is_query=False)
+        pause_point("embedding")
         if progress:
             progress(min(start + EMBED_BATCH, len(missing)), len(missing))
 

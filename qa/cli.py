@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
 from .errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
 
 app = typer.Typer(
-    help="Ask a document collection a question; get the passages that answer it, with citations.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: the rich renderer shows flags as taking a value (`--json <bool>`).
+    rich_markup_mode=None,
 )
 
-IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory")
-Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default) or st:NAME_OR_PATH")
-CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Corpus to index if no index exists yet")
+Mode = Literal["hybrid", "dense", "lexical"]
+IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory (relative paths: from the current directory)")
+Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default), st:NAME_OR_PATH (a sentence-transformers model) or py:MODULE:CLASS (your own embedder)")
+CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Documents to index first when there is no index yet")
+ModeOption = typer.Option("hybrid", "--mode", help="hybrid: meaning and words; dense: meaning only; lexical: words only")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"qa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="Print qa's version and exit")) -> None:
+    """Ask a document collection a question; get the passages that answer it, with citations.
+
+    Citations give file, paragraph, lines and character offsets; offsets (char_start,
+    char_end, for passages and answers) count characters from the start of the file's text.
+    """
 
 
 def _stderr():
@@ -74,32 +96,55 @@ def index(
 
 
 def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool, follow_links: bool = False):
+    """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
+    from .builder import build_index
+    from .store import current_generation
+
+    console = _stderr()
+    before = current_generation(index_dir)
+
+    def stage(text: str) -> None:
+        console.print(f"qa index: {text}", style="dim", highlight=False, soft_wrap=True)
+
+    with _embedding_bar(console) as progress:
+        try:
+            return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links, stage=stage)
+        except KeyboardInterrupt:
+            # Typer turns Ctrl-C into a silent exit 130; say what state the index is in.
+            published = current_generation(index_dir) != before
+            typer.echo("interrupted: " + ("the new index was already published" if published else "the previous index is unchanged"), err=True)
+            raise typer.Exit(130) from None
+
+
+@contextlib.contextmanager
+def _embedding_bar(console) -> Iterator:
+    """A progress(done, total) callback: a live bar on a terminal, nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .builder import build_index
-
-    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=_stderr(), transient=True) as bar:
+    with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task("embed", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @app.command()
 def ask(
-    question: Optional[str] = typer.Argument(None, help="The question; leave out for an interactive prompt"),
+    question: Optional[str] = typer.Argument(None, metavar="QUESTION", help="The question; leave out to ask one per line, with the index loaded once"),
     top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),
-    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
-    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON: hits with text, score, citation; char_start/char_end count characters from the start of the file"),
+    mode: Mode = ModeOption,
     index_dir: Path = IndexDir,
     model: Optional[str] = Model,
     corpus_dir: Path = CorpusDir,
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
     rerank: Optional[str] = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)"),
 ) -> None:
-    """Answer a question from the index (building it first if there is none)."""
+    """Answer a question from the index (building it first if there is none).
+
+    Each hit cites file ¶paragraph, lines and character offsets into the file's text.
+    """
     from rich.console import Console
 
     from . import render
@@ -128,14 +173,24 @@ def ask(
                 _print_profile(loaded, time.perf_counter() - searching, engine.timings)
     except QAError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted", err=True)
+        raise typer.Exit(130) from None
 
 
 def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
+    """The index in index_dir; with none there yet, build it from corpus_dir first (as `qa ask` does)."""
     from .search import load_index
     from .store import current_generation
 
     if current_generation(index_dir) is None:
-        typer.echo(f"No index in {index_dir} yet: indexing {corpus_dir} first.", err=True)
+        if not corpus_dir.is_dir():
+            raise IndexMissingError(
+                f"no index in {index_dir.resolve()}, and no documents to build one from in {corpus_dir.resolve()}: "
+                "pass --index-dir (or set QA_INDEX_DIR) to use an index elsewhere, "
+                "or --corpus-dir (QA_CORPUS_DIR) to index your documents"
+            )
+        typer.echo(f"No index in {index_dir.resolve()} yet: indexing {corpus_dir.resolve()} first.", err=True)
         report = _build(corpus_dir, index_dir, model, rebuild=False)
         typer.echo(f"Indexed {report.files} files into {report.passages} passages in {report.seconds:.1f} s.", err=True)
     return load_index(index_dir, model=model)
@@ -147,19 +202,57 @@ def _load_reranker(spec: str):
     return load_reranker(spec)
 
 
-def _prompt_questions():
+PROMPT = "question> "
+
+
+def _prompt_questions() -> Iterator[str]:
+    """Questions typed one per line. On a terminal: line editing and history (readline), a
+    hint how to leave, and a clean line for the shell's prompt after Ctrl-D."""
     interactive = sys.stdin.isatty()
+    editing = interactive and sys.stdout.isatty() and _enable_line_editing()
+    if interactive:
+        typer.echo("Type a question and press Enter (↑ for earlier ones); Ctrl-D or `exit` to leave.", err=True)
     while True:
-        if interactive:
-            typer.echo("question> ", nl=False, err=True)
-        line = sys.stdin.readline()
-        if not line:
+        try:
+            if editing:
+                line = input(PROMPT)  # readline draws the prompt and handles the keys
+            else:
+                if interactive:
+                    typer.echo(PROMPT, nl=False, err=True)
+                line = sys.stdin.readline()
+                if not line:
+                    raise EOFError
+        except EOFError:
+            if interactive:
+                typer.echo(err=True)  # Ctrl-D leaves the cursor after the prompt
             return
         line = line.strip()
         if line in ("exit", "quit"):
             return
         if line:
             yield line
+
+
+def _enable_line_editing() -> bool:
+    """readline with a history file (QA_HISTORY_FILE, else ~/.local/state/qa/history)."""
+    try:
+        import atexit
+        import readline
+    except ImportError:  # e.g. a Python built without readline: plain input still works
+        return False
+    state_dir = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    history_path = Path(os.environ.get("QA_HISTORY_FILE") or state_dir / "qa" / "history")
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history_path)
+    readline.set_history_length(1000)
+
+    def save() -> None:
+        with contextlib.suppress(OSError):
+            history_path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history_path)
+
+    atexit.register(save)
+    return True
 
 
 def _print_profile(loaded: float, searched: float, timings: dict[str, float]) -> None:
@@ -207,32 +300,35 @@ def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--
 def eval_command(
     golden_file: Path = typer.Argument(..., help="Golden queries (YAML or JSON Lines)"),
     index_dir: Path = IndexDir,
-    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or lexical"),
+    corpus_dir: Path = CorpusDir,
+    mode: Mode = ModeOption,
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON"),
     min_recall_at: list[str] = typer.Option([], "--min-recall-at", help="Threshold like 5=0.9 (Recall@5 at least 0.9); repeatable"),
     min_mrr: Optional[float] = typer.Option(None, "--min-mrr", help="Fail if MRR@10 is below this"),
     record: Optional[Path] = typer.Option(None, "--record", help="Write each query's top hits to this snapshot file"),
     against: Optional[Path] = typer.Option(None, "--against", help="Show what changed since this snapshot"),
 ) -> None:
-    """Run fixed questions against the index; fail on missed thresholds or failed must_pass queries."""
+    """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
     from rich.console import Console
 
     from . import evaluate as ev
     from . import render
-    from .search import load_index
 
     try:
         thresholds = {f"recall@{k}": v for k, v in (_threshold(t) for t in min_recall_at)}
         if min_mrr is not None:
             thresholds["mrr@10"] = min_mrr
         queries = ev.load_golden(golden_file)
-        engine = load_index(index_dir)
+        engine = _open_index(index_dir, corpus_dir, None)
         report = _evaluate_with_progress(engine, queries, mode)
         changes = ev.diff_snapshot(report, against) if against else None
         if record:
             ev.record_snapshot(report, record)
     except QAError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
     missed = [f"{name} {report.metrics.get(name, 0):.3f} < {value}" for name, value in thresholds.items() if report.metrics.get(name, 0) < value]
     if json_output:
         data = report.to_dict()
@@ -240,12 +336,18 @@ def eval_command(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         render.print_eval(Console(highlight=False), report, changes)
+    if record:
+        typer.echo(f"Recorded {len(report.results)} {_plural(len(report.results), 'query', 'queries')} to {record}.", err=True)
     for line in missed:
         typer.echo(f"threshold missed: {line}", err=True)
     for result in report.failed_must_pass:
-        typer.echo(f"must_pass query failed: {result.id} (rank {result.rank})", err=True)
+        typer.echo(f"must_pass query failed: {result.id} ({'not found' if result.rank is None else f'rank {result.rank}'})", err=True)
     if missed or report.failed_must_pass:
         raise typer.Exit(1)
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def _threshold(text: str) -> tuple[int, float]:
@@ -266,7 +368,10 @@ def _evaluate_with_progress(engine, queries, mode):
 
     from .evaluate import evaluate
 
-    with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_stderr(), transient=True) as bar:
+    console = _stderr()
+    if not console.is_terminal:
+        return evaluate(engine, queries, mode=mode)
+    with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
         task = bar.add_task("eval", total=len(queries))
         return evaluate(engine, queries, mode=mode, progress=lambda done, total: bar.update(task, completed=done))
 
@@ -275,8 +380,8 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
-        # A build writes into a staging folder, so stopping it leaves the live index as it was.
-        typer.echo("interrupted: nothing was changed", err=True)
+        # Ctrl-C before a command started (commands say what they were doing themselves).
+        typer.echo("interrupted", err=True)
         sys.exit(130)
     except OSError as exc:  # disk full, a read-only index folder …: one line, not a traceback
         where = f": {exc.filename}" if exc.filename else ""

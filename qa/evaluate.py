@@ -246,15 +246,15 @@ def diff_snapshot(report: EvalReport, path: Path | str) -> list[str]:
     for result in report.results:
         old = before.get(result.id)
         if old is None:
-            lines.append(f"+ {result.id}: new query, rank {result.rank}")
+            lines.append(f"+ {result.id}: new query, {_rank(result.rank)}")
             continue
         changes = []
         if old.get("rank") != result.rank:
-            changes.append(f"rank {old.get('rank')} → {result.rank}")
+            changes.append(f"{_rank(old.get('rank'))} → {_rank(result.rank)}")
         old_ids = [h["passage_id"] for h in old.get("hits", [])]
         new_ids = [h["passage_id"] for h in result.hits]
         if old_ids != new_ids:
-            changes.append(f"top passages {' '.join(old_ids)} → {' '.join(new_ids)}")
+            changes.append(f"top passages {' '.join(old_ids) or '(none)'} → {' '.join(new_ids) or '(none)'}")
         old_answer = old["hits"][0]["answer"] if old.get("hits") else None
         new_answer = result.hits[0]["answer"] if result.hits else None
         if old_answer != new_answer:
@@ -266,7 +266,11 @@ def diff_snapshot(report: EvalReport, path: Path | str) -> list[str]:
     return lines
 
 
+def _rank(rank: int | None) -> str:
+    return "not found" if rank is None else f"rank {rank}"
+
+
 def _short(text: str | None, width: int = 40) -> str:
     if text is None:
-        return "none"
+        return "no answer"
     return text if len(text) <= width else text[: width - 1] + "…"

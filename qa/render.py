@@ -69,13 +69,16 @@ def print_eval(console: Console, report, changes: list[str] | None) -> None:
         answer = "" if r.answer_hit is None else ("yes" if r.answer_hit else "no")
         verdict = Text("pass", style="green") if r.passed else Text("FAIL" + (" (must pass)" if r.must_pass else ""), style="bold red")
         question = r.question if len(r.question) <= 30 else r.question[:29] + "…"
-        table.add_row(r.id, question, str(r.rank or "-") + f" /{r.top_k}", answer, verdict)
+        table.add_row(r.id, question, (str(r.rank) if r.rank else "not found") + f" /{r.top_k}", answer, verdict)
     console.print(table)
     m = report.metrics
+    n = len(report.results)
+    # answer_hit is NaN when no query says what its answer must contain
+    answer_hit = "n/a (no query names an answer)" if m["answer_hit"] != m["answer_hit"] else f"{m['answer_hit']:.3f}"
     console.print(
-        f"{len(report.results)} queries, {m['passed']:.1%} passed · "
+        f"{n} {'query' if n == 1 else 'queries'}, {m['passed']:.1%} passed · "
         + " ".join(f"R@{k} {m[f'recall@{k}']:.3f}" for k in (1, 3, 5, 10))
-        + f" · MRR@10 {m['mrr@10']:.3f} · nDCG@10 {m['ndcg@10']:.3f} · answer hit {m['answer_hit']:.3f}"
+        + f" · MRR@10 {m['mrr@10']:.3f} · nDCG@10 {m['ndcg@10']:.3f} · answer hit {answer_hit}"
     )
     if changes is not None:
         console.print(f"\n{len(changes)} changed since the snapshot" + (":" if changes else "."))

@@ -80,6 +80,7 @@ def publish(index_dir: Path, staging: Path) -> Path:
     _fsync_tree(staging)
     generation = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
     os.rename(staging, generation)
+    pause_point("publishing")
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
     with open(pointer, "w", encoding="utf-8") as handle:
         handle.write(generation.name + "\n")
@@ -92,6 +93,16 @@ def publish(index_dir: Path, staging: Path) -> Path:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
     return generation
+
+
+def pause_point(stage: str) -> None:
+    """A test hook: with QA_TEST_PAUSE_AT=stage, a build announces it reached `stage` by writing
+    QA_TEST_PAUSE_FILE, then waits to be killed, so tests can prove where a kill lands."""
+    if os.environ.get("QA_TEST_PAUSE_AT") != stage:
+        return
+    Path(os.environ["QA_TEST_PAUSE_FILE"]).write_text(stage, encoding="utf-8")
+    while True:
+        time.sleep(1)
 
 
 def write_json(path: Path, data: object) -> None:

@@ -104,7 +104,6 @@ def test_profile_prints_timings(built):
         (("info", "--index-dir", "{tmp}/none"), "no index in"),
         (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
         (("ask", "龙井茶", "--index-dir", "{index}", "--model", "st:another"), "was built with model"),
-        (("ask", "龙井茶", "--index-dir", "{index}", "--mode", "fuzzy"), "unknown mode"),
         (("ask", "龙井茶", "--index-dir", "{index}", "--rerank", "bge"), "unknown reranker"),
     ],
 )
@@ -132,28 +131,6 @@ def test_unknown_model_spec_exit_2(corpus_dir, tmp_path):
     assert "unknown model 'word2vec'" in result.output
 
 
-def test_os_errors_and_ctrl_c_are_one_line(monkeypatch, capsys):
-    from qa import cli
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device", "embeddings/.tmp-x")
-
-    monkeypatch.setattr(cli, "app", disk_full)
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main()
-    assert exit_info.value.code == 2
-    assert capsys.readouterr().err.strip() == "error: No space left on device: embeddings/.tmp-x"
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli, "app", interrupted)
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main()
-    assert exit_info.value.code == 130
-    assert "interrupted" in capsys.readouterr().err
-
-
 def test_symlinks_out_of_the_corpus_only_when_asked(corpus_dir, tmp_path, use_fake_model):
     import os
 
@@ -167,3 +144,70 @@ def test_symlinks_out_of_the_corpus_only_when_asked(corpus_dir, tmp_path, use_fa
     followed = invoke("index", corpus_dir, "--index-dir", tmp_path / "b", "--follow-links")
     assert followed.exit_code == 0, followed.output
     assert "Indexed 8 files" in followed.output
+
+
+def test_a_bad_mode_is_refused_with_the_choices(built):
+    result = invoke("ask", "龙井茶", "--index-dir", built, "--mode", "fuzzy")
+    assert result.exit_code == 2
+    assert "'fuzzy' is not one of 'hybrid', 'dense', 'lexical'" in result.output
+
+
+@pytest.mark.parametrize("command", ["ask", "index", "eval", "info"])
+def test_help_shows_flags_as_flags_and_lists_choices(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output
+    if command in ("ask", "eval"):
+        assert "--mode <hybrid|dense|lexical>" in result.output
+    if command in ("ask", "index"):
+        assert "py:MODULE:CLASS" in result.output
+
+
+def test_help_says_what_offsets_count():
+    for args in (["--help"], ["ask", "--help"]):
+        assert "count characters from the start of the file" in " ".join(invoke(*args).output.split())
+
+
+def test_version():
+    from qa import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == f"qa {__version__}"
+
+
+def test_ask_elsewhere_names_the_paths_it_looked_at_and_the_fix(tmp_path, monkeypatch, use_fake_model):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QA_INDEX_DIR", raising=False)
+    monkeypatch.delenv("QA_CORPUS_DIR", raising=False)
+    result = invoke("ask", "龙井茶")
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: no index in ")
+    assert str(tmp_path / "embeddings") in line and str(tmp_path / "corpus") in line
+    for fix in ("--index-dir", "QA_INDEX_DIR", "--corpus-dir", "QA_CORPUS_DIR"):
+        assert fix in line
+
+
+def test_a_piped_build_prints_one_line_per_stage(corpus_dir, tmp_path, use_fake_model):
+    result = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
+    assert result.exit_code == 0, result.output
+    stages = [line for line in result.output.splitlines() if line.startswith("qa index: ")]
+    assert [line.split()[2] for line in stages] == ["reading", "loading", "embedding", "writing"]
+    assert "qa index: embedding 7" not in result.output  # counts are sentences, not files
+    again = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
+    assert [line.split()[2] for line in again.output.splitlines() if line.startswith("qa index: ")] == ["reading"]
+
+
+def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp_path):
+    from qa import load_index
+    from qa.errors import IndexDamagedError
+
+    generation = current_generation(built)
+    (generation / "units.npy").unlink()
+    with pytest.raises(IndexDamagedError) as excinfo:
+        load_index(built)
+    assert "qa index" not in str(excinfo.value)
+    result = invoke("ask", "龙井茶", "--index-dir", built)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {excinfo.value}: run `qa index --rebuild`"

@@ -110,8 +110,18 @@ def test_snapshot_diff_shows_rank_and_answer_changes(tmp_path):
     assert diff_snapshot(evaluate(index, queries), tmp_path / "snap.json") == []
     index.hits_by_question["q1"] = list(reversed(index.hits_by_question["q1"]))
     lines = diff_snapshot(evaluate(index, queries[:2]), tmp_path / "snap.json")
-    assert any(line.startswith("~ q1") and "rank 1 → 2" in line and "answer" in line for line in lines)
+    assert any(line.startswith("~ q1") and "rank 1 → rank 2" in line and "answer" in line for line in lines)
     assert "- q3: query removed" in lines
+
+
+def test_snapshot_diff_reads_plainly_when_a_query_loses_its_hits(tmp_path):
+    index, queries = toy()
+    record_snapshot(evaluate(index, queries), tmp_path / "snap.json")
+    index.hits_by_question["q1"] = []
+    (line,) = [line for line in diff_snapshot(evaluate(index, queries), tmp_path / "snap.json") if line.startswith("~ q1")]
+    assert "rank 1 → not found" in line
+    assert "→ (none)" in line and "«no answer»" in line
+    assert "None" not in line and "→ ;" not in line
 
 
 def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
@@ -139,6 +149,22 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
     assert bad.exit_code == 2 and "K=VALUE" in bad.output
     unmeasured = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "2=0.5"])
     assert unmeasured.exit_code == 2 and "measured at 1, 3, 5, 10, not at 2" in unmeasured.output
+
+
+def test_qa_eval_builds_the_index_like_ask_and_reports_one_query_plainly(corpus_dir, tmp_path, use_fake_model):
+    from qa.cli import app
+
+    golden = tmp_path / "g.yaml"
+    golden.write_text("- {id: tea, question: 龙井茶产于哪里, doc: tea.txt}\n", encoding="utf-8")
+    snapshot = tmp_path / "snap.json"
+    args = ["eval", str(golden), "--index-dir", str(tmp_path / "fresh"), "--corpus-dir", str(corpus_dir)]
+    result = CliRunner().invoke(app, args + ["--record", str(snapshot)])
+    assert result.exit_code == 0, result.output
+    assert "No index in" in result.output and "indexing" in result.output
+    assert "1 query, 100.0% passed" in result.output
+    assert "answer hit n/a" in result.output and "nan" not in result.output
+    assert f"Recorded 1 query to {snapshot}" in result.output
+    assert json.loads(snapshot.read_text())["tea"]["rank"] == 1
 
 
 @pytest.fixture
