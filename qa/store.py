@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import IndexBusyError, IndexDamagedError
+from .errors import BadInputError, IndexBusyError, IndexDamagedError
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -36,8 +36,8 @@ def current_generation(index_dir: Path) -> Path | None:
         name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise IndexDamagedError(f"cannot read index at {index_dir}: {exc.strerror}") from None
+    except OSError as exc:  # e.g. index_dir is a file: the path is wrong, the index is not damaged
+        raise BadInputError(f"cannot use {index_dir} as an index folder: {exc.strerror}") from None
     if not name.startswith("gen-") or "/" in name or "\\" in name:
         raise IndexDamagedError(f"index at {index_dir} is damaged (bad CURRENT pointer)")
     return index_dir / name

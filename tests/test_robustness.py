@@ -48,25 +48,88 @@ def answers(index_dir, question="第7种茶叶的产地"):
     return result.stdout
 
 
-@pytest.mark.parametrize("kill_after", [0.3, 1.0, 2.0, 3.5])
-def test_sigkill_during_build_keeps_the_previous_index(slow_index, kill_after):
+def start_paused_build(corpus_dir, index_dir, stage, tmp_path):
+    """Start a rebuild that stops at `stage` (the QA_TEST_PAUSE_AT hook) and wait until it is there."""
+    pause_file = tmp_path / f"paused-{stage}"
+    command, env = qa_command("index", corpus_dir, "--index-dir", index_dir, "--model", SLOW_MODEL, seconds_per_text="0")
+    env.update(QA_TEST_PAUSE_AT=stage, QA_TEST_PAUSE_FILE=str(pause_file))
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not pause_file.exists():
+        assert process.poll() is None, f"the build ended before reaching {stage}: {process.communicate()}"
+        assert time.monotonic() < deadline, f"the build never reached {stage}"
+        time.sleep(0.05)
+    assert pause_file.read_text() == stage
+    return process
+
+
+STAGES = ["embedding", "vectors", "lexical", "publishing", "published"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_sigkill_at_every_stage_of_a_build_loses_nothing(slow_index, tmp_path, stage):
     corpus_dir, index_dir = slow_index
     before = current_generation(index_dir)
     many_files(corpus_dir, tag="改版")  # every passage changes: the rebuild embeds all of them
-    command, env = qa_command("index", corpus_dir, "--index-dir", index_dir, "--model", SLOW_MODEL, seconds_per_text="0.02")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(kill_after)
+    process = start_paused_build(corpus_dir, index_dir, stage, tmp_path)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.communicate()
+    assert process.returncode == -signal.SIGKILL  # killed where it stood, not finished
     after = current_generation(index_dir)
-    assert after in (before, None) or after.exists()
-    assert after == before or (after / "manifest.json").exists(), "CURRENT never points at a half-written generation"
-    assert "初版" in answers(index_dir) or "改版" in answers(index_dir)
+    if stage == "published":
+        assert after != before and (after / "manifest.json").exists()
+        assert "改版" in answers(index_dir)
+    else:
+        assert after == before, "CURRENT never points at a half-written generation"
+        assert "初版" in answers(index_dir)
+    if stage == "publishing":  # killed between renaming the new generation and pointing CURRENT at it
+        assert len(list(index_dir.glob("gen-*"))) == 2
     done = run_qa("index", corpus_dir, "--index-dir", index_dir, "--model", SLOW_MODEL, seconds_per_text="0")
     assert done.returncode == 0, done.stderr
     assert "改版" in answers(index_dir)
     assert not list(index_dir.glob(".tmp-*")), "the next build clears what the killed one left"
-    assert len(list(index_dir.glob("gen-*"))) <= 2
+    live = current_generation(index_dir)
+    # the live generation and the one before it (kept for readers still on it), nothing else
+    assert {g.name for g in index_dir.glob("gen-*")} <= {live.name, before.name}, "no stray generations"
+
+
+@pytest.mark.parametrize("stage", ["embedding", "lexical"])
+def test_ctrl_c_during_a_build_says_so_and_leaves_nothing_behind(slow_index, tmp_path, stage):
+    corpus_dir, index_dir = slow_index
+    before = current_generation(index_dir)
+    many_files(corpus_dir, tag="改版")
+    process = start_paused_build(corpus_dir, index_dir, stage, tmp_path)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1] == "interrupted: the previous index is unchanged"
+    assert "Traceback" not in stderr
+    assert current_generation(index_dir) == before
+    assert not list(index_dir.glob(".tmp-*")), "the staging folder is removed"
+    assert "初版" in answers(index_dir)
+
+
+def test_an_index_dir_that_is_no_folder_is_one_line(slow_index, tmp_path):
+    corpus_dir, _ = slow_index
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_qa("index", corpus_dir, "--index-dir", blocker / "index", "--model", SLOW_MODEL, seconds_per_text="0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"error: cannot use {blocker / 'index'} as an index folder: Not a directory"
+    assert "Traceback" not in result.stderr
+
+
+def test_os_errors_are_one_line(monkeypatch, capsys):
+    from qa import cli
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "embeddings/.tmp-x")
+
+    monkeypatch.setattr(cli, "app", disk_full)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: No space left on device: embeddings/.tmp-x"
 
 
 def test_ask_during_a_rebuild_answers_from_the_old_index_then_the_new(slow_index):
