@@ -202,3 +202,44 @@ def test_one_huge_line(tmp_path, fake_embedder):
     assert report.passages > 10_000
     index = load_index(tmp_path / "index", embedder=fake_embedder)
     assert all(len(p.text) <= 600 for p in index.passages[:1000])
+
+
+def test_interactive_prompt_edits_lines_recalls_history_and_leaves_cleanly(slow_index, tmp_path):
+    """On a real terminal (a pty): a hint how to leave, ↑ recalls the last question, Ctrl-D ends on a fresh line."""
+    import pty
+    import select
+
+    _, index_dir = slow_index
+    command, env = qa_command("ask", "--index-dir", index_dir, "-k", "1", seconds_per_text="0")
+    env.update(QA_HISTORY_FILE=str(tmp_path / "history"), TERM="xterm", NO_COLOR="1")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child runs qa on the terminal
+        os.execve(command[0], command, env)
+    received = bytearray()
+
+    def read_until(done, seconds=30):
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    received.extend(os.read(fd, 4096))
+                except OSError:  # the child closed the terminal
+                    return
+        assert done(), f"gave up waiting; the terminal shows: {received.decode(errors='replace')}"
+
+    answer = b"]]"  # the end of a marked answer sentence: one per question asked (-k 1)
+    read_until(lambda: received.endswith(b"question> "))
+    os.write(fd, "第7种茶叶的产地\r".encode())
+    read_until(lambda: received.count(answer) == 1 and received.endswith(b"question> "))
+    os.write(fd, b"\x1b[A\r")  # the up arrow: the previous question again
+    read_until(lambda: received.count(answer) == 2 and received.endswith(b"question> "))
+    os.write(fd, b"\x04")  # Ctrl-D
+    read_until(lambda: not received.endswith(b"question> "), 10)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = received.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert "Ctrl-D or `exit` to leave" in text.splitlines()[0]
+    assert "^[[A" not in text
+    assert text.endswith("question> \r\n"), "the shell's prompt starts on its own line"
+    assert "第7种茶叶的产地" in (tmp_path / "history").read_text(encoding="utf-8")
