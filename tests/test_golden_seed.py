@@ -38,7 +38,7 @@ def test_seed_golden_set_passes(e5_seed_index):
     assert report.failed_must_pass == [], failed
 
 
-def test_breaking_pinyin_stripping_fails_the_golden_set(e5_seed_index, tmp_path, monkeypatch):
+def test_breaking_pinyin_stripping_fails_the_golden_set(tmp_path, monkeypatch):
     """Index and search with a normalizer that forgets glued pinyin: the regression test must notice."""
     import qa.builder
     import qa.lexical

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers"]
 
 
@@ -25,6 +27,7 @@ def test_help_is_light():
     assert not [m for m in HEAVY if m in modules]
 
 
+@pytest.mark.model  # loads the real default model
 def test_default_model_path_does_not_import_torch():
     code = "from qa.embedders import load_embedder\nload_embedder('e5-small').embed(['你好'])"
     modules = loaded_modules(code)

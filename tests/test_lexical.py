@@ -18,7 +18,14 @@ def test_tokenize_drops_stop_words_and_punctuation_and_normalizes():
     assert "大熊猫" in tokens and "熊猫" in tokens  # search mode adds sub-words
     assert "是" not in tokens and "什么" not in tokens and "？" not in tokens
     assert "网络" in tokenize("網(wǎng)絡(luò)")
-    assert "网络安全" in tokenize("网络/安全")[0] + "".join(tokenize("网络/安全"))
+
+
+
+def test_word_segmented_text_tokenizes_as_if_it_were_not():
+    # Slash-joined words must become the running text jieba expects, or compounds are lost.
+    segmented = tokenize("中央/网络/安全/和/信息化/领导/小组")
+    assert segmented == tokenize("中央网络安全和信息化领导小组")
+    assert "网络安全" in segmented and "领导小组" in segmented
 
 
 def test_bm25_ranks_the_matching_text_first():

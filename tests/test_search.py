@@ -6,6 +6,8 @@ import pytest
 
 from qa import build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
+from qa import chunker
+from qa.normalize import normalize
 from qa.store import current_generation
 
 from conftest import SEED_CORPUS_DIR, FakeEmbedder
@@ -37,7 +39,9 @@ def test_sentences_carry_the_previous_sentence_of_the_same_document(fake_index):
     for p, passage in enumerate(fake_index.passages):
         sentences = fake_index.sentences(p)
         start = fake_index.unit_ptr[p]
-        assert [passage.text[a - passage.char_start : b - passage.char_start] for a, b in sentences.spans]
+        assert sentences.spans == chunker.dense_units(passage)
+        assert sentences.forms == [normalize(passage.text[a - passage.char_start : b - passage.char_start]) for a, b in sentences.spans]
+        assert len(sentences.vectors) == len(sentences.spans)
         if p > 0 and fake_index.passages[p - 1].doc_path == passage.doc_path:
             continuing += 1
             assert np.array_equal(sentences.previous_vector, fake_index.vectors[start - 1])
@@ -175,8 +179,12 @@ def test_future_format_is_a_clear_error(fake_index):
 
 def test_index_files_load_without_pickle(fake_index):
     generation = current_generation(fake_index.generation_dir.parent)
-    for path in generation.rglob("*.npy"):
-        np.load(path, allow_pickle=False)  # raises if any array needed pickle
+    arrays = {path.name: np.load(path, allow_pickle=False) for path in generation.rglob("*.npy")}  # raises on pickled arrays
+    assert {"units.npy", "vectors.npy", "unit_keys.npy"} <= set(arrays)
+    assert all(array.dtype.kind != "O" for array in arrays.values())
+    for path in generation.rglob("*"):
+        if path.is_file():
+            assert not path.read_bytes()[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"), f"{path.name} is a pickle"
 
 
 class PrefersTea:
