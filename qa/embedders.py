@@ -74,10 +74,33 @@ def load_sentence_transformers(class_name: str, name: str, what: str):
         import sentence_transformers
     except ImportError:
         raise UnknownModelError("st: models need sentence-transformers: pip install 'qa[st]' torch==2.13.0") from None
+    model_class = getattr(sentence_transformers, class_name)
     try:
-        return getattr(sentence_transformers, class_name)(name, device="cpu")
-    except Exception as exc:  # hub errors, missing folders: one line for the user
+        # A local folder or the Hugging Face cache first: no network, no retries.
+        return model_class(name, device="cpu", local_files_only=True)
+    except Exception as exc:  # missing files: one line for the user
+        if os.path.isdir(name) or not _hub_reachable():
+            where = "" if os.path.isdir(name) else " (not in the local cache, and the model hub cannot be reached)"
+            raise UnknownModelError(f"cannot load {what} {name!r}{where}: {str(exc).splitlines()[0]}") from None
+    try:
+        return model_class(name, device="cpu")
+    except Exception as exc:  # hub errors: one line for the user
         raise UnknownModelError(f"cannot load {what} {name!r}: {str(exc).splitlines()[0]}") from None
+
+
+def _hub_reachable(seconds: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers at all; offline, its client retries for a minute."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port or (443 if endpoint.scheme == "https" else 80)), timeout=seconds).close()
+    except OSError:
+        return False
+    return True
 
 
 def _packaged_model_path(name: str) -> str | None:

@@ -51,3 +51,64 @@ def test_cross_encoder_that_cannot_load_is_a_clear_error(tmp_path):
 
     with pytest.raises(UnknownModelError, match="cannot load cross-encoder"):
         load_reranker(f"st:{tmp_path}/no-such-reranker")
+
+
+class RecordingModel:
+    """Stands in for a sentence-transformers class: only a local copy loads without the hub."""
+
+    calls: list[dict] = []
+
+    def __init__(self, name, device="cpu", local_files_only=False):
+        RecordingModel.calls.append({"name": name, "local_files_only": local_files_only})
+        if local_files_only:
+            raise OSError(f"{name} is not in the cache")
+
+
+@pytest.fixture
+def fake_sentence_transformers(monkeypatch):
+    import sys
+    import types
+
+    RecordingModel.calls = []
+    module = types.SimpleNamespace(SentenceTransformer=RecordingModel, CrossEncoder=RecordingModel)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", module)
+    return RecordingModel.calls
+
+
+def test_a_hub_model_is_looked_for_locally_first_and_fails_fast_offline(fake_sentence_transformers, monkeypatch):
+    from qa import embedders
+
+    monkeypatch.setattr(embedders, "_hub_reachable", lambda seconds=3.0: False)
+    with pytest.raises(UnknownModelError, match="not in the local cache, and the model hub cannot be reached"):
+        embedders.load_sentence_transformers("CrossEncoder", "cross-encoder/ms-marco-MiniLM-L-6-v2", "cross-encoder")
+    assert fake_sentence_transformers == [{"name": "cross-encoder/ms-marco-MiniLM-L-6-v2", "local_files_only": True}]
+
+
+def test_a_hub_model_is_downloaded_only_when_the_hub_answers(fake_sentence_transformers, monkeypatch):
+    from qa import embedders
+
+    monkeypatch.setattr(embedders, "_hub_reachable", lambda seconds=3.0: True)
+    embedders.load_sentence_transformers("CrossEncoder", "some/model", "cross-encoder")
+    assert [call["local_files_only"] for call in fake_sentence_transformers] == [True, False]
+
+
+def test_the_hub_counts_as_unreachable_when_offline_is_asked_for(monkeypatch):
+    from qa import embedders
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert embedders._hub_reachable() is False
+
+
+@pytest.mark.model
+def test_an_unreachable_hub_gives_one_error_without_retries():
+    import os
+    import subprocess
+    import sys
+
+    code = "from qa.rerank import load_reranker\nload_reranker('st:cross-encoder/ms-marco-MiniLM-L-6-v2')"
+    # A hub address where nothing listens: unreachable on any machine, as it is offline.
+    env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9")
+    env.pop("HF_HUB_OFFLINE", None)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert "UnknownModelError: cannot load cross-encoder" in result.stderr
+    assert "Retrying" not in result.stderr
