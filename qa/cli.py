@@ -186,9 +186,8 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
     if current_generation(index_dir) is None:
         if not corpus_dir.is_dir():
             raise IndexMissingError(
-                f"no index in {index_dir.resolve()}, and no documents to build one from in {corpus_dir.resolve()}: "
-                "pass --index-dir (or set QA_INDEX_DIR) to use an index elsewhere, "
-                "or --corpus-dir (QA_CORPUS_DIR) to index your documents"
+                f"no index in {index_dir.resolve()}, and no documents to build one from in {corpus_dir.resolve()} "
+                "(--corpus-dir, QA_CORPUS_DIR)"
             )
         typer.echo(f"No index in {index_dir.resolve()} yet: indexing {corpus_dir.resolve()} first.", err=True)
         report = _build(corpus_dir, index_dir, model, rebuild=False)
