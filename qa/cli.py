@@ -53,13 +53,13 @@ def _stderr():
     return Console(stderr=True)
 
 
-def _fail(error: QAError | str) -> None:
+def _fail(error: QAError) -> None:
     """One line on stderr, with what to do about it where the CLI knows; exit 2."""
     typer.echo(f"error: {error}{_advice(error)}", err=True)
     raise typer.Exit(2)
 
 
-def _advice(error: QAError | str) -> str:
+def _advice(error: QAError) -> str:
     # The library says what is wrong; the remedy is the interface's to offer.
     if isinstance(error, (IndexDamagedError, IndexVersionError)):
         return ": run `qa index --rebuild`"
