@@ -99,7 +99,7 @@ def test_profile_prints_timings(built):
     "args, message",
     [
         (("index", "{tmp}/missing"), "corpus directory not found"),
-        (("index", "{tmp}/empty"), "no readable .txt or .md files"),
+        (("index", "{tmp}/empty"), "no readable documents"),
         (("ask", "龙井茶", "--index-dir", "{tmp}/none", "--corpus-dir", "{tmp}/empty"), "no readable"),
         (("info", "--index-dir", "{tmp}/none"), "no index in"),
         (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
