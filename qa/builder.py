@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ class BuildReport:
     seconds: float = 0.0
     up_to_date: bool = False
     index_type: str = "flat"
+    formats: dict[str, int] = field(default_factory=dict)  # files read, by format
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read only in part)
 
 
 def build_index(
@@ -66,6 +69,7 @@ def build_index(
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
+    read = {"formats": dict(Counter(d.format for d in documents)), "warnings": [(d.path, w) for d in documents for w in d.warnings]}
 
     with build_lock(index_dir):
         previous = _previous_manifest(index_dir) if not rebuild else None
@@ -80,6 +84,7 @@ def build_index(
                 seconds=time.perf_counter() - started,
                 up_to_date=True,
                 index_type=previous.get("index_type", "flat"),
+                **read,
             )
 
         passages = [p for document in documents for p in chunker.split_document(document)]
@@ -158,6 +163,7 @@ def build_index(
         removed=len(set(cached) - set(keys)) if cached else 0,
         seconds=time.perf_counter() - started,
         index_type=index_type,
+        **read,
     )
 
 
