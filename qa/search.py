@@ -130,7 +130,8 @@ class Index:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
-        groups = fold([self.passages[p] for p in shortlist], [self.forms["passages"][p] for p in shortlist], top_k)
+        forms = self.forms["passages"]
+        groups = fold([self.passages[p] for p in shortlist], [forms[p] for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
         hits = []
         for rank, group in enumerate(groups, start=1):
             best = order[group.members[0]]
@@ -264,6 +265,11 @@ class Index:
             for n, p in enumerate(self.passages):
                 self._by_document.setdefault(p.doc_path, []).append(n)
         return self._by_document
+
+    def _surroundings(self, p: int) -> str:
+        """Passage p's normalized text with its neighbours in the same file (for folding)."""
+        forms = self.forms["passages"]
+        return "".join(forms[n] for n in (p - 1, p, p + 1) if 0 <= n < len(self.passages) and self.passages[n].doc_path == self.passages[p].doc_path)
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
         return pick_answer(self.passages[p], self.sentences(p), form, query_vector)
