@@ -31,6 +31,7 @@ STOP_WORDS = frozenset(
     after before between during through up down out off again further once if because while until both either
     neither one's someone something anything name named called kind type""".split()
 )
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _DEFINITION_WORD = re.compile(r"^[a-z][a-z' -]*$")
@@ -127,8 +128,9 @@ def translation_groups(question: str) -> list[list[str]]:
 
 
 def is_translated(question: str) -> bool:
-    """Whether the question is mostly in Latin letters, so its words are carried over."""
-    return latin_share(question) >= LATIN_QUESTION
+    """Whether the question is mostly in Latin letters and has no Chinese (or Japanese) in it:
+    a Chinese question naming something in Latin letters ("NASUWT是什么？") is matched as it is."""
+    return latin_share(question) >= LATIN_QUESTION and not _CJK.search(question)
 
 
 def with_translations(question: str, form: str) -> str:

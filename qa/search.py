@@ -177,7 +177,7 @@ class Index:
         if mode != "dense":
             started = time.perf_counter()
             if crosslingual.is_translated(question):
-                # The question's own non-Latin words ("Who founded 腾讯?") count as they are.
+                # The question's own words in other letters (café) count as they are.
                 native = [[token] for token in self.lexical.query_tokens(question) if not token.isascii()]
                 lexical_scores, ceiling = self.lexical.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
             else:

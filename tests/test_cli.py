@@ -211,3 +211,19 @@ def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp
     result = invoke("ask", "龙井茶", "--index-dir", built)
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {excinfo.value}: run `qa index --rebuild`"
+
+
+@pytest.mark.parametrize("threshold, answered", [(1.01, False), (0.0, True)])
+def test_ask_says_plainly_when_no_passage_seems_to_answer(built, monkeypatch, threshold, answered):
+    from qa import confidence
+
+    monkeypatch.setitem(confidence.THRESHOLD, "hybrid", threshold)  # 1.01: nothing is confident enough
+    result = invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "-k", "2")
+    assert result.exit_code == 0, result.output
+    assert ("No passage seems to answer this question" in result.output) is not answered
+    assert "[1] panda.txt" in result.output  # the nearest passages are shown either way
+    assert ("[[" in result.output) is answered  # but no answer is claimed when nothing answers
+    assert "confidence 0." in result.output
+    data = json.loads(invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "--json", "-k", "2").output)
+    assert data["answered"] is answered
+    assert len(data["hits"]) == 2 and all(0 <= hit["confidence"] <= 1 for hit in data["hits"])
