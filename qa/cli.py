@@ -230,7 +230,7 @@ def ask(
             if json_output:
                 typer.echo(render.hits_json(text, hits, mode))
             else:
-                render.print_hits(console, hits)
+                render.print_hits(console, hits, mode)
             if profile:
                 _print_profile(loaded, time.perf_counter() - searching, engine.timings)
     except QAError as exc:

@@ -14,9 +14,14 @@ A golden file (YAML, or JSON Lines with one query per line) lists queries:
       must_pass: true                   # fail the run if this one fails
       tags: [date, traditional]
       note: why this query is here
+    - id: q2
+      question: 2022年世界杯冠军是哪个国家？
+      unanswerable: true                # no passage answers: passes when qa says so (top hit's
+                                        # confidence below the threshold, qa.confidence)
 
 A hit is relevant when it meets every location given (passage_ids, doc, paragraph;
 a folded copy listed in `also_in` counts) and contains one of `text` if given.
+Unanswerable queries count in `passed` and `unanswerable_correct`, not in the rank metrics.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .confidence import is_answered
 from .errors import GoldenFileError
 from .models import Hit
 from .normalize import normalize
@@ -50,6 +56,7 @@ class GoldenQuery:
     must_pass: bool = False
     tags: tuple[str, ...] = ()
     note: str = ""
+    unanswerable: bool = False  # no passage answers it: qa must say so
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class QueryResult:
     top_k: int
     ndcg: float
     hits: list[dict] = field(default_factory=list)  # the top hits, for snapshots
+    unanswerable: bool = False
+    answered: bool | None = None  # whether qa found a passage that seems to answer
 
 
 @dataclass(frozen=True)
@@ -137,7 +146,14 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
         must_pass=bool(item.get("must_pass", False)),
         tags=strings("tags"),
         note=str(item.get("note") or ""),
+        unanswerable=item.get("unanswerable", False),
     )
+    if not isinstance(query.unanswerable, bool):
+        raise GoldenFileError(f"golden file {path}: query {query.id} needs unanswerable to be true or false")
+    if query.unanswerable:
+        if query.passage_ids or query.docs or query.text or query.answer or query.paragraph:
+            raise GoldenFileError(f"golden file {path}: query {query.id} is unanswerable, so it names no passage or answer")
+        return query
     if not (query.passage_ids or query.docs or query.text):
         raise GoldenFileError(f"golden file {path}: query {query.id} says nothing about what counts as correct")
     return query
@@ -176,13 +192,28 @@ def evaluate(
     results = []
     for n, query in enumerate(queries, start=1):
         hits = index.search(query.question, top_k=max(SEARCH_DEPTH, query.top_k), mode=mode)
-        results.append(_judge(query, hits))
+        results.append(_judge(query, hits, mode))
         if progress:
             progress(n, len(queries))
     return EvalReport(results=results, metrics=metrics(results))
 
 
-def _judge(query: GoldenQuery, hits: list[Hit]) -> QueryResult:
+def _judge(query: GoldenQuery, hits: list[Hit], mode: str = "hybrid") -> QueryResult:
+    answered = is_answered(hits, mode)
+    if query.unanswerable:
+        return QueryResult(
+            id=query.id,
+            question=query.question,
+            rank=None,
+            passed=not answered,
+            answer_hit=None,
+            must_pass=query.must_pass,
+            top_k=query.top_k,
+            ndcg=0.0,
+            hits=[_snapshot_hit(hit) for hit in hits[: query.top_k]],
+            unanswerable=True,
+            answered=answered,
+        )
     relevant = [is_relevant(hit, query) for hit in hits[:SEARCH_DEPTH]]
     rank = relevant.index(True) + 1 if any(relevant) else None
     answer_hit = None
@@ -200,6 +231,7 @@ def _judge(query: GoldenQuery, hits: list[Hit]) -> QueryResult:
         top_k=query.top_k,
         ndcg=ndcg(relevant, max(1, len(query.passage_ids), sum(relevant))),
         hits=[_snapshot_hit(hit) for hit in hits[: query.top_k]],
+        answered=answered,
     )
 
 
@@ -211,14 +243,18 @@ def ndcg(relevant: list[bool], n_relevant: int, k: int = 10) -> float:
 
 
 def metrics(results: list[QueryResult]) -> dict[str, float]:
-    """Recall@k (share of queries with a relevant hit in the top k), MRR@10, nDCG@10, answer-hit rate."""
-    n = len(results) or 1
-    out = {f"recall@{k}": sum(1 for r in results if r.rank and r.rank <= k) / n for k in RECALL_KS}
-    out["mrr@10"] = sum(1 / r.rank for r in results if r.rank) / n
-    out["ndcg@10"] = sum(r.ndcg for r in results) / n
-    judged = [r for r in results if r.answer_hit is not None]
+    """Recall@k (share of queries with a relevant hit in the top k), MRR@10, nDCG@10, answer-hit rate
+    over the answerable queries; the share of unanswerable ones qa declared so; the share passed."""
+    answerable = [r for r in results if not r.unanswerable]
+    n = len(answerable) or 1
+    out = {f"recall@{k}": sum(1 for r in answerable if r.rank and r.rank <= k) / n for k in RECALL_KS}
+    out["mrr@10"] = sum(1 / r.rank for r in answerable if r.rank) / n
+    out["ndcg@10"] = sum(r.ndcg for r in answerable) / n
+    judged = [r for r in answerable if r.answer_hit is not None]
     out["answer_hit"] = sum(1 for r in judged if r.answer_hit) / len(judged) if judged else float("nan")
-    out["passed"] = sum(1 for r in results if r.passed) / n
+    unanswerable = [r for r in results if r.unanswerable]
+    out["unanswerable_correct"] = sum(1 for r in unanswerable if r.passed) / len(unanswerable) if unanswerable else float("nan")
+    out["passed"] = sum(1 for r in results if r.passed) / (len(results) or 1)
     return out
 
 

@@ -138,6 +138,30 @@ class LexicalIndex:
         df = np.array([0 if term is None else self.indptr[term + 1] - self.indptr[term] for term in terms], dtype=np.int64)
         return self._scores(tokens), float(_idf(self.n_docs, df).sum())
 
+    def group_scores_and_ceiling(self, groups: list[list[str]]) -> tuple[np.ndarray, float]:
+        """BM25 of a query given as groups of alternative texts (qa.crosslingual): each group scores
+        as its best-matching alternative, an alternative as the sum of its words (all of which the
+        corpus must have). The ceiling counts, for each group the corpus has an alternative of,
+        the idf of its rarest one."""
+        tokenizer = self._tokenizer()
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        ceiling = 0.0
+        for group in groups:
+            best, best_idf = None, 0.0
+            for alternative in group:
+                tokens = list(dict.fromkeys(tokenize(alternative, tokenizer)))
+                terms = [self.vocab.get(token) for token in tokens]
+                if not terms or None in terms:
+                    continue
+                found = self._scores(tokens)
+                best = found if best is None else np.maximum(best, found)
+                df = np.array([self.indptr[t + 1] - self.indptr[t] for t in terms], dtype=np.int64)
+                best_idf = max(best_idf, float(_idf(self.n_docs, df).sum()))
+            if best is not None:
+                scores += best
+                ceiling += best_idf
+        return scores, ceiling
+
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
         scores = self.scores(query)
         top = np.argsort(-scores, kind="stable")[:top_k]

@@ -93,9 +93,11 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     also_in: tuple[Source, ...] = field(default_factory=tuple)
+    confidence: float | None = None  # the probability that this hit answers the question (qa.confidence)
 
     def to_dict(self) -> dict:
         data = {"rank": self.rank, "score": round(self.score, 6)}
+        data["confidence"] = None if self.confidence is None else round(self.confidence, 4)
         data.update(self.passage.to_dict())
         data["passage_id"] = data.pop("id")
         data["dense_score"] = None if self.dense_score is None else round(self.dense_score, 6)

@@ -7,13 +7,16 @@ import json
 from rich.console import Console
 from rich.text import Text
 
+from .confidence import is_answered
 from .models import Hit, Passage
 
 PLAIN_MARK = ("[[", "]]")  # marks the answer when the output is not a terminal
+NOT_ANSWERED = "No passage seems to answer this question. The nearest ones:"
 
 
 def hits_json(question: str, hits: list[Hit], mode: str) -> str:
-    return json.dumps({"question": question, "mode": mode, "hits": [hit.to_dict() for hit in hits]}, ensure_ascii=False, indent=2)
+    data = {"question": question, "mode": mode, "answered": is_answered(hits, mode), "hits": [hit.to_dict() for hit in hits]}
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def citation(passage: Passage) -> str:
@@ -28,31 +31,38 @@ def short_citation(doc_path: str, paragraph: int, page: int | None) -> str:
     return f"{doc_path}{f' p.{page}' if page is not None else ''} ¶{paragraph}"
 
 
-def print_hits(console: Console, hits: list[Hit]) -> None:
+def print_hits(console: Console, hits: list[Hit], mode: str = "hybrid") -> None:
     if not hits:
         console.print("No passage matches that question.")
         return
+    answered = is_answered(hits, mode)
+    if not answered:
+        # Still show the nearest passages, dimmed and without a highlighted answer: the reader
+        # may know better, but nothing here claims to answer.
+        console.print(Text(NOT_ANSWERED, style="bold yellow"))
+        console.print()
     for hit in hits:
         p = hit.passage
-        header = Text(f"[{hit.rank}] ", style="bold cyan")
-        header.append(citation(p), style="bold")
-        header.append(f"  id {p.id}  score {hit.score:.3f}", style="dim")
+        header = Text(f"[{hit.rank}] ", style="bold cyan" if answered else "dim")
+        header.append(citation(p), style="bold" if answered else "dim")
+        confidence = "" if hit.confidence is None else f" · confidence {hit.confidence:.2f}"
+        header.append(f"  id {p.id}  score {hit.score:.3f}{confidence}", style="dim")
         console.print(header)
         heading = p.title if not p.section or p.section == p.title else f"{p.title} › {p.section}"
         if heading:
-            console.print(Text(f"    {heading}", style="italic"))
-        console.print(_passage_text(console, hit), soft_wrap=True)
+            console.print(Text(f"    {heading}", style="italic" if answered else "dim italic"))
+        console.print(_passage_text(console, hit, answered), soft_wrap=True)
         if hit.also_in:
             others = ", ".join(short_citation(s.doc_path, s.paragraph, s.page) for s in hit.also_in)
             console.print(Text(f"    also in: {others}", style="dim"))
         console.print()
 
 
-def _passage_text(console: Console, hit: Hit) -> Text:
+def _passage_text(console: Console, hit: Hit, answered: bool = True) -> Text:
     p = hit.passage
     text = Text("    ")
-    if hit.answer is None:
-        text.append(p.text)
+    if hit.answer is None or not answered:
+        text.append(p.text, style="" if answered else "dim")
         return text
     start = hit.answer.char_start - p.char_start
     end = hit.answer.char_end - p.char_start
@@ -94,7 +104,10 @@ def print_eval(console: Console, report, changes: list[str] | None) -> None:
         answer = "" if r.answer_hit is None else ("yes" if r.answer_hit else "no")
         verdict = Text("pass", style="green") if r.passed else Text("FAIL" + (" (must pass)" if r.must_pass else ""), style="bold red")
         question = r.question if len(r.question) <= 30 else r.question[:29] + "…"
-        table.add_row(r.id, question, (str(r.rank) if r.rank else "not found") + f" /{r.top_k}", answer, verdict)
+        rank = (str(r.rank) if r.rank else "not found") + f" /{r.top_k}"
+        if r.unanswerable:
+            rank, answer = "unanswerable", ("answered anyway" if r.answered else "declared unanswerable")
+        table.add_row(r.id, question, rank, answer, verdict)
     console.print(table)
     m = report.metrics
     n = len(report.results)
@@ -104,6 +117,7 @@ def print_eval(console: Console, report, changes: list[str] | None) -> None:
         f"{n} {'query' if n == 1 else 'queries'}, {m['passed']:.1%} passed · "
         + " ".join(f"R@{k} {m[f'recall@{k}']:.3f}" for k in (1, 3, 5, 10))
         + f" · MRR@10 {m['mrr@10']:.3f} · nDCG@10 {m['ndcg@10']:.3f} · answer hit {answer_hit}"
+        + ("" if m["unanswerable_correct"] != m["unanswerable_correct"] else f" · unanswerable declared so {m['unanswerable_correct']:.3f}")
     )
     if changes is not None:
         console.print(f"\n{len(changes)} changed since the snapshot" + (":" if changes else "."))

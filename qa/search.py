@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .answer import Sentences, pick_answer
+from . import crosslingual
+from .confidence import confidence, hit_features
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
@@ -56,6 +58,7 @@ class Index:
         self._by_document: dict[str, list[int]] | None = None
         self._documents: dict[str, Document] | None = None
         self.timings: dict[str, float] = {}
+        self.confidence_features = np.zeros((0, 0))  # of the last search's hits (see qa.confidence)
 
     @property
     def model(self) -> str:
@@ -131,23 +134,28 @@ class Index:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
-        groups = fold([self.passages[p] for p in shortlist], [self.forms["passages"][p] for p in shortlist], top_k)
-        hits = []
-        for rank, group in enumerate(groups, start=1):
-            best = order[group.members[0]]
-            shown = order[group.representative]
-            i = position[best]  # the group scores as its best-ranked member
-            hits.append(
-                Hit(
-                    passage=self.passages[shown],
-                    score=float(scores[i]),
-                    rank=rank,
-                    answer=self._answer(shown, form, candidates.query_vector),
-                    dense_score=None if dense is None else float(dense[i]),
-                    lexical_score=None if lexical is None else float(lexical[i]),
-                    also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
-                )
+        forms = self.forms["passages"]
+        groups = fold([self.passages[p] for p in shortlist], [forms[p] for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
+        rows = [position[order[group.members[0]]] for group in groups]  # a group scores as its best-ranked member
+        shown = [order[group.representative] for group in groups]
+        answer_form = crosslingual.with_translations(question, form)
+        answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
+        lexical_share = None if lexical is None else lexical / candidates.lexical_ceiling if candidates.lexical_ceiling > 0 else np.zeros_like(lexical)
+        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question)
+        confidences = confidence(self.confidence_features, mode)
+        hits = [
+            Hit(
+                passage=self.passages[p],
+                score=float(scores[i]),
+                rank=rank,
+                answer=answer,
+                dense_score=None if dense is None else float(dense[i]),
+                lexical_score=None if lexical is None else float(lexical[i]),
+                also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
+                confidence=float(sure),
             )
+            for rank, (group, p, i, answer, sure) in enumerate(zip(groups, shown, rows, answers, confidences), start=1)
+        ]
         self.timings["fuse_fold_answer"] = time.perf_counter() - started
         return hits
 
@@ -169,7 +177,12 @@ class Index:
         lexical_scores, ceiling = None, 0.0
         if mode != "dense":
             started = time.perf_counter()
-            lexical_scores, ceiling = self.lexical.scores_and_ceiling(question)
+            if crosslingual.is_translated(question):
+                # The question's own words in other letters (café) count as they are.
+                native = [[token] for token in self.lexical.query_tokens(question) if not token.isascii()]
+                lexical_scores, ceiling = self.lexical.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
+            else:
+                lexical_scores, ceiling = self.lexical.scores_and_ceiling(question)
             top = np.argpartition(-lexical_scores, min(pool, len(lexical_scores) - 1))[:pool]
             found.update(dict.fromkeys(int(p) for p in top if lexical_scores[p] > 0))
             self.timings["lexical"] = time.perf_counter() - started
@@ -268,6 +281,11 @@ class Index:
             for n, p in enumerate(self.passages):
                 self._by_document.setdefault(p.doc_path, []).append(n)
         return self._by_document
+
+    def _surroundings(self, p: int) -> str:
+        """Passage p's normalized text with its neighbours in the same file (for folding)."""
+        forms = self.forms["passages"]
+        return "".join(forms[n] for n in (p - 1, p, p + 1) if 0 <= n < len(self.passages) and self.passages[n].doc_path == self.passages[p].doc_path)
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
         return pick_answer(self.passages[p], self.sentences(p), form, query_vector)

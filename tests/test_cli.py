@@ -1,9 +1,8 @@
 import json
 import shutil
-
-import pytest
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
@@ -232,7 +231,6 @@ def documents_built(tmp_path, use_fake_model):
 
 def test_index_names_each_file_it_could_not_read_and_counts_unsupported_types(documents_built):
     _, output = documents_built
-    assert "Indexed 5 files (3 pdf, 1 docx, 1 epub, 1 html) into" not in output  # 5 files: scanned.pdf counts once
     assert "Indexed 5 files (2 pdf, 1 docx, 1 epub, 1 html) into" in output
     assert output.count("encrypted.pdf") == 1 and "warning: skipped encrypted.pdf: encrypted PDF" in output
     assert "warning: skipped image-only.pdf: no text layer on any of its 1 page" in output
@@ -293,3 +291,19 @@ def test_show_names_what_it_could_not_find_in_one_line(documents_built, citation
     result = invoke("show", citation, "--index-dir", index_dir)
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("threshold, answered", [(1.01, False), (0.0, True)])
+def test_ask_says_plainly_when_no_passage_seems_to_answer(built, monkeypatch, threshold, answered):
+    from qa import confidence
+
+    monkeypatch.setitem(confidence.THRESHOLD, "hybrid", threshold)  # 1.01: nothing is confident enough
+    result = invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "-k", "2")
+    assert result.exit_code == 0, result.output
+    assert ("No passage seems to answer this question" in result.output) is not answered
+    assert "[1] panda.txt" in result.output  # the nearest passages are shown either way
+    assert ("[[" in result.output) is answered  # but no answer is claimed when nothing answers
+    assert "confidence 0." in result.output
+    data = json.loads(invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "--json", "-k", "2").output)
+    assert data["answered"] is answered
+    assert len(data["hits"]) == 2 and all(0 <= hit["confidence"] <= 1 for hit in data["hits"])

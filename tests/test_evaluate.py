@@ -10,9 +10,9 @@ from qa.evaluate import GoldenQuery, contains_any, diff_snapshot, evaluate, load
 from qa.models import Answer, Hit, Passage, Source
 
 
-def make_hit(rank, doc, text, paragraph=1, answer=None, also_in=()):
+def make_hit(rank, doc, text, paragraph=1, answer=None, also_in=(), confidence=0.9):
     passage = Passage(id=f"{doc}-{paragraph}-{rank}", doc_path=doc, title="", section="", paragraph=paragraph, line_start=1, line_end=1, char_start=0, char_end=len(text), text=text)
-    return Hit(passage=passage, score=1.0 / rank, rank=rank, answer=Answer(answer or text, 0, len(answer or text), 1.0), also_in=tuple(also_in))
+    return Hit(passage=passage, score=1.0 / rank, rank=rank, answer=Answer(answer or text, 0, len(answer or text), 1.0), also_in=tuple(also_in), confidence=confidence)
 
 
 class ToyIndex:
@@ -54,6 +54,35 @@ def test_metrics_match_hand_computed_values():
     assert m["answer_hit"] == 1.0
     assert [r.passed for r in report.results] == [True, False, False, True]  # q2 found at 3 > its top_k 2
     assert [r.id for r in report.failed_must_pass] == ["q3"]
+
+
+def test_unanswerable_queries_pass_when_qa_says_so_and_stay_out_of_the_rank_metrics():
+    index, queries = toy()
+    index.hits_by_question["u1"] = [make_hit(1, "other.txt", "无关的内容", confidence=0.01)]
+    index.hits_by_question["u2"] = [make_hit(1, "other.txt", "无关的内容", confidence=0.99)]
+    unanswerable = [GoldenQuery(id=u, question=u, unanswerable=True) for u in ("u1", "u2")]
+    report = evaluate(index, queries + unanswerable)
+    u1, u2 = report.results[-2:]
+    assert (u1.passed, u1.answered, u1.rank) == (True, False, None)
+    assert (u2.passed, u2.answered) == (False, True)
+    m = report.metrics
+    assert m["unanswerable_correct"] == 0.5
+    assert m["recall@1"] == 0.25 and m["mrr@10"] == pytest.approx((1 + 1 / 3 + 0 + 1 / 2) / 4)  # as without them
+    assert m["passed"] == 3 / 6
+    assert math.isnan(evaluate(index, queries).metrics["unanswerable_correct"])
+
+
+def test_unanswerable_golden_queries_load_and_name_no_answer(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("- {id: cup, question: 2022年世界杯冠军是哪个国家？, unanswerable: true}\n", encoding="utf-8")
+    (query,) = load_golden(path)
+    assert query.unanswerable and not query.docs
+    path.write_text("- {id: cup, question: x, unanswerable: true, doc: a.txt}\n", encoding="utf-8")
+    with pytest.raises(GoldenFileError, match="names no passage or answer"):
+        load_golden(path)
+    path.write_text("- {id: cup, question: x, unanswerable: yes please}\n", encoding="utf-8")
+    with pytest.raises(GoldenFileError, match="true or false"):
+        load_golden(path)
 
 
 def test_ndcg_with_several_relevant():

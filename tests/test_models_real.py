@@ -31,7 +31,7 @@ def test_english_question_over_chinese_text(e5_test_index):
     hits = top(e5_test_index, "How many wild giant pandas are there?")
     assert hits[0].passage.doc_path == "panda.txt"
     assert "1864" in hits[0].answer.text
-    assert all(h.lexical_score == 0 for h in hits)
+    assert hits[0].lexical_score > 0  # "giant panda", "wild" reach the lexical leg as 大熊猫, 野生
 
 
 def test_traditional_question(e5_test_index):

@@ -101,6 +101,15 @@ def test_seed_speech_folds_and_shows_the_copy_without_dropped_characters():
     assert len(contents) == len(set(contents)), "no passage appears twice"
 
 
+def test_seed_symposium_does_not_claim_the_2014_attendance_line_as_a_copy():
+    # 003 ¶1 (the 2016 symposium) repeats 001 ¶2's one-line attendance sentence of the 2014 meeting.
+    index = _seed_fake_index()
+    for question in ("网络安全和信息化工作座谈会是哪天召开的？", "李克强、刘云山出席会议"):
+        for hit in index.search(question, top_k=5):
+            places = {hit.passage.doc_path[:3]} | {s.doc_path[:3] for s in hit.also_in}
+            assert not {"001", "003"} <= places, (question, hit.passage.doc_path, hit.also_in)
+
+
 _seed_cache = {}
 
 

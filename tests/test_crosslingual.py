@@ -1,0 +1,90 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from qa import crosslingual
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cache_dir(tmp_path_factory):
+    """The parsed dictionary's cache goes to a fresh directory, not the user's."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    crosslingual.dictionary.cache_clear()
+    yield os.environ["XDG_CACHE_HOME"]
+    crosslingual.dictionary.cache_clear()
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+def test_the_parsed_dictionary_is_cached_and_read_back_the_same(cache_dir):
+    crosslingual.dictionary.cache_clear()
+    parsed = crosslingual.dictionary()
+    (cached,) = (p for p in (Path(cache_dir) / "qa").iterdir() if p.suffix == ".json")
+    crosslingual.dictionary.cache_clear()
+    assert crosslingual.dictionary() == parsed
+    assert "雨林" in parsed["rainforest"]
+    cached.write_text("{not json", encoding="utf-8")  # a damaged cache is parsed again, and rewritten
+    crosslingual.dictionary.cache_clear()
+    assert crosslingual.dictionary() == parsed
+    assert json.loads(cached.read_text(encoding="utf-8")) == parsed
+
+
+def test_english_words_and_phrases_become_groups_of_chinese_alternatives():
+    groups = crosslingual.translation_groups("Who won Super Bowl 50 in the Amazon rainforest?")
+    by_word = {group[0]: group[1:] for group in groups}
+    assert "who" not in by_word and "the" not in by_word  # question and function words
+    assert "赢" in by_word["won"]  # an irregular past tense, through its base form
+    assert by_word["50"] == []  # numbers are carried as they are
+    assert "亚马逊" in by_word["amazon"] and "雨林" in by_word["rainforest"]
+    assert ["超级杯", "超级碗"] in groups  # a phrase the dictionary has, as its own group
+
+
+@pytest.mark.parametrize("word, base", [("reefs", "reef"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
+def test_inflected_words_are_looked_up_by_their_base_form(word, base):
+    (group,) = crosslingual.translation_groups(word)
+    (expected,) = crosslingual.translation_groups(base)
+    assert set(expected[1:]) <= set(group[1:]) and expected[1:]
+
+
+def test_only_mostly_latin_questions_are_translated():
+    assert crosslingual.is_translated("Where is Longjing tea grown?")
+    assert not crosslingual.is_translated("龙井茶产于哪里？")
+    assert not crosslingual.is_translated("NASUWT是什么组织的简称？")
+    assert crosslingual.with_translations("龙井茶产于哪里？", "龙井茶产于哪里?") == "龙井茶产于哪里?"
+    assert "茶" in crosslingual.with_translations("Where is Longjing tea grown?", "where is longjing tea grown?").split("|")
+
+
+@pytest.fixture
+def chinese_index(corpus_dir, tmp_path, fake_embedder):
+    """The test corpus without its one English document."""
+    from qa import build_index, load_index
+
+    (corpus_dir / "reef.txt").unlink()
+    build_index(corpus_dir, tmp_path / "zh-index", embedder=fake_embedder)
+    return load_index(tmp_path / "zh-index", embedder=fake_embedder)
+
+
+def test_an_english_question_finds_a_chinese_passage_only_through_the_dictionary(chinese_index, monkeypatch):
+    # The fake embedder hashes character bigrams: an English question shares none with Chinese
+    # text, so neither the dense leg nor plain BM25 can find the answer; the translations can.
+    question = "How much bamboo does a giant panda eat every day?"
+    (hit,) = chinese_index.search(question, top_k=1)
+    assert hit.passage.doc_path == "panda.txt"
+    assert "竹子" in hit.answer.text
+    monkeypatch.setattr(crosslingual, "is_translated", lambda question: False)
+    assert chinese_index.search(question, top_k=1, mode="lexical") == []
+    assert chinese_index.search(question, top_k=1)[0].passage.doc_path != "panda.txt"
+
+
+def test_chinese_questions_never_load_the_dictionary(fake_index):
+    crosslingual.dictionary.cache_clear()
+    fake_index.search("龙井茶产于哪里", top_k=1)
+    fake_index.search("NASUWT和大熊猫", top_k=1)
+    assert crosslingual.dictionary.cache_info().currsize == 0
+    fake_index.search("Where is Longjing tea grown?", top_k=1)
+    assert crosslingual.dictionary.cache_info().currsize == 1
