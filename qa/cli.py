@@ -310,6 +310,8 @@ def serve(
         run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True))
     except QAError as exc:
         _fail(exc)
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
+        typer.echo("qa serve: stopped", err=True)
     except ImportError as exc:
         _fail(BadInputError(f"`qa serve` needs the serve extra ({exc.name} is missing): pip install 'qa[serve]'"))
 

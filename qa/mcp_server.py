@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -30,7 +30,7 @@ def create_server(live: LiveIndex) -> MCPServer:
     server = MCPServer("qa", instructions=INSTRUCTIONS)
 
     @server.tool()
-    def search(question: str, top_k: int = 5, mode: Literal["hybrid", "dense", "lexical"] = "hybrid") -> dict:
+    def search(question: str, top_k: int = 5, mode: Literal["hybrid", "dense", "lexical"] = "hybrid") -> dict[str, Any]:
         """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences."""
         # `collection` and `filters` join the arguments when the library has them.
         try:
@@ -40,7 +40,7 @@ def create_server(live: LiveIndex) -> MCPServer:
         return json.loads(render.hits_json(question, hits, mode))
 
     @server.tool()
-    def get_passage(passage_id: str, around: int = 1) -> dict:
+    def get_passage(passage_id: str, around: int = 1) -> dict[str, Any]:
         """The passage with this passage_id (from `search`) and up to `around` passages before and after it in its document."""
         try:
             return passage_context(live.current(), passage_id, around=around).to_dict()
