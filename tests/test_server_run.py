@@ -87,6 +87,10 @@ def test_serve_runs_on_loopback_with_a_token_until_interrupted(index_dir):
         assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
         host = url.split("//")[1].split(":")[0]
         assert host == "127.0.0.1"
+        # DNS rebinding: a name that resolves here, used by a page elsewhere, is not answered
+        rebound = httpx.get(f"{url}/api/info", headers={"Authorization": "Bearer s3cret", "Host": "attacker.example"})
+        assert rebound.status_code == 400
+        assert httpx.get(url.replace("127.0.0.1", "localhost") + "/healthz").status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(15) == 0

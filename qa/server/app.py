@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__, render
 from ..context import MAX_AROUND, passage_context
@@ -68,25 +69,37 @@ class Searches:
         deadline = loop.time() + self.seconds
         try:
             await asyncio.wait_for(self._slots.acquire(), self.seconds)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             raise SearchTimeout from None
         future = loop.run_in_executor(self._executor, function)
-        future.add_done_callback(lambda _: self._slots.release())  # when the thread is really done
+        future.add_done_callback(self._finished)
         try:
             return await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0))
-        except TimeoutError:
+        except asyncio.TimeoutError:
             raise SearchTimeout from None
+
+    def _finished(self, future) -> None:
+        # The slot frees when the thread is really done, not when its caller stopped waiting.
+        self._slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved, so an abandoned search's error is not logged as lost
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def create_app(live: LiveIndex, token: str | None = None, search_slots: int | None = None, search_seconds: float = SEARCH_SECONDS) -> FastAPI:
-    """The app over `live`; with a `token`, every /api/ call must send `Authorization: Bearer TOKEN`."""
+def create_app(live: LiveIndex, token: str | None = None, search_slots: int | None = None, search_seconds: float = SEARCH_SECONDS, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The app over `live`; with a `token`, every /api/ call must send `Authorization: Bearer TOKEN`.
+
+    `allowed_hosts`, if given, are the only Host headers answered (a server on loopback takes
+    only loopback names, so a web page elsewhere cannot reach it by DNS rebinding).
+    """
     searches = Searches(search_slots or os.cpu_count() or 2, search_seconds)
     app = FastAPI(title="qa", version=__version__, summary="Ask a document collection a question; get cited passages.", docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(BearerToken, token=token)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
     app.router.add_event_handler("shutdown", searches.close)
 
     @app.exception_handler(QAError)

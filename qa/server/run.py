@@ -12,6 +12,7 @@ from ..live import LiveIndex
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 
 
 def is_loopback(host: str) -> bool:
@@ -57,5 +58,7 @@ def serve(index_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, t
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     announce(f"qa serve: {index.manifest['passage_count']} passages from {index_dir} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
-    config = uvicorn.Config(create_app(live, token=token), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
+    # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
+    allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
+    config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
