@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +15,14 @@ import numpy as np
 from . import chunker
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import BadInputError, QAError
-from .models import Passage
+from .models import Document, Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
 from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, pause_point, publish, write_json
 
 EMBED_BATCH = 32
-# Bump when splitting or normalization changes, so an unchanged corpus is re-chunked.
-PIPELINE_VERSION = "2"
+# Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
+PIPELINE_VERSION = "3"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
@@ -40,6 +41,8 @@ class BuildReport:
     seconds: float = 0.0
     up_to_date: bool = False
     index_type: str = "flat"
+    formats: dict[str, int] = field(default_factory=dict)  # files read, by format
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read only in part)
 
 
 def build_index(
@@ -52,7 +55,7 @@ def build_index(
     follow_links: bool = False,
     stage: Stage | None = None,
 ) -> BuildReport:
-    """Index every .txt/.md file under corpus_dir into index_dir, atomically.
+    """Index every readable document under corpus_dir into index_dir, atomically.
 
     Symlinks that lead outside corpus_dir are skipped unless `follow_links`.
     `progress(done, total)` follows the embedding; `stage(text)` is told when each step begins.
@@ -64,8 +67,9 @@ def build_index(
     stage(f"reading {corpus_dir.resolve()}")
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links)
     if not documents:
-        raise BadInputError(f"no readable .txt or .md files in {corpus_dir}")
+        raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
+    read = {"formats": dict(Counter(d.format for d in documents)), "warnings": [(d.path, w) for d in documents for w in d.warnings]}
 
     with build_lock(index_dir):
         previous = _previous_manifest(index_dir) if not rebuild else None
@@ -80,6 +84,7 @@ def build_index(
                 seconds=time.perf_counter() - started,
                 up_to_date=True,
                 index_type=previous.get("index_type", "flat"),
+                **read,
             )
 
         passages = [p for document in documents for p in chunker.split_document(document)]
@@ -108,6 +113,11 @@ def build_index(
             with open(staging / "passages.jsonl", "w", encoding="utf-8") as handle:
                 for passage in passages:
                     handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+            # The text every citation points into (extracted text, for PDF and the like), so
+            # nothing is re-parsed at query time and a citation still resolves if the file changes.
+            with open(staging / "documents.jsonl", "w", encoding="utf-8") as handle:
+                for document in documents:
+                    handle.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
             np.save(staging / "units.npy", units)
             np.save(staging / "vectors.npy", vectors)
             pause_point("vectors")
@@ -129,8 +139,8 @@ def build_index(
                     "index_type": index_type,
                     "corpus_dir": str(corpus_dir.resolve()),
                     "corpus_fingerprint": fingerprint,
-                    "files": [{"path": d.path, "encoding": d.encoding, "chars": len(d.text)} for d in documents],
-                    "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+                    "files": [_file_entry(d) for d in documents],
+                    "skipped": [asdict(s) for s in skipped],
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 },
             )
@@ -153,7 +163,17 @@ def build_index(
         removed=len(set(cached) - set(keys)) if cached else 0,
         seconds=time.perf_counter() - started,
         index_type=index_type,
+        **read,
     )
+
+
+def _file_entry(document: Document) -> dict:
+    entry = {"path": document.path, "format": document.format, "encoding": document.encoding, "chars": len(document.text)}
+    if document.page_starts:
+        entry["pages"] = len(document.page_starts)
+    if document.warnings:
+        entry["warnings"] = list(document.warnings)
+    return entry
 
 
 def _units(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
@@ -185,7 +205,7 @@ def _embed_missing(embedder: Embedder | None, texts: list[str], missing: list[in
 def _fingerprint(documents, spec: str) -> str:
     digest = hashlib.sha1(f"{FORMAT_VERSION}\x00{PIPELINE_VERSION}\x00{spec}".encode())
     for document in documents:
-        digest.update(f"\x00{document.path}\x00".encode())
+        digest.update(f"\x00{document.path}\x00{document.title}\x00{document.page_starts}\x00{document.heading_starts}\x00".encode())
         digest.update(document.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 

@@ -35,10 +35,12 @@ _TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
 
 def split_document(document: Document) -> list[Passage]:
     """All passages of a document, in order."""
-    title = _document_title(document.text)
+    title = _shorten(document.title) if document.title else _document_title(document.text)
     passages: list[Passage] = []
     seen_ids: dict[str, int] = {}
-    for section, paragraph, line_start, start, end in _paragraphs(document.text):
+    # Extracted formats say which lines are headings; plain text shows them with # or numbering.
+    markdown = document.format in ("text", "markdown")
+    for section, paragraph, line_start, start, end in _paragraphs(document.text, frozenset(document.heading_starts), markdown):
         for piece_start, piece_end in _split_paragraph(document.text, start, end):
             text = document.text[piece_start:piece_end]
             first_line = line_start + document.text.count("\n", start, piece_start) if "\n" in text or piece_start > start else line_start
@@ -54,6 +56,7 @@ def split_document(document: Document) -> list[Passage]:
                     char_start=piece_start,
                     char_end=piece_end,
                     text=text,
+                    page=document.page_at(piece_start),
                 )
             )
     return passages
@@ -86,7 +89,7 @@ def dense_units(passage: Passage) -> list[tuple[int, int]]:
     return [(start, end) for start, end in units] or [(passage.char_start, passage.char_end)]
 
 
-def _paragraphs(text: str) -> Iterator[tuple[str, int, int, int, int]]:
+def _paragraphs(text: str, heading_starts: frozenset[int] = frozenset(), markdown: bool = True) -> Iterator[tuple[str, int, int, int, int]]:
     """(section, paragraph number, first line, start, end) of every non-heading, non-blank line."""
     section = ""
     paragraph = 0
@@ -94,7 +97,10 @@ def _paragraphs(text: str) -> Iterator[tuple[str, int, int, int, int]]:
         line = text[start:end]
         if not line.strip(_TRIM):
             continue
-        heading = _HEADING.match(line)
+        if start in heading_starts:
+            section = line.strip()
+            continue
+        heading = _HEADING.match(line) if markdown else None
         if heading:
             section = heading.group(1)
             continue

@@ -7,8 +7,10 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import asdict
+from pathlib import Path, PurePath
 from typing import Literal, Optional
 
 import typer
@@ -77,22 +79,82 @@ def index(
     model: Optional[str] = Model,
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything instead of reusing unchanged passages"),
     follow_links: bool = typer.Option(False, "--follow-links", help="Also read symlinks that lead outside the corpus directory"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="List every file left out, unsupported types too"),
+    watch: bool = typer.Option(False, "--watch", help="Then keep the index in step with the folder until Ctrl-C"),
 ) -> None:
-    """Build or update the index of a corpus directory."""
+    """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub)."""
     try:
         report = _build(corpus_dir, index_dir, model, rebuild, follow_links)
     except QAError as exc:
         _fail(exc)
-    for skipped in report.skipped:
-        typer.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
+    _print_build_report(report, verbose)
+    if watch:
+        _watch(corpus_dir, index_dir, model, follow_links, verbose)
+
+
+def _print_build_report(report, verbose: bool) -> None:
+    for line in _file_notes([asdict(s) for s in report.skipped], report.warnings, verbose):
+        typer.echo(f"warning: {line}", err=True)
+    files = f"{report.files} files ({_counts(report.formats)})"
     if report.up_to_date:
-        typer.echo(f"Index at {report.index_dir} is up to date: {report.files} files, {report.passages} passages ({report.seconds:.2f} s).")
+        typer.echo(f"Index at {report.index_dir} is up to date: {files}, {report.passages} passages ({report.seconds:.2f} s).")
         return
     typer.echo(
-        f"Indexed {report.files} files into {report.passages} passages ({report.units} sentences embedded as "
+        f"Indexed {files} into {report.passages} passages ({report.units} sentences embedded as "
         f"{report.embedded} new, {report.reused} reused, {report.removed} removed) in {report.seconds:.1f} s; "
-        f"{len(report.skipped)} skipped; index: {report.index_dir} ({report.index_type})."
+        f"{len(report.skipped)} left out; index: {report.index_dir} ({report.index_type})."
     )
+
+
+def _watch(corpus_dir: Path, index_dir: Path, model: Optional[str], follow_links: bool, verbose: bool) -> None:
+    """One line per update; a failed update is reported and the watching goes on."""
+    from .watch import watch_corpus
+
+    def ready() -> None:
+        typer.echo(f"Watching {corpus_dir.resolve()} for changes (Ctrl-C to stop).", err=True)
+
+    try:
+        for update in watch_corpus(corpus_dir, index_dir, on_ready=ready, model=model, follow_links=follow_links):
+            changes = "; ".join(
+                f"{what} {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}"
+                for what, paths in (("added", update.added), ("changed", update.changed), ("deleted", update.deleted))
+                if paths
+            ) or "caught up"
+            stamp = time.strftime("%H:%M:%S")
+            if update.error is not None:
+                typer.echo(f"{stamp} update failed ({changes}): {update.error}; the previous index still answers", err=True)
+                continue
+            r, touched = update.report, set(update.added + update.changed)
+            skipped = [asdict(s) for s in r.skipped if s.path in touched]
+            for line in _file_notes(skipped, [(path, w) for path, w in r.warnings if path in touched], verbose):
+                typer.echo(f"{stamp} warning: {line}", err=True)
+            typer.echo(
+                f"{stamp} updated ({changes}): {r.files} files, {r.passages} passages; "
+                f"{r.embedded} sentences embedded, {r.reused} reused; {r.seconds:.1f} s"
+            )
+    except KeyboardInterrupt:
+        typer.echo("Stopped watching; the index is as of the last update.", err=True)
+
+
+def _counts(counter: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _file_notes(skipped: list[dict], warnings: list[tuple[str, str]], verbose: bool) -> list[str]:
+    """One line per file that could not be read or was read in part; unsupported types counted
+    by extension (each listed with -v), so nothing is left out in silence."""
+    lines = [f"skipped {s['path']}: {s['reason']}" for s in skipped if s.get("kind") != "unsupported"]
+    lines += [f"{path}: {warning}" for path, warning in warnings]
+    unsupported = [s["path"] for s in skipped if s.get("kind") == "unsupported"]
+    if unsupported:
+        by_extension = Counter(PurePath(path).suffix.lower() or "(no extension)" for path in unsupported)
+        lines.append(
+            f"left out {len(unsupported)} {_plural(len(unsupported), 'file', 'files')} of types qa does not read "
+            f"({_counts(by_extension)})" + ("" if verbose else "; -v lists them")
+        )
+        if verbose:
+            lines += [f"unsupported: {path}" for path in unsupported]
+    return lines
 
 
 def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool, follow_links: bool = False):
@@ -275,7 +337,11 @@ def _process_age() -> Optional[float]:
 
 
 @app.command()
-def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def info(
+    index_dir: Path = IndexDir,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="List every file left out, unsupported types too"),
+) -> None:
     """Show what index is there, built from what, with which model."""
     from .search import load_index
 
@@ -289,10 +355,40 @@ def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--
         return
     typer.echo(f"index:    {engine.generation_dir}")
     typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
-    typer.echo(f"corpus:   {manifest['corpus_dir']} ({len(manifest['files'])} files, {manifest['passage_count']} passages, {manifest['unit_count']} sentences)")
+    formats = _counts(Counter(f.get("format", "text") for f in manifest["files"]))
+    typer.echo(
+        f"corpus:   {manifest['corpus_dir']} ({len(manifest['files'])} files: {formats}; "
+        f"{manifest['passage_count']} passages, {manifest['unit_count']} sentences)"
+    )
     typer.echo(f"built:    {manifest['built_at']}")
-    for skipped in manifest.get("skipped", []):
-        typer.echo(f"skipped:  {skipped['path']}: {skipped['reason']}")
+    warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
+    for line in _file_notes(manifest.get("skipped", []), warnings, verbose):
+        typer.echo(f"note:     {line}")
+
+
+@app.command()
+def show(
+    citation: str = typer.Argument(..., help="A passage id (qa ask prints it), FILE ¶N, FILE p.N, or a whole citation line"),
+    around: int = typer.Option(1, "--around", min=0, max=50, help="How many passages to show before and after"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON: the cited passages and those around them"),
+    index_dir: Path = IndexDir,
+) -> None:
+    """Show a cited passage in its context, the passage marked."""
+    from rich.console import Console
+
+    from . import render
+    from .citations import find_cited, passage_context
+    from .search import load_index
+
+    try:
+        engine = load_index(index_dir)
+        context = passage_context(engine, find_cited(engine, citation), around)
+    except QAError as exc:
+        _fail(exc)
+    if json_output:
+        typer.echo(json.dumps(context.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        render.print_context(Console(highlight=False), context)
 
 
 @app.command()

@@ -7,11 +7,28 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class Document:
-    """One decoded file of the corpus; `text` is exactly what the file says."""
+    """One file of the corpus as qa reads it.
+
+    `text` is what the file says for plain text and Markdown, and the extracted text for
+    other formats (PDF, DOCX, HTML, EPUB); passages and their offsets point into it.
+    """
 
     path: str  # relative to the corpus dir, with forward slashes
     text: str
-    encoding: str
+    encoding: str = ""  # the text encoding, for formats that have one
+    format: str = "text"  # text, markdown, pdf, docx, html or epub
+    title: str = ""  # the document's own title (metadata, <title>), when it has one
+    page_starts: tuple[int, ...] = ()  # char offset where each page begins; () when the format has no pages
+    heading_starts: tuple[int, ...] = ()  # char offsets of lines the format marks as headings
+    warnings: tuple[str, ...] = ()  # what could be read only in part
+
+    def page_at(self, char_offset: int) -> int | None:
+        """The 1-based page that holds `char_offset`, or None for a format without pages."""
+        if not self.page_starts:
+            return None
+        from bisect import bisect_right
+
+        return max(bisect_right(self.page_starts, char_offset), 1)
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,7 @@ class Passage:
     char_start: int
     char_end: int
     text: str
+    page: int | None = None  # 1-based page of a paged format (PDF); None otherwise
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +73,7 @@ class Source:
     paragraph: int
     line_start: int
     line_end: int
+    page: int | None = None
 
 
 @dataclass(frozen=True)

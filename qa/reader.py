@@ -1,25 +1,35 @@
-"""Reading a corpus directory: every .txt and .md file, decoded, in sorted order."""
+"""Reading a corpus directory: every file of a supported format, in sorted order.
+
+Files of other types are reported as unsupported, and files that cannot be read
+(damaged, encrypted, binary, no text) as skipped with the reason; neither stops the others.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .errors import BadInputError
+from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
 from .models import Document
 
-SUFFIXES = (".txt", ".md", ".markdown")
+SNIFF_BYTES = 1024  # a PDF's %PDF- marker may stand anywhere in its first kilobyte
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
+    kind: str = "unreadable"  # "unsupported": a file type qa does not read; "unreadable": a file it could not
+
+    @property
+    def extension(self) -> str:
+        return PurePath(self.path).suffix.lower() or "(none)"
 
 
 def read_corpus(corpus_dir: Path, follow_outside_links: bool = False) -> tuple[list[Document], list[Skipped]]:
-    """Decode every text file under `corpus_dir`; files that can't be read are skipped, not fatal."""
+    """Read every file under `corpus_dir`; files that can't be read are skipped, not fatal."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
         raise BadInputError(f"corpus directory not found: {corpus_dir}")
@@ -29,22 +39,42 @@ def read_corpus(corpus_dir: Path, follow_outside_links: bool = False) -> tuple[l
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for path in _walk(root, follow_outside_links, skipped):
-        rel = path.relative_to(root).as_posix()
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            skipped.append(Skipped(rel, f"cannot read ({exc.strerror or exc})"))
-            continue
-        text, reason = decode(data)
-        if text is None:
-            skipped.append(Skipped(rel, reason))
-            continue
-        documents.append(Document(path=rel, text=text, encoding=reason))
+        result = read_file(path, path.relative_to(root).as_posix())
+        (documents if isinstance(result, Document) else skipped).append(result)
     return documents, skipped
 
 
+def read_file(path: Path, rel: str) -> Document | Skipped:
+    """One file as a Document, or why it was skipped. The content decides the format before the name."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            if PurePath(rel).suffix.lower() not in EXTENSIONS and detect_format(rel, head) is None:
+                return Skipped(rel, "unsupported file type", kind="unsupported")
+            data = head + handle.read()
+    except OSError as exc:
+        return Skipped(rel, f"cannot read ({exc.strerror or exc})")
+    format_name = detect_format(rel, data)
+    if format_name is None:
+        return Skipped(rel, "unsupported file type", kind="unsupported")
+    try:
+        extracted = extract(format_name, data)
+    except UnreadableFile as exc:
+        return Skipped(rel, str(exc))
+    return Document(
+        path=rel,
+        text=extracted.text,
+        encoding=extracted.encoding,
+        format=extracted.format,
+        title=extracted.title,
+        page_starts=extracted.page_starts,
+        heading_starts=extracted.heading_starts,
+        warnings=extracted.warnings,
+    )
+
+
 def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> list[Path]:
-    """Sorted text files under root. Symlinks are followed only while they stay inside root
+    """Sorted files under root. Symlinks are followed only while they stay inside root
     (or anywhere, if asked), and each real directory is visited once, so loops end."""
     found: list[Path] = []
     seen_dirs: set[str] = set()
@@ -71,7 +101,7 @@ def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> lis
             try:
                 if entry.is_dir():
                     visit(path)
-                elif entry.is_file() and entry.name.lower().endswith(SUFFIXES):
+                elif entry.is_file():
                     found.append(path)
             except OSError as exc:  # e.g. a broken link or a symlink loop
                 skipped.append(Skipped(_rel(path, root), f"cannot stat ({exc.strerror})"))
@@ -89,41 +119,3 @@ def _rel(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
-
-
-def decode(data: bytes) -> tuple[str | None, str]:
-    """Return (text, encoding) or (None, reason for skipping)."""
-    if not data.strip():
-        return None, "empty file"
-    # BOMs are unambiguous; check them before any guessing.
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return _strip_nul(data.decode(encoding, errors="replace")), encoding
-    try:
-        return _strip_nul(data.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _looks_binary(data):
-        return None, "binary file"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "utf_16_le", "utf_16_be", "shift_jis", "euc_kr", "cp1252"]).best()
-    if best is None:
-        return None, "cannot detect the text encoding"
-    return _strip_nul(str(best)), best.encoding
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:8192]
-    # UTF-16 without BOM has many NULs too, but alternating with text bytes.
-    nul = head.count(b"\x00")
-    if nul == 0:
-        return False
-    even, odd = head[0::2].count(b"\x00"), head[1::2].count(b"\x00")
-    utf16_like = max(even, odd) > 0.3 * len(head) / 2 and min(even, odd) < 0.05 * len(head) / 2
-    return not utf16_like
-
-
-def _strip_nul(text: str) -> str:
-    # A stray NUL is noise; replace it with a space so offsets stay honest to the text we keep.
-    return text.replace("\x00", " ")

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.text import Text
 
-from .models import Hit
+from .models import Hit, Passage
 
 PLAIN_MARK = ("[[", "]]")  # marks the answer when the output is not a terminal
 
@@ -16,10 +16,16 @@ def hits_json(question: str, hits: list[Hit], mode: str) -> str:
     return json.dumps({"question": question, "mode": mode, "hits": [hit.to_dict() for hit in hits]}, ensure_ascii=False, indent=2)
 
 
-def citation(hit: Hit) -> str:
-    p = hit.passage
+def citation(passage: Passage) -> str:
+    """`report.pdf p.12 ¶3 L40-41 chars 5120-5391`: file, page (paged formats), paragraph, lines, offsets."""
+    p = passage
+    page = f" p.{p.page}" if p.page is not None else ""
     lines = f"L{p.line_start}" if p.line_start == p.line_end else f"L{p.line_start}-{p.line_end}"
-    return f"{p.doc_path} ¶{p.paragraph} {lines} chars {p.char_start}-{p.char_end}"
+    return f"{p.doc_path}{page} ¶{p.paragraph} {lines} chars {p.char_start}-{p.char_end}"
+
+
+def short_citation(doc_path: str, paragraph: int, page: int | None) -> str:
+    return f"{doc_path}{f' p.{page}' if page is not None else ''} ¶{paragraph}"
 
 
 def print_hits(console: Console, hits: list[Hit]) -> None:
@@ -29,15 +35,15 @@ def print_hits(console: Console, hits: list[Hit]) -> None:
     for hit in hits:
         p = hit.passage
         header = Text(f"[{hit.rank}] ", style="bold cyan")
-        header.append(citation(hit), style="bold")
-        header.append(f"  score {hit.score:.3f}", style="dim")
+        header.append(citation(p), style="bold")
+        header.append(f"  id {p.id}  score {hit.score:.3f}", style="dim")
         console.print(header)
         heading = p.title if not p.section or p.section == p.title else f"{p.title} › {p.section}"
         if heading:
             console.print(Text(f"    {heading}", style="italic"))
-        console.print(_passage_text(console, hit), soft_wrap=False)
+        console.print(_passage_text(console, hit), soft_wrap=True)
         if hit.also_in:
-            others = ", ".join(f"{s.doc_path} ¶{s.paragraph}" for s in hit.also_in)
+            others = ", ".join(short_citation(s.doc_path, s.paragraph, s.page) for s in hit.also_in)
             console.print(Text(f"    also in: {others}", style="dim"))
         console.print()
 
@@ -57,6 +63,25 @@ def _passage_text(console: Console, hit: Hit) -> Text:
         text.append(PLAIN_MARK[0] + p.text[start:end] + PLAIN_MARK[1])
     text.append(p.text[end:])
     return text
+
+
+def print_context(console: Console, context) -> None:
+    """The cited passages between their neighbours; the cited ones marked, the others dimmed."""
+    section = None
+    for passages, cited in ((context.before, False), (context.cited, True), (context.after, False)):
+        for p in passages:
+            if p.section != section and p.section:
+                console.print(Text(f"  § {p.section}", style="italic"))
+            section = p.section
+            marker = Text("▶ " if cited else "  ", style="bold yellow")
+            marker.append(citation(p), style="bold" if cited else "dim")
+            marker.append(f"  id {p.id}", style="dim")
+            console.print(marker)
+            body = Text(f"    {p.text}", style="" if cited else "dim")
+            if cited and not (console.is_terminal and not console.no_color):
+                body = Text(f"    {PLAIN_MARK[0]}{p.text}{PLAIN_MARK[1]}")
+            console.print(body, soft_wrap=True)
+            console.print()
 
 
 def print_eval(console: Console, report, changes: list[str] | None) -> None:

@@ -14,7 +14,7 @@ from .answer import Sentences, pick_answer
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
-from .models import Hit, Passage, Source
+from .models import Document, Hit, Passage, Source
 from .normalize import normalize
 from .store import FORMAT_VERSION, current_generation
 
@@ -26,6 +26,7 @@ MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.6
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
+_TUPLE_FIELDS = ("page_starts", "heading_starts", "warnings")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Index:
         self._forms: dict[str, list[str]] | None = None
         self._by_id: dict[str, int] | None = None
         self._by_document: dict[str, list[int]] | None = None
+        self._documents: dict[str, Document] | None = None
         self.timings: dict[str, float] = {}
 
     @property
@@ -233,23 +235,26 @@ class Index:
             raise NotFoundError(f"no document {doc_path!r} in this index")
         return [self.passages[n] for n in numbers]
 
+    def document(self, doc_path: str) -> Document:
+        """The indexed document: its text as cited (extracted text for PDF and the like), pages, title."""
+        self.document_passages(doc_path)  # NotFoundError for anything not indexed
+        if self._documents is None:
+            try:
+                with open(self.generation_dir / "documents.jsonl", encoding="utf-8") as handle:
+                    records = [json.loads(line) for line in handle]
+                self._documents = {r["path"]: Document(**{**r, **{k: tuple(r[k]) for k in _TUPLE_FIELDS}}) for r in records}
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                raise _damaged(self.generation_dir, f"documents.jsonl unreadable: {exc}") from None
+        if doc_path not in self._documents:
+            raise _damaged(self.generation_dir, f"documents.jsonl lacks {doc_path}")
+        return self._documents[doc_path]
+
     def document_text(self, doc_path: str) -> str:
         """The text passages of `doc_path` cite: `document_text(p.doc_path)[p.char_start:p.char_end] == p.text`.
 
-        Only documents the index lists are read, so a path can never reach outside the corpus.
+        Only documents the index lists are known, so a path can never reach outside the corpus.
         """
-        self.document_passages(doc_path)  # NotFoundError for anything not indexed
-        from .reader import decode
-
-        entry = next(f for f in self.manifest["files"] if f["path"] == doc_path)
-        path = Path(self.manifest["corpus_dir"]) / doc_path
-        try:
-            text, _encoding = decode(path.read_bytes())
-        except OSError as exc:
-            raise NotFoundError(f"document {doc_path!r} can no longer be read from {path.parent}: {exc.strerror}") from None
-        if text is None or len(text) != entry["chars"]:
-            raise NotFoundError(f"document {doc_path!r} changed since it was indexed: run `qa index`")
-        return text
+        return self.document(doc_path).text
 
     @property
     def _passage_numbers(self) -> dict[str, int]:
@@ -299,7 +304,9 @@ def _min_max(scores: np.ndarray) -> np.ndarray:
 
 
 def _source(passage: Passage) -> Source:
-    return Source(passage_id=passage.id, doc_path=passage.doc_path, paragraph=passage.paragraph, line_start=passage.line_start, line_end=passage.line_end)
+    return Source(
+        passage_id=passage.id, doc_path=passage.doc_path, paragraph=passage.paragraph, line_start=passage.line_start, line_end=passage.line_end, page=passage.page
+    )
 
 
 def _damaged(generation_dir: Path, problem: str) -> IndexDamagedError:

@@ -2,8 +2,8 @@
 
     index_dir/
       CURRENT        name of the live generation (replaced atomically)
-      gen-…/         one complete index: manifest.json, passages.jsonl, units.npy,
-                     vectors.npy, unit_keys.npy, dense.faiss, lexical/
+      gen-…/         one complete index: manifest.json, passages.jsonl, documents.jsonl,
+                     units.npy, vectors.npy, unit_keys.npy, forms.json, dense.faiss, lexical/
       .tmp-…/        a generation being written; never read
       .lock          held by the one `qa index` that may write
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import BadInputError, IndexBusyError, IndexDamagedError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
 CURRENT = "CURRENT"
 LOCK = ".lock"
 

@@ -105,3 +105,20 @@ def test_approximate_index_finds_what_flat_finds(kind, tmp_path):
     approximate = load_faiss(tmp_path / "a.faiss")  # search settings are restored on load
     agree = sum(len(set(search_faiss(flat, q, 10)[0]) & set(search_faiss(approximate, q, 10)[0])) for q in vectors[:50])
     assert agree / 500 >= 0.95
+
+
+def test_every_format_is_cited_in_the_text_the_index_keeps(tmp_path, fake_embedder):
+    from pathlib import Path
+
+    documents_dir = Path(__file__).parent / "data" / "documents"
+    build_index(documents_dir, tmp_path / "index", embedder=fake_embedder)
+    index = load_index(tmp_path / "index", embedder=fake_embedder)
+    formats = {f["path"]: f["format"] for f in index.manifest["files"]}
+    assert set(formats.values()) == {"pdf", "docx", "html", "epub"}
+    for passage in index.passages:
+        assert index.document_text(passage.doc_path)[passage.char_start : passage.char_end] == passage.text
+        assert (passage.page is not None) == (formats[passage.doc_path] == "pdf")
+    assert {f["path"]: f.get("pages") for f in index.manifest["files"] if "pages" in f} == {"report.pdf": 3, "scanned.pdf": 2}
+    assert {s["path"]: s["kind"] for s in index.manifest["skipped"]} == {"encrypted.pdf": "unreadable", "image-only.pdf": "unreadable"}
+    (hit,) = index.search("短视频用户规模", top_k=1)
+    assert hit.passage.page == 2 and hit.to_dict()["page"] == 2

@@ -1,12 +1,16 @@
 import json
+import shutil
 
 import pytest
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from qa.cli import app
 from qa.store import current_generation
 
 runner = CliRunner()
+DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
 
 
 def invoke(*args, **kwargs):
@@ -24,8 +28,8 @@ def built(corpus_dir, tmp_path, use_fake_model):
 def test_index_prints_a_summary(corpus_dir, tmp_path, use_fake_model):
     result = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
     assert result.exit_code == 0, result.output
-    assert "Indexed 7 files into" in result.output
-    assert "0 skipped" in result.output
+    assert "Indexed 7 files (6 text, 1 markdown) into" in result.output
+    assert "0 left out" in result.output
     again = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
     assert "up to date" in again.output
 
@@ -35,7 +39,7 @@ def test_index_warns_about_skipped_files(corpus_dir, tmp_path, use_fake_model):
     result = invoke("index", corpus_dir, "--index-dir", tmp_path / "index")
     assert result.exit_code == 0
     assert "warning: skipped broken.txt: binary file" in result.output
-    assert "1 skipped" in result.output
+    assert "1 left out" in result.output
 
 
 def test_ask_prints_cited_passages_with_the_answer_marked(built):
@@ -99,7 +103,7 @@ def test_profile_prints_timings(built):
     "args, message",
     [
         (("index", "{tmp}/missing"), "corpus directory not found"),
-        (("index", "{tmp}/empty"), "no readable .txt or .md files"),
+        (("index", "{tmp}/empty"), "no readable documents"),
         (("ask", "龙井茶", "--index-dir", "{tmp}/none", "--corpus-dir", "{tmp}/empty"), "no readable"),
         (("info", "--index-dir", "{tmp}/none"), "no index in"),
         (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
@@ -211,3 +215,81 @@ def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp
     result = invoke("ask", "龙井茶", "--index-dir", built)
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {excinfo.value}: run `qa index --rebuild`"
+
+
+@pytest.fixture
+def documents_built(tmp_path, use_fake_model):
+    """The document fixtures (PDF, DOCX, HTML, EPUB, and files that can't be read) indexed."""
+    corpus = tmp_path / "documents"
+    shutil.copytree(DOCUMENTS_DIR, corpus)
+    (corpus / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    (corpus / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    index_dir = tmp_path / "documents-index"
+    result = invoke("index", corpus, "--index-dir", index_dir)
+    assert result.exit_code == 0, result.output
+    return index_dir, result.output
+
+
+def test_index_names_each_file_it_could_not_read_and_counts_unsupported_types(documents_built):
+    _, output = documents_built
+    assert "Indexed 5 files (3 pdf, 1 docx, 1 epub, 1 html) into" not in output  # 5 files: scanned.pdf counts once
+    assert "Indexed 5 files (2 pdf, 1 docx, 1 epub, 1 html) into" in output
+    assert output.count("encrypted.pdf") == 1 and "warning: skipped encrypted.pdf: encrypted PDF" in output
+    assert "warning: skipped image-only.pdf: no text layer on any of its 1 page" in output
+    assert "warning: scanned.pdf: 1 of 2 pages have no text layer — scanned?" in output
+    assert "warning: left out 2 files of types qa does not read (1 .png, 1 .xlsx); -v lists them" in output
+    assert "unsupported: sheet.xlsx" not in output
+
+
+def test_verbose_lists_unsupported_files_and_info_names_every_file_left_out(documents_built, tmp_path):
+    index_dir, _ = documents_built
+    result = invoke("index", tmp_path / "documents", "--index-dir", index_dir, "-v")
+    assert "up to date" in result.output
+    assert "warning: unsupported: photo.png" in result.output and "warning: unsupported: sheet.xlsx" in result.output
+    info = invoke("info", "--index-dir", index_dir)
+    assert "5 files: 2 pdf, 1 docx, 1 epub, 1 html" in info.output
+    assert "note:     skipped encrypted.pdf: encrypted PDF" in info.output
+    assert "note:     scanned.pdf: 1 of 2 pages have no text layer — scanned?" in info.output
+    assert "note:     left out 2 files of types qa does not read" in info.output
+
+
+def test_ask_cites_the_page_and_prints_the_passage_id(documents_built):
+    index_dir, _ = documents_built
+    result = invoke("ask", "短视频用户规模有多大", "--index-dir", index_dir, "-k", "1")
+    data = json.loads(invoke("ask", "短视频用户规模有多大", "--index-dir", index_dir, "-k", "1", "--json").output)
+    hit = data["hits"][0]
+    assert hit["doc_path"] == "report.pdf" and hit["page"] == 2
+    assert f"report.pdf p.2 ¶{hit['paragraph']} " in result.output
+    assert f"id {hit['passage_id']}" in result.output
+
+
+@pytest.mark.parametrize("form", ["id", "page", "paragraph", "citation line"])
+def test_show_follows_a_citation_to_its_passage_in_context(documents_built, form):
+    index_dir, _ = documents_built
+    hit = json.loads(invoke("ask", "短视频用户规模有多大", "--index-dir", index_dir, "-k", "1", "--json").output)["hits"][0]
+    citation = {
+        "id": hit["passage_id"],
+        "page": "report.pdf p.2",
+        "paragraph": f"report.pdf ¶{hit['paragraph']}",
+        "citation line": f"report.pdf p.2 ¶{hit['paragraph']} L{hit['line_start']} chars {hit['char_start']}-{hit['char_end']}",
+    }[form]
+    result = invoke("show", citation, "--index-dir", index_dir)
+    assert result.exit_code == 0, result.output
+    assert f"[[{hit['text']}]]" in result.output, "the cited passage is marked"
+    data = json.loads(invoke("show", citation, "--index-dir", index_dir, "--json").output)
+    assert hit["passage_id"] in [p["id"] for p in data["cited"]]
+    if form != "page":
+        assert [p["id"] for p in data["cited"]] == [hit["passage_id"]]
+        assert data["before"] and data["after"], "the passages around it come along"
+        assert data["before"][-1]["char_end"] <= hit["char_start"] and data["after"][0]["char_start"] >= hit["char_end"]
+
+
+@pytest.mark.parametrize(
+    "citation, message",
+    [("0123456789ab", "no passage '0123456789ab'"), ("report.pdf p.9", "report.pdf has no passage at p.9 (pages 1–3"), ("nothing.pdf ¶1", "no document 'nothing.pdf'")],
+)
+def test_show_names_what_it_could_not_find_in_one_line(documents_built, citation, message):
+    index_dir, _ = documents_built
+    result = invoke("show", citation, "--index-dir", index_dir)
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1

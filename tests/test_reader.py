@@ -3,7 +3,8 @@ import os
 import pytest
 
 from qa.errors import BadInputError
-from qa.reader import decode, read_corpus
+from qa.formats.text import decode
+from qa.reader import read_corpus
 
 
 def test_reads_every_encoding_of_the_test_corpus(corpus_dir):

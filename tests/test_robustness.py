@@ -180,14 +180,13 @@ def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
 
     (tmp_path / "ok.txt").write_text("可以读取。", encoding="utf-8")
     (tmp_path / "locked.txt").write_text("不能读取。", encoding="utf-8")
-    real = Path.read_bytes
 
-    def read_bytes(self):
-        if self.name == "locked.txt":  # root ignores chmod, so deny the read itself
+    def guarded_open(path, *args, **kwargs):
+        if Path(path).name == "locked.txt":  # root ignores chmod, so deny the read itself
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(reader, "open", guarded_open, raising=False)
     documents, skipped = reader.read_corpus(tmp_path)
     assert [d.path for d in documents] == ["ok.txt"]
     assert skipped[0].path == "locked.txt" and "Permission denied" in skipped[0].reason

@@ -1,0 +1,61 @@
+"""Reading a file of any supported format into the text qa indexes and cites.
+
+One module per format, each with `extract(data: bytes) -> Extracted`. `detect_format`
+looks at the content before the name, so a PDF or ZIP named `.txt` is read as what
+it is and a binary file is never indexed as text.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import PurePath
+
+from .assemble import Extracted, UnreadableFile
+
+__all__ = ["Extracted", "UnreadableFile", "detect_format", "extract", "EXTENSIONS"]
+
+# Extension → format. Everything else is "unsupported" unless its content says otherwise.
+EXTENSIONS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".epub": "epub",
+}
+MODULES = {"text": "text", "markdown": "text", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub"}
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office files and of encrypted OOXML
+
+
+def detect_format(name: str, data: bytes) -> str | None:
+    """The format to read `data` as, by content first, then by the file name; None if unsupported."""
+    by_name = EXTENSIONS.get(PurePath(name).suffix.lower())
+    if data[:1024].lstrip().startswith(b"%PDF-") or data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        from .zipped import zip_format
+
+        # A ZIP named as a supported format but holding something else is named as a problem;
+        # one of another name (.xlsx, .zip) is simply a type qa does not read.
+        return zip_format(data) or (by_name if by_name in ("docx", "epub") else "zip" if by_name else None)
+    if data.startswith(_OLE):
+        return "ole" if by_name else None
+    return by_name
+
+
+def extract(format_name: str, data: bytes) -> Extracted:
+    """Read `data` as `format_name`; raises UnreadableFile with the reason when it can't."""
+    if format_name == "zip":
+        raise UnreadableFile("a ZIP archive that is neither DOCX nor EPUB")
+    if format_name == "ole":
+        raise UnreadableFile("a password-protected or legacy (97-2003) Office file: save it as an unprotected .docx")
+    module = importlib.import_module(f".{MODULES[format_name]}", __name__)
+    extracted = module.extract(data)
+    if format_name == "markdown":
+        extracted = extracted.as_format("markdown")
+    return extracted

@@ -1,0 +1,143 @@
+"""Reading PDF, DOCX, HTML and EPUB: the text, pages, headings, and why a file is skipped."""
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from qa.chunker import split_document
+from qa.formats import detect_format
+from qa.reader import Skipped, read_corpus, read_file
+
+DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
+READABLE = ["report.pdf", "scanned.pdf", "mountains.docx", "tea.html", "huangshan.epub"]
+
+
+def read(name: str, path: Path | None = None):
+    result = read_file(path or DOCUMENTS_DIR / name, name)
+    assert not isinstance(result, Skipped), result
+    return result
+
+
+def sections(document) -> dict[str, str]:
+    """First words of each passage → its section."""
+    return {p.text[:6]: p.section for p in split_document(document)}
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_every_passage_is_the_text_its_offsets_and_page_point_at(name):
+    document = read(name)
+    passages = split_document(document)
+    assert passages
+    for passage in passages:
+        assert document.text[passage.char_start : passage.char_end] == passage.text
+        if document.format == "pdf":
+            start = document.page_starts[passage.page - 1]
+            end = document.page_starts[passage.page] if passage.page < len(document.page_starts) else len(document.text)
+            assert start <= passage.char_start < passage.char_end <= end, "a passage stays on its page"
+        else:
+            assert passage.page is None
+
+
+def test_pdf_pages_headings_and_tables_without_running_headers():
+    document = read("report.pdf")
+    assert document.format == "pdf" and len(document.page_starts) == 3
+    assert document.title == "中国互联网发展状况统计报告"
+    assert "第52次" not in document.text, "the running header is left out"
+    assert "- 2 -" not in document.text, "page numbers are left out"
+    # Lines wrapped by the layout are joined into their paragraph again.
+    assert "截至2023年6月，我国网民规模达10.79亿人，较2022年12月增长1109万人，互联网普及率达76.4%。\n" in document.text
+    assert "网络视频 10.44 96.8%\n" in document.text, "a table row is a line"
+    by_page = {p.text[:3]: p.page for p in split_document(document)}
+    assert by_page["截至2"] == 1 and by_page["短视频"] == 2 and by_page["网络视"] == 2 and by_page["在线医"] == 3
+    assert sections(document)["短视频用户规"] == "第二章 应用发展"
+
+
+def test_a_pdf_with_pages_that_are_only_images_says_so():
+    document = read("scanned.pdf")
+    assert document.warnings == ("1 of 2 pages have no text layer — scanned?",)
+    skipped = read_file(DOCUMENTS_DIR / "image-only.pdf", "image-only.pdf")
+    assert isinstance(skipped, Skipped) and "no text layer on any of its 1 page" in skipped.reason
+
+
+def test_docx_heading_styles_become_sections_and_table_rows_lines():
+    document = read("mountains.docx")
+    assert document.format == "docx" and document.title == "臺灣高山簡介"
+    found = sections(document)
+    assert found["玉山主峰海拔"] == "玉山" and found["雪山主峰海拔"] == "雪山"
+    assert found["山名 | 海"] == "高度比較"
+    assert "玉山 | 3952\n" in document.text
+
+
+def test_html_declared_gbk_without_scripts_navigation_or_footer():
+    document = read("tea.html")
+    assert document.format == "html" and document.encoding == "gb18030"
+    assert document.title == "龙井茶简介"
+    for noise in ("脚本", "tracking", "首页", "版权所有", "font-family"):
+        assert noise not in document.text
+    assert "梅家坞，狮峰龙井品质最佳。" in document.text, "inline markup stays in its line"
+    found = sections(document)
+    assert found["西湖龙井的核"] == "产地" and found["清明节前采摘"] == "采摘时间"
+
+
+def test_epub_chapters_in_spine_order_with_titles_from_the_table_of_contents():
+    document = read("huangshan.epub")
+    assert document.format == "epub" and document.title == "黄山游记"
+    assert document.text.index("迎客松") < document.text.index("云海以冬季")
+    found = sections(document)
+    assert found["黄山松多生长"] == "第一章 奇松"
+    assert found["黄山云海以冬"] == "第二章 云海", "a chapter without a heading is titled from the TOC"
+
+
+def test_files_are_recognised_by_content_before_name(tmp_path):
+    renamed = tmp_path / "report.txt"
+    shutil.copy(DOCUMENTS_DIR / "report.pdf", renamed)
+    document = read("report.txt", renamed)
+    assert document.format == "pdf" and "%PDF" not in document.text and "10.79亿" in document.text
+    shutil.copy(DOCUMENTS_DIR / "mountains.docx", tmp_path / "notes.txt")
+    assert read("notes.txt", tmp_path / "notes.txt").format == "docx"
+    assert detect_format("book.zip", (DOCUMENTS_DIR / "huangshan.epub").read_bytes()) == "epub"
+
+
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("encrypted.pdf", None, "encrypted PDF"),
+        ("cut.pdf", (DOCUMENTS_DIR / "report.pdf").read_bytes()[:600], "damaged PDF"),
+        ("bad.docx", b"PK\x03\x04" + b"\x00" * 200, "damaged DOCX"),
+        ("bad.epub", b"not a zip at all", "damaged EPUB"),
+        ("archive.txt", None, "ZIP archive that is neither DOCX nor EPUB"),
+        ("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "password-protected or legacy"),
+        ("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary file"),
+        ("empty.html", b"<html><body><script>x()</script></body></html>", "no text in the HTML page"),
+    ],
+)
+def test_unreadable_files_are_skipped_with_the_reason(tmp_path, name, data, reason):
+    path = tmp_path / name
+    if name == "encrypted.pdf":
+        shutil.copy(DOCUMENTS_DIR / name, path)
+    elif name == "archive.txt":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("data.csv", "a,b\n1,2\n")
+        path.write_bytes(buffer.getvalue())
+    else:
+        path.write_bytes(data)
+    result = read_file(path, name)
+    assert isinstance(result, Skipped) and result.kind == "unreadable"
+    assert reason in result.reason
+
+
+def test_a_folder_of_mixed_files_reads_what_it_can_and_names_the_rest(tmp_path):
+    shutil.copytree(DOCUMENTS_DIR, tmp_path / "docs")
+    (tmp_path / "docs" / "table.xlsx").write_bytes(b"PK\x03\x04not really")
+    (tmp_path / "docs" / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "docs" / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    documents, skipped = read_corpus(tmp_path / "docs")
+    assert sorted(d.path for d in documents) == sorted(READABLE)
+    unsupported = sorted(s.path for s in skipped if s.kind == "unsupported")
+    assert unsupported == ["old.doc", "photo.png", "table.xlsx"]
+    unreadable = {s.path: s.reason for s in skipped if s.kind == "unreadable"}
+    assert set(unreadable) == {"encrypted.pdf", "image-only.pdf"}
