@@ -14,7 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from . import render
-from .context import passage_context
+from .citations import MAX_AROUND, passage_context
 from .errors import QAError
 from .live import LiveIndex
 
@@ -41,9 +41,12 @@ def create_server(live: LiveIndex) -> MCPServer:
 
     @server.tool()
     def get_passage(passage_id: str, around: int = 1) -> dict[str, Any]:
-        """The passage with this passage_id (from `search`) and up to `around` passages before and after it in its document."""
+        """The passage with this passage_id (from `search`) as `cited`, with up to `around` passages before and after it in its document."""
+        if not 0 <= around <= MAX_AROUND:
+            raise ToolError(f"around must be between 0 and {MAX_AROUND}")
         try:
-            return passage_context(live.current(), passage_id, around=around).to_dict()
+            index = live.current()
+            return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
         except QAError as exc:
             raise ToolError(str(exc)) from None
 

@@ -67,8 +67,8 @@ def test_search_then_get_passage(index_dir):
     assert hit["doc_path"] == "tea.txt" and hit["paragraph"] >= 1 and hit["line_start"] >= 1
     assert "龙井茶" in hit["answer"]["text"]
     assert not passage.is_error
-    assert passage.structured_content["passage"]["passage_id"] == hit["passage_id"]
-    assert passage.structured_content["passage"]["text"] == hit["text"]
+    (cited,) = passage.structured_content["cited"]
+    assert cited["id"] == hit["passage_id"] and cited["text"] == hit["text"]
 
 
 def test_errors_are_tool_errors_the_agent_can_read(index_dir):

@@ -2,8 +2,10 @@
 
 import json
 import os
+import shutil
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -91,13 +93,15 @@ def test_a_body_over_the_limit_is_413_whether_or_not_it_says_its_length(client):
     assert "larger than" in response.json()["error"]
 
 
-def test_passage_with_its_context(client):
-    hit = ask(client, "龙井茶产于哪里").json()["hits"][0]
+def test_passage_with_its_context_is_what_qa_show_prints(client, index_dir):
+    hit = ask(client, "地铁日均客运量约为多少人次").json()["hits"][0]
     data = client.get(f"/api/passages/{hit['passage_id']}", params={"around": 1}).json()
-    assert data["passage"]["passage_id"] == hit["passage_id"]
-    assert data["passage"]["text"] == hit["text"]
-    for neighbour in data["before"] + data["after"]:
-        assert neighbour["doc_path"] == hit["doc_path"]
+    shown = CliRunner().invoke(cli_app, ["show", hit["passage_id"], "--around", "1", "--json", "--index-dir", str(index_dir)])
+    assert shown.exit_code == 0, shown.output
+    assert data == json.loads(shown.output)
+    assert [p["id"] for p in data["cited"]] == [hit["passage_id"]] and data["cited"][0]["text"] == hit["text"]
+    assert data["before"] or data["after"], "the test needs a passage with neighbours"
+    assert client.get(f"/api/passages/{hit['passage_id']}", params={"around": 51}).status_code == 400
 
 
 def test_unknown_passage_and_document_are_404(client):
@@ -138,13 +142,23 @@ def test_nothing_outside_the_indexed_documents_is_served(client, corpus_dir, tmp
         response = client.get(raw_path)
         assert response.status_code == 404, raw_path
         assert "密码" not in response.text
-    # A listed file swapped for a symlink out of the corpus (same length, so it would pass the size check)
-    secret.write_text("密" * len((corpus_dir / "tea.txt").read_text(encoding="utf-8")), encoding="utf-8")
-    (corpus_dir / "tea.txt").unlink()
-    os.symlink(secret, corpus_dir / "tea.txt")
-    response = client.get("/api/documents/tea.txt")
-    assert response.status_code == 404
-    assert "密" not in response.json()["error"]
+
+
+def test_symlinks_out_of_the_corpus_are_not_served(tmp_path, fake_embedder):
+    corpus_dir = tmp_path / "linked"
+    corpus_dir.mkdir()
+    (corpus_dir / "tea.txt").write_text("龙井茶产于浙江省杭州市西湖一带。", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("密码是一二三四。", encoding="utf-8")
+    os.symlink(secret, corpus_dir / "link.txt")
+    build_index(corpus_dir, tmp_path / "linked-index", embedder=fake_embedder)
+    with TestClient(create_app(LiveIndex(tmp_path / "linked-index", embedder=fake_embedder))) as client:
+        assert client.get("/api/documents/link.txt").status_code == 404
+        # a listed file swapped for a symlink afterwards: what is served is the text the index holds
+        (corpus_dir / "tea.txt").unlink()
+        os.symlink(secret, corpus_dir / "tea.txt")
+        served = client.get("/api/documents/tea.txt")
+        assert served.status_code == 200 and "密码" not in served.text
 
 
 def test_info_and_healthz(client, index_dir):
@@ -261,3 +275,18 @@ def test_a_damaged_new_generation_does_not_take_the_server_down(index_dir, corpu
     build_index(corpus_dir, index_dir, embedder=fake_embedder)  # a good build after the bad one
     health = client.get("/healthz").json()
     assert health["generation"] == current_generation(index_dir).name and health["reload_error"] is None
+
+
+def test_a_pdf_is_served_as_the_text_its_passages_cite_with_their_pages(tmp_path, fake_embedder):
+    corpus_dir = tmp_path / "pdfs"
+    corpus_dir.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "documents" / "report.pdf", corpus_dir)
+    build_index(corpus_dir, tmp_path / "pdf-index", embedder=fake_embedder)
+    with TestClient(create_app(LiveIndex(tmp_path / "pdf-index", embedder=fake_embedder))) as client:
+        hit = ask(client, "截至2023年6月网民规模有多大").json()["hits"][0]
+        assert hit["page"] >= 1
+        data = client.get("/api/documents/report.pdf").json()
+    assert data["format"] == "pdf" and data["title"] == "中国互联网发展状况统计报告"
+    cited = next(p for p in data["passages"] if p["passage_id"] == hit["passage_id"])
+    assert cited["page"] == hit["page"]
+    assert data["text"][cited["char_start"] : cited["char_end"]] == hit["text"]

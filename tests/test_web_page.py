@@ -5,6 +5,7 @@ chromium they skip, except under CI=true, where they fail: the page must be test
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -121,6 +122,24 @@ def test_no_index_is_shown_as_an_error_with_the_remedy(browser, tmp_path, fake_e
         text = page.locator("#status").inner_text()
         assert "no index in" in text and "qa index" in text
         page.screenshot(path=tmp_path / "no-index.png")
+
+
+def test_a_pdf_hit_cites_its_page_and_opens_in_the_document_view(browser, tmp_path, fake_embedder):
+    corpus_dir = tmp_path / "pdfs"
+    corpus_dir.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "documents" / "report.pdf", corpus_dir)
+    build_index(corpus_dir, tmp_path / "pdf-index", embedder=fake_embedder)
+    with running_server(create_app(LiveIndex(tmp_path / "pdf-index", embedder=fake_embedder))) as url:
+        page = new_page(browser, url)
+        page.fill("#question", "截至2023年6月网民规模有多大")
+        page.keyboard.press("Enter")
+        citation = page.locator(".hit .citation").first
+        citation.wait_for()
+        assert re.fullmatch(r"report\.pdf · p\. \d · ¶\d+ · L\d+(–\d+)?", citation.inner_text())
+        citation.click()
+        page.locator(".passage.current").wait_for()
+        assert "10.79亿" in page.locator(".passage.current").inner_text()
+        assert page.locator("#document-path").inner_text().startswith("report.pdf · p. ")
 
 
 def test_a_page_number_is_shown_when_a_hit_has_one(browser, server_url):

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__, render
-from ..context import MAX_AROUND, passage_context
+from ..citations import MAX_AROUND, passage_context
 from ..errors import BadInputError, NotFoundError, QAError
 from ..live import LiveIndex
 from ..search import MAX_QUESTION_CHARS, MODES
@@ -127,23 +127,23 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             return error(504, f"the search took longer than {searches.seconds:g} s")
         return Response(render.hits_json(request.question, hits, request.mode), media_type="application/json")
 
-    @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it in its document")
+    @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
     def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND)) -> dict:
-        return passage_context(live.current(), passage_id, around=around).to_dict()
+        index = live.current()
+        return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
 
-    @app.get("/api/documents/{doc_path:path}", summary="An indexed document's text and where its passages begin and end")
+    @app.get("/api/documents/{doc_path:path}", summary="An indexed document's text (as the index holds it) and where its passages begin and end")
     def document(doc_path: str) -> dict:
         index = live.current()
         passages = index.document_passages(doc_path)  # 404 for anything the index does not list
-        if not _inside_corpus(index, doc_path):
-            raise NotFoundError(f"document {doc_path!r} now leads outside the corpus")
+        document = index.document(doc_path)  # the text is the index's copy: no file is read
         bounds = []
         for p in passages:
             data = p.to_dict()
             del data["text"]
             data["passage_id"] = data.pop("id")
             bounds.append(data)
-        return {"doc_path": doc_path, "title": passages[0].title, "text": index.document_text(doc_path), "passages": bounds}
+        return {"doc_path": doc_path, "title": document.title or passages[0].title, "format": document.format, "text": document.text, "passages": bounds}
 
     @app.get("/api/info", summary="The index being served")
     def info() -> dict:
@@ -192,12 +192,6 @@ def _status(exc: QAError) -> int:
     if isinstance(exc, NotFoundError):
         return 404
     return 503  # missing, damaged, old format, another model: no index can serve until one is built
-
-
-def _inside_corpus(index, doc_path: str) -> bool:
-    """A listed file that has since become a symlink out of the corpus is not served."""
-    root = Path(index.manifest["corpus_dir"]).resolve()
-    return (root / doc_path).resolve().is_relative_to(root)
 
 
 def _add_offline_docs(app: FastAPI) -> None:
