@@ -6,6 +6,7 @@ A golden file (YAML, or JSON Lines with one query per line) lists queries:
       question: 中央网络安全和信息化领导小组第一次会议是哪天召开的？
       doc: 001_35ad70771f1f9fde.txt     # the hit must come from this file (or one of a list) …
       paragraph: 1                      # … and paragraph (optional)
+      page: 3                           # … and page, for paged formats such as PDF (optional)
       passage_ids: [dfa3bf692c6b]       # or be one of these passages (brittle under re-chunking)
       text: [2月27日]                   # or contain one of these (after normalization)
       answer: [2月27日]                 # the answer sentence must contain one of these
@@ -42,6 +43,7 @@ class GoldenQuery:
     passage_ids: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
     paragraph: int | None = None
+    page: int | None = None
     text: tuple[str, ...] = ()
     answer: tuple[str, ...] = ()
     top_k: int = DEFAULT_TOP_K
@@ -128,6 +130,7 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
         passage_ids=strings("passage_ids"),
         docs=strings("doc"),
         paragraph=positive("paragraph"),
+        page=positive("page"),
         text=strings("text"),
         answer=strings("answer"),
         top_k=positive("top_k") or DEFAULT_TOP_K,
@@ -141,14 +144,15 @@ def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
 
 
 def is_relevant(hit: Hit, query: GoldenQuery) -> bool:
-    places = [(hit.passage.id, hit.passage.doc_path, hit.passage.paragraph)]
-    places += [(s.passage_id, s.doc_path, s.paragraph) for s in hit.also_in]
+    places = [(hit.passage.id, hit.passage.doc_path, hit.passage.paragraph, hit.passage.page)]
+    places += [(s.passage_id, s.doc_path, s.paragraph, s.page) for s in hit.also_in]
 
-    def place_ok(passage_id: str, doc: str, paragraph: int) -> bool:
+    def place_ok(passage_id: str, doc: str, paragraph: int, page: int | None) -> bool:
         return (
             (not query.passage_ids or passage_id in query.passage_ids)
             and (not query.docs or doc in query.docs)
             and (query.paragraph is None or paragraph == query.paragraph)
+            and (query.page is None or page == query.page)
         )
 
     if not any(place_ok(*place) for place in places):

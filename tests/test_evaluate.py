@@ -1,5 +1,6 @@
 import json
 import math
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
@@ -173,3 +174,18 @@ def built_for_eval(corpus_dir, tmp_path, use_fake_model):
 
     build_index(corpus_dir, tmp_path / "index")
     return tmp_path / "index"
+
+
+def test_a_golden_page_must_match_the_hit_or_a_folded_copy():
+    def on_page(rank, page, also_in=()):
+        hit = make_hit(rank, "r.pdf", "第二页的内容", also_in=also_in)
+        return Hit(passage=replace(hit.passage, page=page), score=hit.score, rank=rank, answer=hit.answer, also_in=hit.also_in)
+
+    index = ToyIndex({"q": [on_page(1, 1), on_page(2, 2)], "folded": [on_page(1, 1, also_in=[Source("p", "r.pdf", 1, 1, 1, page=3)])]})
+    queries = [GoldenQuery(id="q", question="q", docs=("r.pdf",), page=2), GoldenQuery(id="folded", question="folded", docs=("r.pdf",), page=3)]
+    assert [r.rank for r in evaluate(index, queries).results] == [2, 1]
+
+
+def test_golden_files_may_name_a_page(tmp_path):
+    (tmp_path / "g.yaml").write_text("- {question: 问题, doc: r.pdf, page: 12}\n", encoding="utf-8")
+    assert load_golden(tmp_path / "g.yaml")[0].page == 12

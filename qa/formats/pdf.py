@@ -34,6 +34,7 @@ class Line:
     top: float
     bottom: float
     size: float  # font size
+    first_word: float  # width of the line's first word (a run of Latin letters and digits, or one character)
 
 
 def extract(data: bytes) -> Extracted:
@@ -84,11 +85,11 @@ def _page_lines(page) -> list[Line]:
     textpage = page.get_textpage()
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     lines: list[Line] = []
-    chars: list[str] = []
-    boxes: list[tuple[float, float, float, float, float]] = []
+    chars: list[tuple[str, tuple[float, float, float, float, float] | None]] = []  # each with its box, if drawn
 
     def flush() -> None:
-        text = "".join(chars).strip()
+        boxes = [box for _, box in chars if box is not None]
+        text = "".join(char for char, _ in chars).strip()
         if text and boxes:
             lines.append(
                 Line(
@@ -98,10 +99,10 @@ def _page_lines(page) -> list[Line]:
                     bottom=min(b[2] for b in boxes),
                     top=max(b[3] for b in boxes),
                     size=statistics.median(b[4] for b in boxes),
+                    first_word=_first_word_width(chars),
                 )
             )
         chars.clear()
-        boxes.clear()
 
     try:
         count = textpage.count_chars()
@@ -112,20 +113,43 @@ def _page_lines(page) -> list[Line]:
                 continue
             if 0xD800 <= code < 0xDC00 and i + 1 < count:  # a character outside the BMP comes in two halves
                 low = raw.FPDFText_GetUnicode(textpage, i + 1)
-                chars.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)) if 0xDC00 <= low < 0xE000 else "")
+                if 0xDC00 <= low < 0xE000:
+                    chars.append((chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), None))
                 continue
-            if 0xDC00 <= code < 0xE000 or code in (0, 0xFFFE, 0xFFFF):
+            if code == 0x02:  # pdfium's mark for a hyphen at a line end
+                code = ord("-")
+            elif code == 0x09:
+                code = ord(" ")
+            if 0xDC00 <= code < 0xE000 or code < 0x20 or code in (0xFFFE, 0xFFFF):
                 continue
-            chars.append(chr(code))
-            if chr(code).isspace() or raw.FPDFText_IsGenerated(textpage, i) == 1:
-                continue
-            if raw.FPDFText_GetCharBox(textpage, i, left, right, bottom, top):
-                boxes.append((left.value, right.value, bottom.value, top.value, raw.FPDFText_GetFontSize(textpage, i)))
+            box = None
+            if not chr(code).isspace() and raw.FPDFText_IsGenerated(textpage, i) != 1:
+                if raw.FPDFText_GetCharBox(textpage, i, left, right, bottom, top):
+                    box = (left.value, right.value, bottom.value, top.value, raw.FPDFText_GetFontSize(textpage, i))
+            chars.append((chr(code), box))
         flush()
     finally:
         textpage.close()
     # Reading order: rows from the top of the page down, and left to right within a row.
     return sorted(lines, key=lambda line: (-round(line.top), line.left))
+
+
+def _first_word_width(chars: list[tuple[str, tuple | None]]) -> float:
+    """How wide the line's first word is (a run of Latin letters and digits, or one character):
+    a line before it that stopped short by less than this wrapped, its paragraph goes on."""
+    word: list[tuple] = []
+    for char, box in chars:
+        if box is None:
+            if word:
+                break  # a space ends the word
+            continue
+        latin = char.isascii()
+        if word and not latin:
+            break
+        word.append(box)
+        if not latin:
+            break  # a CJK character is a word by itself
+    return max(b[1] for b in word) - min(b[0] for b in word) if word else 0.0
 
 
 def _margin_key(text: str) -> str:
@@ -184,7 +208,8 @@ def _paragraphs(lines: list[Line], body_size: float, left_edge: float, right_edg
             previous is None
             or heading
             or result[-1][1]  # the line before was a heading
-            or previous.right < right_edge - 2 * char_width  # the line before stopped short of the margin
+            # the line before stopped short of the margin by more than this line's first word needed
+            or previous.right + line.first_word < right_edge - 1.5 * char_width
             or line.left > left_edge + 1.2 * char_width  # an indented first line
             or (pitch > 0 and previous.bottom - line.bottom > 1.6 * pitch)  # a gap wider than the line spacing
         )
