@@ -163,6 +163,17 @@ def test_also_in_copies_are_links_to_their_documents(browser, server_url):
     assert "地鐵" in page.locator(".passage.current").inner_text()
 
 
+def test_the_api_docs_render_offline(browser, server_url):
+    page = new_page(browser, server_url + "/docs")
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.reload()
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() >= 5  # ask, passages, documents, info, healthz
+    assert "/api/ask" in page.locator(".opblock-summary-path").all_inner_texts()
+    assert all(url.startswith(server_url) for url in requested), [u for u in requested if not u.startswith(server_url)]
+
+
 def test_phone_width_and_dark_mode(browser, server_url, tmp_path):
     page = new_page(browser, server_url, dark=True, width=375)
     page.fill("#question", "龙井茶产于哪里")

@@ -195,7 +195,7 @@ def _status(exc: QAError) -> int:
 
 
 def _add_offline_docs(app: FastAPI) -> None:
-    """/docs with Swagger UI's files from the swagger-ui-bundle package: no CDN."""
+    """/docs with Swagger UI 5 (it reads OpenAPI 3.1) from the swagger-ui-bundle-v2 package: no CDN."""
     from swagger_ui_bundle import swagger_ui_path
 
     app.mount("/docs-static", StaticFiles(directory=swagger_ui_path), name="docs-static")
