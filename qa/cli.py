@@ -402,14 +402,14 @@ def serve(
     """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
     try:
         from .server.run import serve as run_server
-
+    except ImportError as exc:
+        _fail(_missing_extra("serve", exc))
+    try:
         run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True))
     except QAError as exc:
         _fail(exc)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
         typer.echo("qa serve: stopped", err=True)
-    except ImportError as exc:
-        _fail(BadInputError(f"`qa serve` needs the serve extra ({exc.name} is missing): pip install 'qa[serve]'"))
 
 
 @app.command()
@@ -418,11 +418,16 @@ def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model) -> None:
     try:
         from .mcp_server import run_stdio
     except ImportError as exc:
-        _fail(BadInputError(f"`qa mcp` needs the serve extra ({exc.name} is missing): pip install 'qa[serve]'"))
+        _fail(_missing_extra("mcp", exc))
     try:
         run_stdio(index_dir, model=model)
     except QAError as exc:
         _fail(exc)
+
+
+def _missing_extra(command: str, exc: ImportError) -> BadInputError:
+    package = (exc.name or "?").split(".")[0]
+    return BadInputError(f"`qa {command}` needs the serve extra ({package} is missing): pip install 'qa[serve]'")
 
 
 @app.command("eval")

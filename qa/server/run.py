@@ -7,8 +7,11 @@ import ipaddress
 import socket
 from pathlib import Path
 
+import uvicorn
+
 from ..errors import BadInputError
 from ..live import LiveIndex
+from .app import create_app
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -48,10 +51,6 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(index_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, model: str | None = None, announce=print) -> None:
     """Serve until interrupted. QAError before anything listens: unsafe host, no index, port in use."""
-    import uvicorn
-
-    from .app import create_app
-
     check_exposure(host, token)
     live = LiveIndex(index_dir, model=model)
     index = live.current()  # no index, damaged, wrong model: fail now, not at the first question
