@@ -103,7 +103,8 @@ def test_serve_runs_on_loopback_with_a_token_until_interrupted(index_dir):
 def test_without_the_serve_extra_the_commands_say_how_to_get_it(monkeypatch, tmp_path, command, module):
     for name in [m for m in sys.modules if m.startswith(("qa.server", "qa.mcp_server"))]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, module, None)  # what a missing package looks like to `import`
+    for name in [module] + [m for m in sys.modules if m.startswith(module + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)  # what a missing package looks like to `import`
     result = CliRunner().invoke(app, [command, "--index-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.strip() == f"error: `qa {command}` needs the serve extra ({module} is missing): pip install 'qa[serve]'"
