@@ -15,7 +15,7 @@ import numpy as np
 from . import chunker
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import BadInputError, QAError
-from .models import Document, Passage
+from .models import Document, Passage, document_from_dict
 from .normalize import normalize
 from .reader import Skipped, read_corpus
 from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, pause_point, publish, write_json
@@ -65,7 +65,8 @@ def build_index(
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     spec = embedder.spec if embedder is not None else canonical_spec(model)
     stage(f"reading {corpus_dir.resolve()}")
-    documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links)
+    known = {} if rebuild else _previous_extracted(index_dir)
+    documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links, known=known)
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
@@ -208,6 +209,23 @@ def _fingerprint(documents, spec: str) -> str:
         digest.update(f"\x00{document.path}\x00{document.title}\x00{document.page_starts}\x00{document.heading_starts}\x00".encode())
         digest.update(document.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _previous_extracted(index_dir: Path) -> dict[str, Document]:
+    """The live generation's extracted documents (PDF, DOCX …) by path, to reuse for unchanged files.
+
+    Plain text is always read again: it costs nothing, and it is where edits within one
+    modification-time tick happen.
+    """
+    try:
+        generation = current_generation(index_dir)
+        if generation is None or _previous_manifest(index_dir) is None:
+            return {}
+        with open(generation / "documents.jsonl", encoding="utf-8") as handle:
+            documents = [document_from_dict(json.loads(line)) for line in handle]
+    except (QAError, OSError, ValueError, TypeError, KeyError):
+        return {}
+    return {d.path: d for d in documents if d.format not in ("text", "markdown")}
 
 
 def _previous_manifest(index_dir: Path) -> dict | None:

@@ -21,6 +21,8 @@ class Document:
     page_starts: tuple[int, ...] = ()  # char offset where each page begins; () when the format has no pages
     heading_starts: tuple[int, ...] = ()  # char offsets of lines the format marks as headings
     warnings: tuple[str, ...] = ()  # what could be read only in part
+    size: int = 0  # the file's size and modification time when it was read, so an
+    mtime_ns: int = 0  # unchanged file's extracted text can be reused instead of parsed again
 
     def page_at(self, char_offset: int) -> int | None:
         """The 1-based page that holds `char_offset`, or None for a format without pages."""
@@ -29,6 +31,12 @@ class Document:
         from bisect import bisect_right
 
         return max(bisect_right(self.page_starts, char_offset), 1)
+
+
+def document_from_dict(data: dict) -> Document:
+    """A Document from its JSON form (lists back to tuples)."""
+    tuples = ("page_starts", "heading_starts", "warnings")
+    return Document(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
 
 
 @dataclass(frozen=True)

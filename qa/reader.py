@@ -28,8 +28,14 @@ class Skipped:
         return PurePath(self.path).suffix.lower() or "(none)"
 
 
-def read_corpus(corpus_dir: Path, follow_outside_links: bool = False) -> tuple[list[Document], list[Skipped]]:
-    """Read every file under `corpus_dir`; files that can't be read are skipped, not fatal."""
+def read_corpus(
+    corpus_dir: Path, follow_outside_links: bool = False, known: dict[str, Document] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Read every file under `corpus_dir`; files that can't be read are skipped, not fatal.
+
+    `known` documents (by path) are reused as they are when their file's size and
+    modification time have not changed, so an unchanged PDF is not parsed again.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
         raise BadInputError(f"corpus directory not found: {corpus_dir}")
@@ -39,15 +45,25 @@ def read_corpus(corpus_dir: Path, follow_outside_links: bool = False) -> tuple[l
     documents: list[Document] = []
     skipped: list[Skipped] = []
     for path in _walk(root, follow_outside_links, skipped):
-        result = read_file(path, path.relative_to(root).as_posix())
+        rel = path.relative_to(root).as_posix()
+        result = _unchanged(path, (known or {}).get(rel)) or read_file(path, rel)
         (documents if isinstance(result, Document) else skipped).append(result)
     return documents, skipped
+
+
+def _unchanged(path: Path, document: Document | None) -> Document | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return document if document is not None and (stat.st_size, stat.st_mtime_ns) == (document.size, document.mtime_ns) else None
 
 
 def read_file(path: Path, rel: str) -> Document | Skipped:
     """One file as a Document, or why it was skipped. The content decides the format before the name."""
     try:
         with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
             head = handle.read(SNIFF_BYTES)
             if PurePath(rel).suffix.lower() not in EXTENSIONS and detect_format(rel, head) is None:
                 return Skipped(rel, "unsupported file type", kind="unsupported")
@@ -70,6 +86,8 @@ def read_file(path: Path, rel: str) -> Document | Skipped:
         page_starts=extracted.page_starts,
         heading_starts=extracted.heading_starts,
         warnings=extracted.warnings,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
     )
 
 

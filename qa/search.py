@@ -14,7 +14,7 @@ from .answer import Sentences, pick_answer
 from .embedders import Embedder, canonical_spec, load_embedder
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
-from .models import Document, Hit, Passage, Source
+from .models import Document, Hit, Passage, Source, document_from_dict
 from .normalize import normalize
 from .store import FORMAT_VERSION, current_generation
 
@@ -26,7 +26,6 @@ MODES = ("hybrid", "dense", "lexical")
 DENSE_WEIGHT = 0.6
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
-_TUPLE_FIELDS = ("page_starts", "heading_starts", "warnings")
 
 
 @dataclass(frozen=True)
@@ -242,7 +241,7 @@ class Index:
             try:
                 with open(self.generation_dir / "documents.jsonl", encoding="utf-8") as handle:
                     records = [json.loads(line) for line in handle]
-                self._documents = {r["path"]: Document(**{**r, **{k: tuple(r[k]) for k in _TUPLE_FIELDS}}) for r in records}
+                self._documents = {r["path"]: document_from_dict(r) for r in records}
             except (OSError, ValueError, TypeError, KeyError) as exc:
                 raise _damaged(self.generation_dir, f"documents.jsonl unreadable: {exc}") from None
         if doc_path not in self._documents:

@@ -122,3 +122,29 @@ def test_every_format_is_cited_in_the_text_the_index_keeps(tmp_path, fake_embedd
     assert {s["path"]: s["kind"] for s in index.manifest["skipped"]} == {"encrypted.pdf": "unreadable", "image-only.pdf": "unreadable"}
     (hit,) = index.search("短视频用户规模", top_k=1)
     assert hit.passage.page == 2 and hit.to_dict()["page"] == 2
+
+
+def test_an_unchanged_pdf_is_not_parsed_again(tmp_path, fake_embedder, monkeypatch):
+    import os
+    import shutil
+    from pathlib import Path
+
+    from qa.formats import pdf
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "documents" / "report.pdf", corpus / "report.pdf")
+    (corpus / "notes.txt").write_text("第一版。", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    parsed = []
+    real_extract = pdf.extract
+    monkeypatch.setattr(pdf, "extract", lambda data: parsed.append(1) or real_extract(data))
+    (corpus / "notes.txt").write_text("第二版。", encoding="utf-8")
+    report = build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    assert not report.up_to_date and parsed == [], "the PDF's text comes from the index"
+    stat = (corpus / "report.pdf").stat()
+    os.utime(corpus / "report.pdf", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched: read again
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    assert parsed == [1]
+    index = load_index(tmp_path / "index", embedder=fake_embedder)
+    assert all(index.document_text(p.doc_path)[p.char_start : p.char_end] == p.text for p in index.passages)
