@@ -13,6 +13,7 @@ from .models import Passage
 if TYPE_CHECKING:
     from .search import Index
 
+MAX_AROUND = 50  # passages either side of a cited one that an interface shows at most
 _PASSAGE_ID = re.compile(r"^[0-9a-f]{12}(?:-\d+)?$")
 _CITATION = re.compile(
     r"^(?P<path>.+?)"

@@ -391,6 +391,45 @@ def show(
         render.print_context(Console(highlight=False), context)
 
 
+@app.command()
+def serve(
+    index_dir: Path = IndexDir,
+    host: str = typer.Option("127.0.0.1", "--host", envvar="QA_HOST", help="Address to listen on; anything but loopback needs a token"),
+    port: int = typer.Option(8000, "--port", envvar="QA_PORT", min=0, max=65535, help="Port (0: any free one)"),
+    token: Optional[str] = typer.Option(None, "--token", envvar="QA_TOKEN", help="Require `Authorization: Bearer TOKEN` on every /api/ call"),
+    model: Optional[str] = Model,
+) -> None:
+    """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
+    try:
+        from .server.run import serve as run_server
+    except ImportError as exc:
+        _fail(_missing_extra("serve", exc))
+    try:
+        run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True))
+    except QAError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
+        typer.echo("qa serve: stopped", err=True)
+
+
+@app.command()
+def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model) -> None:
+    """Run the MCP server on stdio (tools: search, get_passage) for AI agents."""
+    try:
+        from .mcp_server import run_stdio
+    except ImportError as exc:
+        _fail(_missing_extra("mcp", exc))
+    try:
+        run_stdio(index_dir, model=model)
+    except QAError as exc:
+        _fail(exc)
+
+
+def _missing_extra(command: str, exc: ImportError) -> BadInputError:
+    package = (exc.name or "?").split(".")[0]
+    return BadInputError(f"`qa {command}` needs the serve extra ({package} is missing): pip install 'qa[serve]'")
+
+
 @app.command("eval")
 def eval_command(
     golden_file: Path = typer.Argument(..., help="Golden queries (YAML or JSON Lines)"),

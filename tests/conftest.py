@@ -1,5 +1,7 @@
+import contextlib
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +87,27 @@ def e5_seed_index(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("seed") / "index"
     build_index(SEED_CORPUS_DIR, index_dir)
     return load_index(index_dir)
+
+
+@contextlib.contextmanager
+def running_server(app):
+    """`app` served by uvicorn on a free loopback port in a background thread; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    from qa.server.run import bind
+
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

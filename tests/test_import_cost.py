@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers"]
+HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers", "fastapi", "uvicorn", "mcp", "starlette"]
 
 
 def loaded_modules(code: str) -> set[str]:

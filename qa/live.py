@@ -1,0 +1,96 @@
+"""The live index of a long-running process (`qa serve`, `qa mcp`): a rebuild is picked up
+without a restart.
+
+Each call to `current()` reads the CURRENT pointer (one tiny file) and, when a build has
+published a new generation, loads it and swaps it in. A caller keeps the Index it was handed,
+so a search that started on the old generation finishes on it (a build keeps the previous
+generation's files for exactly that). While one caller loads a new generation the others go
+on with the old one. A new generation that cannot be loaded is reported by `status()` and the
+old one keeps serving.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .embedders import Embedder
+from .errors import IndexMissingError, ModelMismatchError, QAError
+from .search import Index, load_index
+from .store import current_generation
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    generation: str | None  # the generation being served
+    reload_error: str | None  # why the newest generation is not being served, if it is not
+
+
+class LiveIndex:
+    def __init__(self, index_dir: Path | str, model: str | None = None, embedder: Embedder | None = None):
+        self.index_dir = Path(index_dir)
+        self._model = model
+        self._embedder = embedder
+        self._index: Index | None = None
+        self._failed: tuple[str, QAError] | None = None  # a generation that would not load, and why
+        self._loading = threading.Lock()
+
+    def current(self) -> Index:
+        """The newest loadable generation; IndexMissingError when there is none."""
+        generation = current_generation(self.index_dir)
+        if generation is None:
+            raise IndexMissingError(f"no index in {self.index_dir.resolve()}")
+        index = self._index
+        if index is not None and index.generation_dir.name == generation.name:
+            return index
+        if self._failed and self._failed[0] == generation.name:
+            if index is None:
+                raise self._failed[1]
+            return index
+        # Only one caller loads; the others keep using the old generation meanwhile
+        # (or, when there is none yet, wait for it).
+        if not self._loading.acquire(blocking=index is None):
+            return index
+        try:
+            return self._load(generation.name)
+        finally:
+            self._loading.release()
+
+    def status(self) -> LiveStatus:
+        index = self._index
+        return LiveStatus(generation=index.generation_dir.name if index else None, reload_error=str(self._failed[1]) if self._failed else None)
+
+    def _load(self, name: str) -> Index:
+        if self._index is not None and self._index.generation_dir.name == name:
+            return self._index  # another caller loaded it while this one waited
+        try:
+            index = self._open()
+            warm_up(index)
+        except QAError as exc:
+            self._failed = (name, exc)
+            if self._index is None:
+                raise
+            return self._index
+        self._index, self._failed = index, None
+        return index
+
+    def _open(self) -> Index:
+        # A rebuild with the same model reuses the loaded model instead of loading it again.
+        embedder = self._embedder or (self._index.embedder if self._index is not None else None)
+        if embedder is None:
+            return load_index(self.index_dir, model=self._model)
+        try:
+            return load_index(self.index_dir, model=self._model, embedder=embedder)
+        except ModelMismatchError:
+            if self._embedder is not None or self._model is not None:
+                raise
+            return load_index(self.index_dir)  # rebuilt with another model: load that one
+
+
+def warm_up(index: Index) -> None:
+    """Load the lazy parts now, so damage shows before the generation is swapped in, and
+    the first search after a swap is not slow."""
+    index.forms, index.faiss, index.lexical  # noqa: B018 - the properties load and check the files
+    index.embedder  # noqa: B018
+

@@ -1,0 +1,60 @@
+"""`qa mcp`: the index as an MCP server on stdio, for AI agents (tools `search`, `get_passage`).
+
+Thin over the library, like the CLI: the hits are the JSON of `qa ask --json`, a passage
+comes with its neighbours. A rebuild by `qa index` is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from . import render
+from .citations import MAX_AROUND, passage_context
+from .errors import QAError
+from .live import LiveIndex
+
+INSTRUCTIONS = (
+    "Search a document collection. `search` returns the passages that answer a question, best first, "
+    "each with its citation (doc_path, paragraph, line_start-line_end, char offsets into the file) and "
+    "`answer`: the sentence that answers. `get_passage` returns a passage by its passage_id with the "
+    "passages around it. Cite passages as doc_path ¶paragraph Lline_start-line_end."
+)
+
+
+def create_server(live: LiveIndex) -> MCPServer:
+    server = MCPServer("qa", instructions=INSTRUCTIONS)
+
+    @server.tool()
+    def search(question: str, top_k: int = 5, mode: Literal["hybrid", "dense", "lexical"] = "hybrid") -> dict[str, Any]:
+        """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences."""
+        # `collection` and `filters` join the arguments when the library has them.
+        try:
+            hits = live.current().search(question, top_k=min(top_k, 100), mode=mode)
+        except QAError as exc:
+            raise ToolError(str(exc)) from None
+        return json.loads(render.hits_json(question, hits, mode))
+
+    @server.tool()
+    def get_passage(passage_id: str, around: int = 1) -> dict[str, Any]:
+        """The passage with this passage_id (from `search`) as `cited`, with up to `around` passages before and after it in its document."""
+        if not 0 <= around <= MAX_AROUND:
+            raise ToolError(f"around must be between 0 and {MAX_AROUND}")
+        try:
+            index = live.current()
+            return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
+        except QAError as exc:
+            raise ToolError(str(exc)) from None
+
+    return server
+
+
+def run_stdio(index_dir: Path, model: str | None = None) -> None:
+    """Serve on stdin/stdout until the client closes them. QAError at once when there is no usable index."""
+    live = LiveIndex(index_dir, model=model)
+    live.current()  # fail before the handshake, with a message a person can read in the client's log
+    create_server(live).run("stdio")

@@ -1,0 +1,261 @@
+"""The HTTP API and the web page of `qa serve`: parse the request, call the library, format JSON.
+
+Routes: POST /api/ask, GET /api/passages/{id}, GET /api/documents/{path}, GET /api/info,
+GET /healthz, the page at /, OpenAPI docs at /docs. Errors are JSON `{"error": "..."}` with
+400 (bad input), 401 (token), 404 (unknown passage or document), 413 (body too large),
+503 (no usable index, or too busy), 504 (search timed out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from .. import __version__, render
+from ..citations import MAX_AROUND, passage_context
+from ..errors import BadInputError, NotFoundError, QAError
+from ..live import LiveIndex
+from ..search import MAX_QUESTION_CHARS, MODES
+
+STATIC_DIR = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
+MAX_TOP_K = 100
+SEARCH_SECONDS = 10.0  # a search (including waiting for a free slot) that takes longer gets 504
+
+
+class AskRequest(BaseModel):
+    """What /api/ask takes. Unknown fields are refused, so a misspelt option is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    # `collection` and `filters` join here when the library has them.
+
+
+class SearchTimeout(Exception):
+    pass
+
+
+class Searches:
+    """Searches run in worker threads, at most `slots` at a time. A caller waits at most
+    `seconds` in all (for a slot, then for its search) and then gets SearchTimeout.
+
+    A Python thread cannot be stopped, so a search that overruns keeps its slot until it
+    returns; its caller has had its 504 by then, and callers queued behind it time out
+    instead of piling up without bound.
+    """
+
+    def __init__(self, slots: int, seconds: float):
+        self.seconds = seconds
+        self._slots = asyncio.Semaphore(slots)
+        self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="qa-search")
+
+    async def run(self, function):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seconds
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.seconds)
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
+            raise SearchTimeout from None
+        future = loop.run_in_executor(self._executor, function)
+        future.add_done_callback(self._finished)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), max(deadline - loop.time(), 0))
+        except asyncio.TimeoutError:
+            raise SearchTimeout from None
+
+    def _finished(self, future) -> None:
+        # The slot frees when the thread is really done, not when its caller stopped waiting.
+        self._slots.release()
+        if not future.cancelled():
+            future.exception()  # retrieved, so an abandoned search's error is not logged as lost
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def create_app(live: LiveIndex, token: str | None = None, search_slots: int | None = None, search_seconds: float = SEARCH_SECONDS, allowed_hosts: list[str] | None = None) -> FastAPI:
+    """The app over `live`; with a `token`, every /api/ call must send `Authorization: Bearer TOKEN`.
+
+    `allowed_hosts`, if given, are the only Host headers answered (a server on loopback takes
+    only loopback names, so a web page elsewhere cannot reach it by DNS rebinding).
+    """
+    searches = Searches(search_slots or os.cpu_count() or 2, search_seconds)
+    app = FastAPI(title="qa", version=__version__, summary="Ask a document collection a question; get cited passages.", docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BearerToken, token=token)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.router.add_event_handler("shutdown", searches.close)
+
+    @app.exception_handler(QAError)
+    async def qa_error(_request: Request, exc: QAError) -> JSONResponse:
+        return error(_status(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        return error(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @app.post("/api/ask", summary="Ask a question: the same JSON as `qa ask --json`")
+    async def ask(request: AskRequest) -> Response:
+        def search():
+            return live.current().search(request.question, top_k=request.top_k, mode=request.mode)
+
+        try:
+            hits = await searches.run(search)
+        except SearchTimeout:
+            return error(504, f"the search took longer than {searches.seconds:g} s")
+        return Response(render.hits_json(request.question, hits, request.mode), media_type="application/json")
+
+    @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
+    def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND)) -> dict:
+        index = live.current()
+        return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
+
+    @app.get("/api/documents/{doc_path:path}", summary="An indexed document's text (as the index holds it) and where its passages begin and end")
+    def document(doc_path: str) -> dict:
+        index = live.current()
+        passages = index.document_passages(doc_path)  # 404 for anything the index does not list
+        document = index.document(doc_path)  # the text is the index's copy: no file is read
+        bounds = []
+        for p in passages:
+            data = p.to_dict()
+            del data["text"]
+            data["passage_id"] = data.pop("id")
+            bounds.append(data)
+        return {"doc_path": doc_path, "title": document.title or passages[0].title, "format": document.format, "text": document.text, "passages": bounds}
+
+    @app.get("/api/info", summary="The index being served")
+    def info() -> dict:
+        index = live.current()
+        manifest = index.manifest
+        return {
+            "generation": index.generation_dir.name,
+            "model": manifest["model"],
+            "dim": manifest["dim"],
+            "index_type": manifest["index_type"],
+            "files": len(manifest["files"]),
+            "passages": manifest["passage_count"],
+            "sentences": manifest["unit_count"],
+            "built_at": manifest["built_at"],
+            "modes": list(MODES),
+            "max_top_k": MAX_TOP_K,
+            "max_question_chars": MAX_QUESTION_CHARS,
+            "reload_error": live.status().reload_error,
+            "version": __version__,
+        }
+
+    @app.get("/healthz", summary="200 while an index is being served, 503 otherwise")
+    def healthz() -> JSONResponse:
+        try:
+            index = live.current()
+        except QAError as exc:
+            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "generation": index.generation_dir.name, "reload_error": live.status().reload_error})
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_offline_docs(app)
+    return app
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+def _status(exc: QAError) -> int:
+    if isinstance(exc, BadInputError):
+        return 400
+    if isinstance(exc, NotFoundError):
+        return 404
+    return 503  # missing, damaged, old format, another model: no index can serve until one is built
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI 5 (it reads OpenAPI 3.1) from the swagger-ui-bundle-v2 package: no CDN."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="qa API", swagger_js_url="/docs-static/swagger-ui-bundle.js", swagger_css_url="/docs-static/swagger-ui.css", swagger_favicon_url="/docs-static/favicon-32x32.png"
+        )
+
+
+class BearerToken:
+    """With a token set, every /api/ request must carry it as `Authorization: Bearer TOKEN`."""
+
+    def __init__(self, app, token: str | None):
+        self.app = app
+        self.expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope, receive, send):
+        if self.expected and scope["type"] == "http" and scope["path"].startswith("/api/"):
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                await error(401, "this server needs a token: send `Authorization: Bearer TOKEN`")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """Requests with a body over `max_bytes` get 413 before the app reads them."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:  # also catches a chunked body that never said how long it is
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body"):
+                break
+        pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay():
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        await error(413, f"the request body is larger than {self.max_bytes} bytes")(scope, receive, send)

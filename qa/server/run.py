@@ -1,0 +1,63 @@
+"""Start `qa serve`: refuse unsafe settings, open the index, bind the port, run uvicorn."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from ..errors import BadInputError
+from ..live import LiveIndex
+from .app import create_app
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, token: str | None) -> None:
+    """Only this machine may reach a server without a token."""
+    if not is_loopback(host) and not token:
+        raise BadInputError(f"refusing to listen on {host} without a token: set --token or QA_TOKEN (or listen on 127.0.0.1)")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a port in use is one clear line, not a log."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BadInputError(f"port {port} on {host} is in use: stop what holds it or pick another with --port") from None
+        raise BadInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
+    return sock
+
+
+def serve(index_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, model: str | None = None, announce=print) -> None:
+    """Serve until interrupted. QAError before anything listens: unsafe host, no index, port in use."""
+    check_exposure(host, token)
+    live = LiveIndex(index_dir, model=model)
+    index = live.current()  # no index, damaged, wrong model: fail now, not at the first question
+    sock = bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"qa serve: {index.manifest['passage_count']} passages from {index_dir} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
+    # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
+    allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
+    config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,91 @@
+"""`qa mcp` over stdio, driven by the official MCP SDK's own client."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from qa import build_index
+from qa.embedders import load_embedder
+
+TESTS_DIR = Path(__file__).parent
+FAKE_MODEL = "py:fakes:FakeEmbedder"  # importable by the server process, with tests/ on PYTHONPATH
+
+
+@pytest.fixture
+def index_dir(corpus_dir, tmp_path):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=load_embedder(FAKE_MODEL))
+    return index_dir
+
+
+def server(index_dir):
+    env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    return StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index-dir", str(index_dir)], env=env)
+
+
+def with_session(index_dir, use):
+    async def main():
+        with open(os.devnull, "w") as quiet:
+            async with stdio_client(server(index_dir), errlog=quiet) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    return await use(session)
+
+    return anyio.run(main)
+
+
+def test_the_tools_are_listed_with_their_arguments(index_dir):
+    async def use(session):
+        return {tool.name: tool for tool in (await session.list_tools()).tools}
+
+    tools = with_session(index_dir, use)
+    assert set(tools) == {"search", "get_passage"}
+    assert set(tools["search"].input_schema["properties"]) == {"question", "top_k", "mode"}
+    assert tools["search"].input_schema["required"] == ["question"]
+    assert set(tools["get_passage"].input_schema["properties"]) == {"passage_id", "around"}
+
+
+def test_search_then_get_passage(index_dir):
+    async def use(session):
+        found = await session.call_tool("search", {"question": "龙井茶产于哪里", "top_k": 3})
+        hit = found.structured_content["hits"][0]
+        passage = await session.call_tool("get_passage", {"passage_id": hit["passage_id"], "around": 1})
+        return found, passage
+
+    found, passage = with_session(index_dir, use)
+    assert not found.is_error
+    data = found.structured_content
+    assert json.loads(found.content[0].text) == data  # the same for clients that read only text
+    assert data["question"] == "龙井茶产于哪里" and 1 <= len(data["hits"]) <= 3
+    hit = data["hits"][0]
+    assert hit["doc_path"] == "tea.txt" and hit["paragraph"] >= 1 and hit["line_start"] >= 1
+    assert "龙井茶" in hit["answer"]["text"]
+    assert not passage.is_error
+    (cited,) = passage.structured_content["cited"]
+    assert cited["id"] == hit["passage_id"] and cited["text"] == hit["text"]
+
+
+def test_errors_are_tool_errors_the_agent_can_read(index_dir):
+    async def use(session):
+        return (
+            await session.call_tool("get_passage", {"passage_id": "nope"}),
+            await session.call_tool("search", {"question": "？？？"}),
+        )
+
+    unknown, wordless = with_session(index_dir, use)
+    assert unknown.is_error and "no passage 'nope'" in unknown.content[0].text
+    assert wordless.is_error and "no words to search for" in wordless.content[0].text
+
+
+def test_no_index_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "qa", "mcp", "--index-dir", str(tmp_path / "none")], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no index in ") and len(result.stderr.splitlines()) == 1

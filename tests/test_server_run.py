@@ -1,0 +1,110 @@
+"""Starting `qa serve`: safe defaults and one-line startup errors."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from qa import build_index
+from qa.cli import app
+from qa.embedders import load_embedder
+from qa.errors import BadInputError
+from qa.server.run import bind, check_exposure, is_loopback
+
+TESTS_DIR = Path(__file__).parent
+
+
+@pytest.fixture
+def index_dir(corpus_dir, tmp_path):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=load_embedder("py:fakes:FakeEmbedder"))
+    return index_dir
+
+
+def serve(*args, env=None):
+    result = CliRunner().invoke(app, ["serve", *[str(a) for a in args]], env=env)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True), ("[::1]", True), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.org", False)])
+def test_only_loopback_is_loopback(host, loopback):
+    assert is_loopback(host) == loopback
+
+
+def test_any_other_host_needs_a_token():
+    check_exposure("127.0.0.1", None)
+    check_exposure("0.0.0.0", "t")
+    with pytest.raises(BadInputError, match="without a token"):
+        check_exposure("0.0.0.0", None)
+
+
+def test_serve_refuses_a_public_host_without_a_token(index_dir):
+    result = serve("--index-dir", index_dir, "--host", "0.0.0.0")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: refusing to listen on 0.0.0.0 without a token: set --token or QA_TOKEN (or listen on 127.0.0.1)"
+
+
+def test_qa_token_counts_as_a_token(tmp_path):
+    result = serve("--index-dir", tmp_path / "none", "--host", "0.0.0.0", env={"QA_TOKEN": "t"})
+    assert result.exit_code == 2 and "refusing" not in result.output and "no index in" in result.output
+
+
+def test_no_index_is_one_line_and_exit_2(tmp_path):
+    result = serve("--index-dir", tmp_path / "none")
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: no index in ") and "qa index" in line
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(index_dir):
+    taken = bind("127.0.0.1", 0)
+    port = taken.getsockname()[1]
+    try:
+        result = serve("--index-dir", index_dir, "--port", port)
+    finally:
+        taken.close()
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: port {port} on 127.0.0.1 is in use: stop what holds it or pick another with --port"
+
+
+def test_serve_runs_on_loopback_with_a_token_until_interrupted(index_dir):
+    env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_TOKEN="s3cret")
+    process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index-dir", str(index_dir), "--port", "0"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        announced = process.stderr.readline()
+        assert announced.startswith("qa serve: ") and "http://127.0.0.1:" in announced
+        url = announced.split(" at ")[1].split()[0].rstrip("/")
+        assert httpx.get(f"{url}/api/info").status_code == 401
+        info = httpx.get(f"{url}/api/info", headers={"Authorization": "Bearer s3cret"})
+        assert info.status_code == 200 and info.json()["model"] == "py:fakes:FakeEmbedder"
+        assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
+        host = url.split("//")[1].split(":")[0]
+        assert host == "127.0.0.1"
+        # DNS rebinding: a name that resolves here, used by a page elsewhere, is not answered
+        rebound = httpx.get(f"{url}/api/info", headers={"Authorization": "Bearer s3cret", "Host": "attacker.example"})
+        assert rebound.status_code == 400
+        assert httpx.get(url.replace("127.0.0.1", "localhost") + "/healthz").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
+        assert process.stderr.read().strip() == "qa serve: stopped"
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=1)
+
+
+@pytest.mark.parametrize("command, module", [("serve", "uvicorn"), ("mcp", "mcp")])
+def test_without_the_serve_extra_the_commands_say_how_to_get_it(monkeypatch, tmp_path, command, module):
+    for name in [m for m in sys.modules if m.startswith(("qa.server", "qa.mcp_server"))]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in [module] + [m for m in sys.modules if m.startswith(module + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)  # what a missing package looks like to `import`
+    result = CliRunner().invoke(app, [command, "--index-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: `qa {command}` needs the serve extra ({module} is missing): pip install 'qa[serve]'"
