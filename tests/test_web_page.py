@@ -115,6 +115,20 @@ def test_empty_and_error_states_are_said_plainly(browser, server_url):
     assert "No passage matches" in page.locator("#status").inner_text()
 
 
+def test_when_no_passage_seems_to_answer_the_page_says_so_and_dims_the_nearest(browser, server_url, monkeypatch, tmp_path):
+    from qa import render
+
+    monkeypatch.setattr(render, "is_answered", lambda hits, mode="hybrid": False)  # as below the confidence threshold
+    page = new_page(browser, server_url)
+    page.fill("#question", "野生大熊猫的数量有多少只")
+    page.keyboard.press("Enter")
+    page.locator("#status.unanswered").wait_for()
+    assert "No passage seems to answer" in page.locator("#status").inner_text()
+    assert page.locator(".hit.unanswered").count() > 0
+    assert page.locator("mark.answer").count() == 0, "nothing is highlighted as the answer"
+    page.screenshot(path=tmp_path / "unanswered.png")
+
+
 def test_no_index_is_shown_as_an_error_with_the_remedy(browser, tmp_path, fake_embedder):
     with running_server(create_app(LiveIndex(tmp_path / "nothing", embedder=fake_embedder))) as url:
         page = new_page(browser, url)

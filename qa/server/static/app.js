@@ -85,9 +85,9 @@ function setStatus(kind, text) {
   document.body.setAttribute("aria-busy", kind === "loading" ? "true" : "false");
 }
 
-function passageText(hit) {
+function passageText(hit, answered) {
   const text = el("p", { class: "text", lang: "zh" });
-  if (!hit.answer) {
+  if (!hit.answer || !answered) {
     text.append(hit.text);
     return text;
   }
@@ -97,20 +97,21 @@ function passageText(hit) {
   return text;
 }
 
-function hitCard(hit) {
+function hitCard(hit, answered) {
   const heading = hit.section && hit.section !== hit.title ? `${hit.title} › ${hit.section}` : hit.title;
+  const confidence = hit.confidence == null ? "" : ` · confidence ${hit.confidence.toFixed(2)}`;
   const card = el(
     "article",
-    { class: "hit" },
+    { class: answered ? "hit" : "hit unanswered" },
     el(
       "div",
       { class: "cite" },
       el("span", { class: "rank" }, `${hit.rank}`),
       el("a", { class: "citation", href: documentLink(hit, hit.answer), title: `chars ${hit.char_start}–${hit.char_end}` }, citationText(hit)),
-      el("span", { class: "score", title: "score" }, hit.score.toFixed(3)),
+      el("span", { class: "score", title: "score · the probability that this passage answers" }, hit.score.toFixed(3) + confidence),
     ),
     heading ? el("div", { class: "heading" }, heading) : null,
-    passageText(hit),
+    passageText(hit, answered),
   );
   if (hit.also_in && hit.also_in.length) {
     const also = el("div", { class: "also-in" }, "also in ");
@@ -146,8 +147,11 @@ async function showHits(question, topK, mode) {
       setStatus("empty", "No passage matches that question. Try other words, or the “words” or “meaning” mode.");
       return;
     }
-    setStatus("done", `${data.hits.length} passage${data.hits.length === 1 ? "" : "s"}`);
-    $("results").replaceChildren(...data.hits.map(hitCard));
+    // Below the confidence threshold nothing claims to answer: say so, and show the nearest passages dimmed.
+    const answered = data.answered !== false;
+    if (answered) setStatus("done", `${data.hits.length} passage${data.hits.length === 1 ? "" : "s"}`);
+    else setStatus("unanswered", "No passage seems to answer this question. The nearest ones:");
+    $("results").replaceChildren(...data.hits.map((hit) => hitCard(hit, answered)));
   } catch (err) {
     if (mine === asked) showError(err);
   } finally {
