@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .answer import Sentences, pick_answer
-from .embedders import Embedder, canonical_spec, load_embedder
+from .embedders import Embedder, canonical_spec, load_embedder, query_spec
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
 from .models import Hit, Passage, Source
@@ -63,7 +63,7 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.model)
+            self._embedder = load_embedder(query_spec(self.manifest))
         return self._embedder
 
     @property
