@@ -288,8 +288,7 @@ def info(index_dir: Path = IndexDir, json_output: bool = typer.Option(False, "--
         typer.echo(json.dumps(dict(manifest, generation=engine.generation_dir.name), ensure_ascii=False, indent=2))
         return
     typer.echo(f"index:    {engine.generation_dir}")
-    engine = f", engine {manifest['engine']}" if manifest.get("engine") else ""
-    typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']}{engine})")
+    typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
     typer.echo(f"corpus:   {manifest['corpus_dir']} ({len(manifest['files'])} files, {manifest['passage_count']} passages, {manifest['unit_count']} sentences)")
     typer.echo(f"built:    {manifest['built_at']}")
     for skipped in manifest.get("skipped", []):
