@@ -141,4 +141,3 @@ def test_approximate_index_finds_what_flat_finds(kind, tmp_path):
     approximate = load_faiss(tmp_path / "a.faiss")  # search settings are restored on load
     agree = sum(len(set(search_faiss(flat, q, 10)[0]) & set(search_faiss(approximate, q, 10)[0])) for q in vectors[:50])
     assert agree / 500 >= 0.95
-
