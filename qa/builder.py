@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import chunker
-from .embedders import Embedder, canonical_spec, load_embedder
+from .embedders import Embedder, canonical_spec, engine_of, index_engine, load_embedder
 from .errors import BadInputError, QAError
 from .models import Document, Passage, document_from_dict
 from .normalize import normalize
@@ -64,6 +64,8 @@ def build_index(
     stage = stage or (lambda text: None)
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     spec = embedder.spec if embedder is not None else canonical_spec(model)
+    # Vectors are reused only from the same engine, so an index's vectors all come from one.
+    engine = getattr(embedder, "engine", None) if embedder is not None else engine_of(model)
     stage(f"reading {corpus_dir.resolve()}")
     known = {} if rebuild else _previous_extracted(index_dir)
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links, known=known)
@@ -91,11 +93,12 @@ def build_index(
         passages = [p for document in documents for p in chunker.split_document(document)]
         units, unit_texts = _units(passages)
         keys = [_unit_key(spec, text) for text in unit_texts]
-        cached = _cached_vectors(index_dir, spec) if previous else {}
+        cached = _cached_vectors(index_dir, spec, engine) if previous else {}
         missing = sorted({i for i, key in enumerate(keys) if key not in cached}, key=lambda i: len(unit_texts[i]))
         if missing and embedder is None:
             stage(f"loading model {spec}")
-            embedder = load_embedder(spec)
+            embedder = load_embedder(model or spec)
+            engine = getattr(embedder, "engine", None)
         stage(f"embedding {len(missing)} of {len(keys)} sentences ({len(keys) - len(missing)} reused)")
         dim = embedder.dim if embedder is not None else int(previous["dim"])
         vectors = np.zeros((len(keys), dim), dtype=np.float32)
@@ -134,6 +137,7 @@ def build_index(
                 {
                     "format_version": FORMAT_VERSION,
                     "model": spec,
+                    "engine": engine,
                     "dim": dim,
                     "passage_count": len(passages),
                     "unit_count": len(units),
@@ -240,12 +244,12 @@ def _previous_manifest(index_dir: Path) -> dict | None:
         return None
 
 
-def _cached_vectors(index_dir: Path, spec: str) -> dict[str, np.ndarray]:
-    """Vectors of the live generation by unit key, when it was built with the same model."""
+def _cached_vectors(index_dir: Path, spec: str, engine: str | None) -> dict[str, np.ndarray]:
+    """Vectors of the live generation by unit key, when it was built with the same model and engine."""
     try:
         generation = current_generation(index_dir)
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("model") != spec:
+        if manifest.get("model") != spec or index_engine(manifest) != engine:
             return {}
         keys = np.load(generation / "unit_keys.npy", allow_pickle=False)
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)

