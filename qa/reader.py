@@ -65,7 +65,8 @@ def read_file(path: Path, rel: str) -> Document | Skipped:
         with open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
             head = handle.read(SNIFF_BYTES)
-            if PurePath(rel).suffix.lower() not in EXTENSIONS and detect_format(rel, head) is None:
+            # An unknown name is read only if its first bytes say PDF or ZIP (DOCX, EPUB).
+            if PurePath(rel).suffix.lower() not in EXTENSIONS and b"%PDF-" not in head and not head.startswith(b"PK\x03\x04"):
                 return Skipped(rel, "unsupported file type", kind="unsupported")
             data = head + handle.read()
     except OSError as exc:

@@ -98,6 +98,10 @@ def test_files_are_recognised_by_content_before_name(tmp_path):
     assert document.format == "pdf" and "%PDF" not in document.text and "10.79亿" in document.text
     shutil.copy(DOCUMENTS_DIR / "mountains.docx", tmp_path / "notes.txt")
     assert read("notes.txt", tmp_path / "notes.txt").format == "docx"
+    shutil.copy(DOCUMENTS_DIR / "mountains.docx", tmp_path / "download")  # no extension at all
+    assert read("download", tmp_path / "download").format == "docx"
+    (tmp_path / "junk-first.pdf").write_bytes(b"\r\n" * 10 + (DOCUMENTS_DIR / "report.pdf").read_bytes())
+    assert read("junk-first.pdf", tmp_path / "junk-first.pdf").format == "pdf"
     assert detect_format("book.zip", (DOCUMENTS_DIR / "huangshan.epub").read_bytes()) == "epub"
 
 

@@ -35,7 +35,7 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office fil
 def detect_format(name: str, data: bytes) -> str | None:
     """The format to read `data` as, by content first, then by the file name; None if unsupported."""
     by_name = EXTENSIONS.get(PurePath(name).suffix.lower())
-    if data[:1024].lstrip().startswith(b"%PDF-") or data.startswith(b"%PDF-"):
+    if b"%PDF-" in data[:1024]:  # the spec lets the marker follow some bytes of junk
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         from .zipped import zip_format
