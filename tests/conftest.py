@@ -120,3 +120,11 @@ def running_server(app):
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def default_sigint() -> None:
+    """Popen preexec_fn: the child takes Ctrl-C as from a terminal. A test run started in the
+    background by a shell inherits SIGINT ignored, and Python keeps it ignored."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

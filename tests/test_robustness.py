@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import default_sigint
 from qa import build_index, load_index
 from qa.store import current_generation
 
@@ -53,7 +54,7 @@ def start_paused_build(corpus_dir, index_dir, stage, tmp_path):
     pause_file = tmp_path / f"paused-{stage}"
     command, env = qa_command("index", corpus_dir, "--index-dir", index_dir, "--model", SLOW_MODEL, seconds_per_text="0")
     env.update(QA_TEST_PAUSE_AT=stage, QA_TEST_PAUSE_FILE=str(pause_file))
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while not pause_file.exists():
         assert process.poll() is None, f"the build ended before reaching {stage}: {process.communicate()}"

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from conftest import default_sigint
 from qa import build_index
 from qa.cli import app
 from qa.embedders import load_embedder
@@ -76,7 +77,9 @@ def test_a_port_in_use_is_one_line_and_exit_2(index_dir):
 
 def test_serve_runs_on_loopback_with_a_token_until_interrupted(index_dir):
     env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_TOKEN="s3cret")
-    process = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index-dir", str(index_dir), "--port", "0"], env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--index-dir", str(index_dir), "--port", "0"], env=env, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     try:
         announced = process.stderr.readline()
         assert announced.startswith("qa serve: ") and "http://127.0.0.1:" in announced

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import default_sigint
 from test_robustness import qa_command, run_qa
 
 DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
@@ -20,7 +21,7 @@ class Watcher:
 
     def __init__(self, corpus_dir: Path, index_dir: Path):
         command, env = qa_command("index", corpus_dir, "--index-dir", index_dir, "--model", FAKE_MODEL, "--watch")
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=default_sigint)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
