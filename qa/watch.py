@@ -45,10 +45,12 @@ def watch_corpus(
     corpus_dir, index_dir = Path(corpus_dir).resolve(), Path(index_dir).resolve()
     build = build or (lambda: build_index(corpus_dir, index_dir, **build_options))
 
+    default_filter = watchfiles.DefaultFilter()
+
     def relevant(change, path: str) -> bool:
         # Hidden files are never read, and the index may live inside the corpus folder.
         inside_index = path == str(index_dir) or path.startswith(str(index_dir) + os.sep)
-        return watchfiles.DefaultFilter()(change, path) and not inside_index and not Path(path).name.startswith(".")
+        return default_filter(change, path) and not inside_index and not Path(path).name.startswith(".")
 
     ready = False
     # yield_on_timeout: an empty batch soon after the start says the watcher is running.
