@@ -140,7 +140,7 @@ class Index:
         shown = [order[group.representative] for group in groups]
         answer_form = crosslingual.with_translations(question, form)
         answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
-        lexical_share = None if lexical is None else lexical / candidates.lexical_ceiling if candidates.lexical_ceiling > 0 else np.zeros_like(lexical)
+        lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question)
         confidences = confidence(self.confidence_features, mode)
         hits = [
@@ -307,8 +307,12 @@ def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexica
         return dense
     if mode == "lexical":
         return lexical.astype(np.float32)
-    lexical_share = lexical / lexical_ceiling if lexical_ceiling > 0 else np.zeros_like(lexical)
-    return (DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * lexical_share).astype(np.float32)
+    return (DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * _lexical_share(lexical, lexical_ceiling)).astype(np.float32)
+
+
+def _lexical_share(lexical: np.ndarray, lexical_ceiling: float) -> np.ndarray:
+    """Each passage's BM25 score as a share of what matching every question word would score."""
+    return lexical / lexical_ceiling if lexical_ceiling > 0 else np.zeros_like(lexical)
 
 
 def _min_max(scores: np.ndarray) -> np.ndarray:
