@@ -22,13 +22,18 @@ def hits_json(question: str, hits: list[Hit], mode: str) -> str:
 def citation(passage: Passage) -> str:
     """`report.pdf p.12 ¶3 L40-41 chars 5120-5391`: file, page (paged formats), paragraph, lines, offsets."""
     p = passage
-    page = f" p.{p.page}" if p.page is not None else ""
     lines = f"L{p.line_start}" if p.line_start == p.line_end else f"L{p.line_start}-{p.line_end}"
-    return f"{p.doc_path}{page} ¶{p.paragraph} {lines} chars {p.char_start}-{p.char_end}"
+    return f"{short_citation(p.doc_path, p.paragraph, p.page)} {lines} chars {p.char_start}-{p.char_end}"
 
 
 def short_citation(doc_path: str, paragraph: int, page: int | None) -> str:
+    """`report.pdf p.12 ¶3`, or `notes.txt ¶3` for a format without pages."""
     return f"{doc_path}{f' p.{page}' if page is not None else ''} ¶{paragraph}"
+
+
+def _styled(console: Console) -> bool:
+    """Highlight with colour on a terminal; elsewhere mark with PLAIN_MARK."""
+    return console.is_terminal and not console.no_color
 
 
 def print_hits(console: Console, hits: list[Hit], mode: str = "hybrid") -> None:
@@ -67,7 +72,7 @@ def _passage_text(console: Console, hit: Hit, answered: bool = True) -> Text:
     start = hit.answer.char_start - p.char_start
     end = hit.answer.char_end - p.char_start
     text.append(p.text[:start])
-    if console.is_terminal and not console.no_color:
+    if _styled(console):
         text.append(p.text[start:end], style="bold black on yellow")
     else:
         text.append(PLAIN_MARK[0] + p.text[start:end] + PLAIN_MARK[1])
@@ -88,7 +93,7 @@ def print_context(console: Console, context) -> None:
             marker.append(f"  id {p.id}", style="dim")
             console.print(marker)
             body = Text(f"    {p.text}", style="" if cited else "dim")
-            if cited and not (console.is_terminal and not console.no_color):
+            if cited and not _styled(console):
                 body = Text(f"    {PLAIN_MARK[0]}{p.text}{PLAIN_MARK[1]}")
             console.print(body, soft_wrap=True)
             console.print()
