@@ -15,10 +15,10 @@ import numpy as np
 from . import chunker
 from .embedders import Embedder, canonical_spec, engine_of, index_engine, load_embedder
 from .errors import BadInputError, QAError
-from .models import Document, Passage, document_from_dict
+from .models import Document, Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
-from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, pause_point, publish, write_json
+from .store import FORMAT_VERSION, build_lock, current_generation, new_staging_dir, pause_point, publish, read_documents, write_documents, write_json
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
@@ -117,11 +117,8 @@ def build_index(
             with open(staging / "passages.jsonl", "w", encoding="utf-8") as handle:
                 for passage in passages:
                     handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-            # The text every citation points into (extracted text, for PDF and the like), so
-            # nothing is re-parsed at query time and a citation still resolves if the file changes.
-            with open(staging / "documents.jsonl", "w", encoding="utf-8") as handle:
-                for document in documents:
-                    handle.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
+            # Kept so nothing is re-parsed at query time and a citation still resolves if the file changes.
+            write_documents(staging, documents)
             np.save(staging / "units.npy", units)
             np.save(staging / "vectors.npy", vectors)
             pause_point("vectors")
@@ -225,8 +222,7 @@ def _previous_extracted(index_dir: Path) -> dict[str, Document]:
         generation = current_generation(index_dir)
         if generation is None or _previous_manifest(index_dir) is None:
             return {}
-        with open(generation / "documents.jsonl", encoding="utf-8") as handle:
-            documents = [document_from_dict(json.loads(line)) for line in handle]
+        documents = read_documents(generation)
     except (QAError, OSError, ValueError, TypeError, KeyError):
         return {}
     return {d.path: d for d in documents if d.format not in ("text", "markdown")}

@@ -16,9 +16,9 @@ from .confidence import confidence, hit_features
 from .embedders import Embedder, canonical_spec, load_embedder, query_spec
 from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
 from .fold import fold
-from .models import Document, Hit, Passage, Source, document_from_dict
+from .models import Document, Hit, Passage, Source
 from .normalize import normalize
-from .store import FORMAT_VERSION, current_generation
+from .store import FORMAT_VERSION, current_generation, read_documents
 
 if TYPE_CHECKING:
     from .rerank import Reranker
@@ -252,9 +252,7 @@ class Index:
         self.document_passages(doc_path)  # NotFoundError for anything not indexed
         if self._documents is None:
             try:
-                with open(self.generation_dir / "documents.jsonl", encoding="utf-8") as handle:
-                    records = [json.loads(line) for line in handle]
-                self._documents = {r["path"]: document_from_dict(r) for r in records}
+                self._documents = {d.path: d for d in read_documents(self.generation_dir)}
             except (OSError, ValueError, TypeError, KeyError) as exc:
                 raise _damaged(self.generation_dir, f"documents.jsonl unreadable: {exc}") from None
         if doc_path not in self._documents:

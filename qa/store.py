@@ -105,6 +105,26 @@ def pause_point(stage: str) -> None:
         time.sleep(1)
 
 
+DOCUMENTS = "documents.jsonl"
+
+
+def write_documents(generation_dir: Path, documents: list) -> None:
+    """The text every citation points into (extracted text, for PDF and the like), one JSON line each."""
+    from dataclasses import asdict
+
+    with open(generation_dir / DOCUMENTS, "w", encoding="utf-8") as handle:
+        for document in documents:
+            handle.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
+
+
+def read_documents(generation_dir: Path) -> list:
+    """The Documents a generation keeps; OSError/ValueError/TypeError/KeyError when unreadable."""
+    from .models import document_from_dict
+
+    with open(generation_dir / DOCUMENTS, encoding="utf-8") as handle:
+        return [document_from_dict(json.loads(line)) for line in handle]
+
+
 def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
