@@ -92,3 +92,35 @@ def test_a_question_about_time_prefers_a_sentence_with_a_date():
 def test_tokens_keep_latin_words_and_numbers_whole():
     assert tokens(normalize("BCPL的第一支compiler在1967年")) == [["bcpl", "的", "第", "一", "支", "compiler", "在", "1967", "年"]]
     assert tokens("what|is bcpl") == [["what"], ["is", "bcpl"]]
+
+
+# One run-on sentence of 15 clauses (a headline glued to a long report sentence, as news pages have).
+RUN_ON = "，".join(
+    ["新闻标题没有句号一直连到正文"]
+    + [f"第{n}项工作按计划稳步推进并取得进展" for n in range(1, 7)]
+    + ["座谈会于4月19日上午在北京召开"]
+    + [f"与会者就第{n}项议题深入交流了看法" for n in range(1, 8)]
+) + "。"
+
+
+def test_a_long_answer_narrows_to_the_clauses_that_answer():
+    assert len(RUN_ON) > answer.NARROW_CHARS
+    found = pick_answer(make_passage(RUN_ON), make_sentences(RUN_ON), normalize("座谈会是哪天召开的"), None)
+    assert "座谈会于4月19日上午在北京召开" in found.text
+    assert len(found.text) <= answer.NARROW_CHARS
+    assert (" " * OFFSET + RUN_ON)[found.char_start : found.char_end] == found.text
+    assert found.text[-1] not in "，、；"  # ends on a word, not on the clause mark
+
+
+def test_a_short_answer_is_not_narrowed():
+    text = "座谈会于4月19日上午在北京召开，与会者深入交流了看法。"
+    found = pick_answer(make_passage(text), make_sentences(text), normalize("座谈会是哪天召开的"), None)
+    assert found.text == text
+
+
+def test_a_long_clause_without_commas_narrows_at_enumeration_commas():
+    names = "、".join(f"第{n}位代表" for n in range(1, 40))
+    text = f"出席的有{names}。"
+    assert len(text) > answer.NARROW_CHARS
+    found = pick_answer(make_passage(text), make_sentences(text), normalize("第17位代表出席了吗"), None)
+    assert "第17位代表" in found.text and len(found.text) <= answer.NARROW_CHARS
