@@ -60,11 +60,12 @@ class Sentences:
     spans: list[tuple[int, int]]  # offsets in the passage's file
     forms: list[str]  # normalized texts
     vectors: np.ndarray | None = None  # one unit vector per sentence
-    previous_vector: np.ndarray | None = None  # the sentence before the passage in its document
+    previous_vector: np.ndarray | None = None  # the sentence before the passage in its paragraph
+    lead: str = ""  # the opening sentence of the passage's paragraph, shortened like a title
 
 
 def focus(question_form: str, subject_form: str) -> str:
-    """The question with what it shares with the passage's title and section blanked out (`|`).
+    """The question with what it shares with the passage's subject blanked out (`|`).
 
     The subject's name is in the question and in the sentence introducing it, while
     the answer usually sits in a later sentence that says 它 or 本鱼: matching the
@@ -77,6 +78,14 @@ def focus(question_form: str, subject_form: str) -> str:
         if match.size < 2:
             return text
         chars[match.a : match.a + match.size] = "|" * match.size
+
+
+def subject(passage: Passage, lead: str) -> str:
+    """Who or what the passage is about: its document's title, its section, and the opening of
+    its paragraph — which is the one that names it when a file holds unrelated paragraphs (a PDF
+    of several articles shares one title)."""
+    lead = "" if lead == passage.title else lead
+    return " ".join(part for part in (passage.title, lead, passage.section) if part)
 
 
 def tokens(form: str) -> list[list[str]]:
@@ -107,7 +116,7 @@ def sentence_features(passage: Passage, sentences: Sentences, question_form: str
         before = np.vstack([first, vectors[:-1]])
         features[:, 0] = vectors @ query_vector
         features[:, 1] = before @ query_vector
-    runs = tokens(focus(question_form, normalize(f"{passage.title} {passage.section}")))
+    runs = tokens(focus(question_form, normalize(subject(passage, sentences.lead))))
     sentence_runs = [tokens(form) for form in sentences.forms]
     features[:, 2] = _rarity_overlap({t for run in runs for t in run}, [{t for run in s for t in run} for s in sentence_runs])
     features[:, 3] = _rarity_overlap(_bigrams(runs), [_bigrams(s) for s in sentence_runs])
@@ -127,12 +136,12 @@ def pick_answer(passage: Passage, sentences: Sentences, question_form: str, quer
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)
     if end - start > NARROW_CHARS:
-        start, end = narrow(passage, start, end, question_form)
+        start, end = narrow(passage, sentences.lead, start, end, question_form)
     offset = passage.char_start
     return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[chosen[0]]))
 
 
-def narrow(passage: Passage, start: int, end: int, question_form: str) -> tuple[int, int]:
+def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str) -> tuple[int, int]:
     """The run of clauses within [start, end) that best matches the question, NARROW_CHARS at most.
 
     Clauses are scored by the sentence features that need no vectors (focus words, numbers,
@@ -145,7 +154,7 @@ def narrow(passage: Passage, start: int, end: int, question_form: str) -> tuple[
     if len(pieces) < 2:
         return start, end
     forms = [normalize(text[a:b]) for a, b in pieces]
-    clauses = Sentences(spans=[(start + a, start + b) for a, b in pieces], forms=forms)
+    clauses = Sentences(spans=[(start + a, start + b) for a, b in pieces], forms=forms, lead=lead)
     scores = sentence_features(passage, clauses, question_form, None) @ WEIGHTS
     best, best_score = (int(np.argmax(scores)),) * 2, float("-inf")
     for i in range(len(pieces)):

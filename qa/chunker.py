@@ -35,7 +35,7 @@ _TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
 
 def split_document(document: Document) -> list[Passage]:
     """All passages of a document, in order."""
-    title = _shorten(document.title) if document.title else _document_title(document.text)
+    title = _shorten(document.title) if document.title else opening_title(document.text)
     passages: list[Passage] = []
     seen_ids: dict[str, int] = {}
     # Extracted formats say which lines are headings; plain text shows them with # or numbering.
@@ -170,7 +170,8 @@ def _count_breaks(text: str) -> int:
     return sum(1 for _ in _lines(text)) - 1
 
 
-def _document_title(text: str) -> str:
+def opening_title(text: str) -> str:
+    """What a text's opening says it is about: its first heading, else its first sentence, shortened."""
     for start, end in _lines(text):
         line = text[start:end]
         heading = _HEADING.match(line)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .answer import Sentences, pick_answer
+from .chunker import opening_title
 from . import crosslingual
 from .confidence import confidence, hit_features
 from .embedders import Embedder, canonical_spec, load_embedder, query_spec
@@ -220,18 +221,27 @@ class Index:
         return np.maximum.reduceat(similarities, offsets).astype(np.float32)
 
     def sentences(self, p: int) -> Sentences:
-        """Passage p's sentences: offsets, normalized texts, vectors, and the vector of the
-        sentence just before the passage when the same document goes on from there."""
+        """Passage p's sentences: offsets, normalized texts, vectors, the vector of the sentence
+        just before the passage when its paragraph goes on from there, and the paragraph's opening."""
         start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
-        # Sentences are stored in document order: the row before is the previous sentence,
-        # if it belongs to the same document.
-        continues = start > 0 and self.passages[int(self.units[start - 1, 0])].doc_path == self.passages[p].doc_path
+        opening = self._paragraph_opening(p)
+        # Sentences are stored in document order, so the row before is the previous sentence.
+        # A paragraph's first sentence stands in for itself: what comes before it may be another
+        # article altogether (the previous page of a PDF of several).
         return Sentences(
             spans=[(int(a), int(b)) for _, a, b in self.units[start:end]],
             forms=self.forms["units"][start:end],
             vectors=np.asarray(self.vectors[start:end]),
-            previous_vector=np.asarray(self.vectors[start - 1]) if continues else None,
+            previous_vector=np.asarray(self.vectors[start - 1]) if opening != p else None,
+            lead=opening_title(self.passages[opening].text),
         )
+
+    def _paragraph_opening(self, p: int) -> int:
+        """The number of the first passage of passage p's paragraph."""
+        first = p
+        while first > 0 and (self.passages[first - 1].doc_path, self.passages[first - 1].paragraph) == (self.passages[p].doc_path, self.passages[p].paragraph):
+            first -= 1
+        return first
 
     def passage(self, passage_id: str) -> Passage:
         """The passage with this id (ids are shown by `qa ask` and in JSON as passage_id)."""

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 
 from qa import answer
@@ -79,6 +81,17 @@ def test_the_subjects_name_does_not_pull_the_answer_to_the_introduction():
     text = "拉迪氏苦味银汉鱼为银汉鱼科的其中一种。本鱼分布于印尼的淡水溪流中。卵为黄色，有特征的斑点。"
     passage = make_passage(text, title="拉迪氏苦味银汉鱼为银汉鱼科的其中一种。")
     found = pick_answer(passage, make_sentences(text), normalize("拉迪氏苦味银汉鱼的卵有什么特征"), None)
+    assert found.text == "卵为黄色，有特征的斑点。"
+
+
+def test_the_paragraphs_opening_names_the_subject_when_the_title_names_another():
+    # A PDF of several articles has one title, its first article's; this paragraph is another.
+    text = "拉迪氏苦味银汉鱼为银汉鱼科的其中一种。本鱼分布于印尼的淡水溪流中。卵为黄色，有特征的斑点。"
+    passage = make_passage(text, title="大熊猫是中国特有的哺乳动物")
+    question = normalize("拉迪氏苦味银汉鱼的卵有什么特征")
+    lead = "拉迪氏苦味银汉鱼为银汉鱼科的其中一种。"
+    assert pick_answer(passage, make_sentences(text), question, None).text != "卵为黄色，有特征的斑点。"
+    found = pick_answer(passage, dataclasses.replace(make_sentences(text), lead=lead), question, None)
     assert found.text == "卵为黄色，有特征的斑点。"
 
 

@@ -34,20 +34,30 @@ def test_answer_is_the_sentence_that_matches(fake_index):
     assert "竹子" not in hit.answer.text
 
 
-def test_sentences_carry_the_previous_sentence_of_the_same_document(fake_index):
-    continuing = 0
+def test_sentences_carry_the_previous_sentence_and_the_opening_of_their_paragraph(corpus_dir, tmp_path, fake_embedder):
+    # Two articles in one file, the second a paragraph long enough to make several passages.
+    long_paragraph = "长城是古代中国的军事防御工程。" + "".join(f"第{n}段城墙修建于不同的朝代，绵延数百公里。" for n in range(40))
+    (corpus_dir / "two.txt").write_text(f"龙井茶产于杭州西湖一带。\n\n{long_paragraph}\n", encoding="utf-8")
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    fake_index = load_index(tmp_path / "index", embedder=fake_embedder)
+    continuing = opening = 0
     for p, passage in enumerate(fake_index.passages):
         sentences = fake_index.sentences(p)
         start = fake_index.unit_ptr[p]
         assert sentences.spans == chunker.dense_units(passage)
         assert sentences.forms == [normalize(passage.text[a - passage.char_start : b - passage.char_start]) for a, b in sentences.spans]
         assert len(sentences.vectors) == len(sentences.spans)
-        if p > 0 and fake_index.passages[p - 1].doc_path == passage.doc_path:
+        before = fake_index.passages[p - 1] if p > 0 else None
+        if before and (before.doc_path, before.paragraph) == (passage.doc_path, passage.paragraph):
             continuing += 1
             assert np.array_equal(sentences.previous_vector, fake_index.vectors[start - 1])
+            assert sentences.lead == fake_index.sentences(p - 1).lead
         else:
-            assert sentences.previous_vector is None  # a document's first passage
-    assert continuing > 0
+            opening += before is not None and before.doc_path == passage.doc_path
+            # A paragraph's first passage: what comes before may be about something else.
+            assert sentences.previous_vector is None
+            assert sentences.lead == chunker.opening_title(passage.text)
+    assert continuing > 0 and opening > 0
 
 
 def test_modes(fake_index):
