@@ -38,13 +38,13 @@ def test_sentences_carry_the_previous_sentence_of_the_same_document(fake_index):
     continuing = 0
     for p, passage in enumerate(fake_index.passages):
         sentences = fake_index.sentences(p)
-        start = fake_index.unit_ptr[p]
+        start = fake_index.store.unit_ptr[p]
         assert sentences.spans == chunker.dense_units(passage)
         assert sentences.forms == [normalize(passage.text[a - passage.char_start : b - passage.char_start]) for a, b in sentences.spans]
         assert len(sentences.vectors) == len(sentences.spans)
         if p > 0 and fake_index.passages[p - 1].doc_path == passage.doc_path:
             continuing += 1
-            assert np.array_equal(sentences.previous_vector, fake_index.vectors[start - 1])
+            assert np.array_equal(sentences.previous_vector, fake_index.store.vectors[start - 1])
         else:
             assert sentences.previous_vector is None  # a document's first passage
     assert continuing > 0
