@@ -162,9 +162,9 @@ def list_collections(index_dir: Path | str | None, backend: str | None = None) -
     found = []
     default = live_manifest(index_dir)
     if default is not None:
-        found.append(dict(default, name=DEFAULT_COLLECTION))
+        found.append(dict(default, name=DEFAULT_COLLECTION, file_count=len(default["files"])))
     for folder in sorted((index_dir / COLLECTIONS_DIR).glob("*")):
         manifest = live_manifest(folder) if _NAME.fullmatch(folder.name) else None
         if manifest is not None:
-            found.append(dict(manifest, name=folder.name))
+            found.append(dict(manifest, name=folder.name, file_count=len(manifest["files"])))
     return sorted(found, key=lambda m: m["name"])

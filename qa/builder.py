@@ -152,7 +152,7 @@ def build_index(
         units=written.units,
         skipped=skipped,
         embedded=len(missing),
-        reused=len(keys) - len(missing),
+        reused=written.units - len(missing),  # unchanged files' sentences count as reused, wherever they are kept
         removed=written.removed,
         seconds=time.perf_counter() - started,
         index_type=written.index_type,
