@@ -72,6 +72,7 @@ class Writer(Protocol):
     location: str
 
     def lock(self): ...
+    def exists(self) -> bool: ...
     def previous_manifest(self) -> dict | None: ...
     def previous_documents(self) -> "dict[str, Document]": ...
     def needs(self, files: list[dict]) -> set[str]: ...
@@ -146,7 +147,8 @@ def open_writer(index_dir: Path | str | None, backend: str | None = None, collec
 
 
 def has_index(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> bool:
-    return open_writer(index_dir, backend, collection).previous_manifest() is not None
+    """Whether there is an index to open (maybe a damaged one, which opening then reports)."""
+    return open_writer(index_dir, backend, collection).exists()
 
 
 def list_collections(index_dir: Path | str | None, backend: str | None = None) -> list[dict]:

@@ -94,6 +94,9 @@ class LocalWriter:
     def lock(self):
         return build_lock(self.index_dir)
 
+    def exists(self) -> bool:
+        return current_generation(self.index_dir) is not None
+
     def previous_manifest(self) -> dict | None:
         return live_manifest(self.index_dir)
 
@@ -134,7 +137,7 @@ def live_manifest(index_dir: Path) -> dict | None:
             return None
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
         return manifest if manifest.get("format_version") == FORMAT_VERSION else None
-    except (QAError, OSError, ValueError):
+    except (IndexDamagedError, OSError, ValueError):  # a path that is no folder stays an error
         return None
 
 

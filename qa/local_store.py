@@ -109,6 +109,15 @@ class LocalStore:
         self._documents: dict[str, Document] | None = None
         self._masks: dict[frozenset[str], np.ndarray] = {}
 
+    @classmethod
+    def in_memory(cls, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, forms: dict[str, list[str]], dense_index, lexical_index) -> "LocalStore":
+        """A store over arrays already in memory, with its FAISS and BM25 indexes (benchmarks/scale.py)."""
+        store = cls(Path("(memory)") / "gen-memory", manifest, passages, units, vectors)
+        store._forms = forms
+        store.dense = FaissDenseLeg(store, dense_index)
+        store.lexical = BM25LexicalLeg(store, lexical_index)
+        return store
+
     @property
     def forms(self) -> dict[str, list[str]]:
         """Normalized texts of passages and sentences, written at index time."""

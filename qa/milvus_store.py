@@ -108,9 +108,21 @@ def _query_all(client, name: str, expr: str, fields: list[str]) -> list[dict]:
         rows.extend(batch)
 
 
+_loaded: set[tuple[int, str]] = set()
+
+
+def _load(client, *names: str) -> None:
+    """Collections are searchable once loaded; a server keeps them loaded, Milvus Lite per process."""
+    for name in names:
+        if (id(client), name) not in _loaded:
+            client.load_collection(name)
+            _loaded.add((id(client), name))
+
+
 def _read_meta(client, collection: str) -> dict | None:
     if not client.has_collection(META):
         return None
+    _load(client, META)
     rows = client.query(META, filter=f'name == "{collection}"', output_fields=["manifest"])
     return json.loads(rows[0]["manifest"]) if rows else None
 
@@ -283,6 +295,7 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
         manifest = _read_meta(client, collection)
         if manifest is None:
             raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}")
+        _load(client, *_names(collection).values())
         files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"])
     manifest["files"] = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
     return MilvusStore(uri, collection, manifest)
@@ -318,6 +331,9 @@ class MilvusWriter:
         # Milvus has no lock a build could hold: one `qa index` per collection at a time is the deployer's to keep.
         return _milvus_errors(self.uri)
 
+    def exists(self) -> bool:
+        return self.previous_manifest() is not None
+
     def previous_manifest(self) -> dict | None:
         with _milvus_errors(self.uri):
             return _read_meta(self.client, self.collection)
@@ -328,6 +344,7 @@ class MilvusWriter:
     def needs(self, files: list[dict]) -> set[str]:
         with _milvus_errors(self.uri):
             manifest = _read_meta(self.client, self.collection)
+            _load(self.client, *self.names.values())
             rows = _query_all(self.client, self.names["files"], f"gen <= {int(manifest['generation'])}", ["path", "digest"])
         stored = {row["path"]: row["digest"] for row in rows}
         return {f["path"] for f in files if stored.get(f["path"]) != f["digest"]}
@@ -349,6 +366,8 @@ class MilvusWriter:
         with _milvus_errors(self.uri):
             client = self.client
             previous = None if rewrite else _read_meta(client, self.collection)
+            if previous is not None:
+                _load(client, *self.names.values())
             if previous is None:
                 self._create(int(contents.manifest["dim"]))
                 previous = {"generation": 0, "next_pid": 0, "next_sid": 0, "next_did": 0}
@@ -441,7 +460,8 @@ class MilvusWriter:
             index = client.prepare_index_params()
             index.add_index(field_name=vector[0], index_type=vector[1], metric_type=vector[2], params=vector[3])
             client.create_collection(name, schema=schema, index_params=index)
-            client.load_collection(name)
+            _loaded.discard((id(client), name))
+            _load(client, name)
 
         text = {"max_length": 65535}
         path = ("path", DataType.VARCHAR, {"max_length": 4096})

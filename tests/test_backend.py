@@ -1,6 +1,7 @@
 """The backend contract: every test runs on `local` and on `milvus` (Milvus Lite, a .db file),
 and one runs Milvus Lite as a server on loopback, reached through the network client."""
 
+import json
 import os
 import shutil
 import socket
@@ -148,6 +149,18 @@ def test_a_reopened_index_answers_the_same(corpus_dir, where, fake_embedder):
     again = load(where, fake_embedder)
     assert [h.passage.id for h in again.search("地铁日均客运量", top_k=3)] == before
     assert again.generation == load(where, fake_embedder).generation
+
+
+def test_an_index_reopens_in_a_new_process(corpus_dir, where):
+    """Built by one `qa index`, asked by another `qa ask`: nothing lives only in the building process."""
+    target = ["--backend", where["backend"]] + (["--index-dir", str(where["index_dir"])] if where["index_dir"] else [])
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    run = lambda *args: subprocess.run([sys.executable, "-m", "qa", *args, *target], capture_output=True, text=True, timeout=300, env=env)
+    built = run("index", str(corpus_dir), "--model", "py:fakes:FakeEmbedder")
+    assert built.returncode == 0, built.stderr
+    asked = run("ask", "大熊猫每天吃多少竹子", "--json", "-k", "1")
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["hits"][0]["doc_path"] == "panda.txt"
 
 
 @pytest.mark.parametrize("spec, kind, uri", [
