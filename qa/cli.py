@@ -467,6 +467,7 @@ def serve(
     model: Optional[str] = Model,
 ) -> None:
     """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
+    _local_only("serve")
     try:
         from .server.run import serve as run_server
     except ImportError as exc:
@@ -482,12 +483,23 @@ def serve(
 @app.command()
 def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model) -> None:
     """Run the MCP server on stdio (tools: search, get_passage) for AI agents."""
+    _local_only("mcp")
     try:
         from .mcp_server import run_stdio
     except ImportError as exc:
         _fail(_missing_extra("mcp", exc))
     try:
         run_stdio(index_dir, model=model)
+    except QAError as exc:
+        _fail(exc)
+
+
+def _local_only(command: str) -> None:
+    from .backend import parse_backend
+
+    try:
+        if parse_backend(os.environ.get("QA_BACKEND")).kind != "local":
+            raise BadInputError(f"`qa {command}` serves the local index only, for now; unset QA_BACKEND")
     except QAError as exc:
         _fail(exc)
 

@@ -7,6 +7,7 @@ passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from .generation import damaged, open_faiss, open_lexical, read_documents, read_
 from .models import Document, Passage
 
 
-class FaissDenseLeg:
-    """Sentence vectors in FAISS; a passage scores as its best sentence."""
+class _Leg:
+    """A leg over one index file, which opens (and is checked) on first use."""
 
     def __init__(self, store: "LocalStore", index=None):
         self._store = store
@@ -26,8 +27,18 @@ class FaissDenseLeg:
     @property
     def index(self):
         if self._index is None:
-            self._index = open_faiss(self._store.generation_dir, len(self._store.units))
+            self._index = self._open()
         return self._index
+
+    def _open(self):
+        raise NotImplementedError
+
+
+class FaissDenseLeg(_Leg):
+    """Sentence vectors in FAISS; a passage scores as its best sentence."""
+
+    def _open(self):
+        return open_faiss(self._store.generation_dir, len(self._store.units))
 
     def search(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> list[int]:
         """Passages of the top `pool * 4` sentences, best first; `allowed` masks passages before ranking."""
@@ -51,28 +62,21 @@ class FaissDenseLeg:
         return np.maximum.reduceat(similarities, offsets).astype(np.float32)
 
 
+@dataclass(frozen=True)
 class LexicalFound:
     """What the lexical leg found for one question: its top passages, the BM25 score of any
     passage, and the score of a passage that matched every question word (the ceiling)."""
 
-    def __init__(self, found: list[int], score_of: Callable[[list[int]], np.ndarray], ceiling: float):
-        self.found = found
-        self.scores = score_of
-        self.ceiling = ceiling
+    found: list[int]
+    scores: Callable[[list[int]], np.ndarray]
+    ceiling: float
 
 
-class BM25LexicalLeg:
+class BM25LexicalLeg(_Leg):
     """qa.lexical's jieba BM25 over the passages' normalized text."""
 
-    def __init__(self, store: "LocalStore", index=None):
-        self._store = store
-        self._index = index
-
-    @property
-    def index(self):
-        if self._index is None:
-            self._index = open_lexical(self._store.generation_dir, len(self._store.passages))
-        return self._index
+    def _open(self):
+        return open_lexical(self._store.generation_dir, len(self._store.passages))
 
     def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
         from . import crosslingual

@@ -53,6 +53,10 @@ class BackendError(QAError):
 
 
 def _client(uri: str):
+    if uri.endswith(".db"):
+        # The client pings Milvus Lite's in-process server more often than it allows, and grpc's
+        # core prints each refusal (harmless: the connection is kept) on stderr.
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         from pymilvus import MilvusClient
     except ImportError:
