@@ -350,3 +350,10 @@ def test_every_command_runs_on_milvus_lite(corpus_dir, tmp_path, use_fake_model,
     assert invoke("collections").output.splitlines()[1].startswith("default\t")
     missing = invoke("ask", "龙井茶", "-c", "nope")
     assert missing.exit_code == 2 and "error: no collection 'nope'" in missing.output
+
+
+@pytest.mark.parametrize("command", ["serve", "mcp"])
+def test_servers_refuse_a_milvus_backend_for_now(command, tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", f"milvus:{tmp_path / 'qa.db'}")
+    result = invoke(command)
+    assert result.exit_code == 2 and "serves the local index only" in result.output
