@@ -7,7 +7,7 @@ Part 2, lexical: BM25 over synthetic Zipf-distributed token documents.
 Part 3, end to end: the CMRC2018 index (from benchmarks/cmrc2018.py) replicated to
 N passages with perturbed vectors, searched with the real CMRC questions in hybrid
 mode; latency excludes the query embedding. `--backends local,milvus:/tmp/s.db` runs it
-on Milvus Lite too (time to write and open the collection, the process's memory growth,
+on Milvus Lite too (time to build the indexes or write the collection; the process's memory growth,
 which includes the embedded Milvus Lite).
 
     python benchmarks/scale.py [--sizes 10000,100000,1000000] [--parts dense,lexical,e2e]
@@ -121,7 +121,7 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[
 
     base = load_index(work_dir / "index", backend="local")
     _, queries = load_cmrc(ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json", questions)
-    print("\n| backend | passages | sentence vectors | index | load s | RSS growth MB | hybrid p50 ms | hybrid p95 ms | (query embedding excluded) |")
+    print("\n| backend | passages | sentence vectors | index | build s | RSS growth MB | hybrid p50 ms | hybrid p95 ms | (query embedding excluded) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         contents = replicated(base, max(n // len(base.passages), 1), np.random.default_rng(2))
@@ -129,14 +129,14 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[
             rss = _rss_mb()
             started = time.perf_counter()
             index = _open(backend, contents, base)
-            loaded = time.perf_counter() - started
+            built = time.perf_counter() - started
             index.search("预热", top_k=1)
             times = []
             for query in queries:
                 index.search(query.question, top_k=5)
                 times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
             print(
-                f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {loaded:.1f} | {_rss_mb() - rss:.0f} "
+                f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {built:.1f} | {_rss_mb() - rss:.0f} "
                 f"| {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |",
                 flush=True,
             )
