@@ -33,7 +33,7 @@ import numpy as np
 from .answer import Sentences
 from .errors import BadInputError, IndexMissingError, QAError
 from .generation import Contents
-from .lexical import B, K1, STOP_WORDS, tokenize
+from .lexical import B, K1, STOP_WORDS
 from .local_store import LexicalFound
 from .models import Document, Passage, document_from_dict
 
@@ -41,8 +41,6 @@ META = "qa_meta"
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
 BATCH = 1_000  # rows per insert and ids per `in` filter
 QUERY_LIMIT = 16_384  # Milvus' cap on one query's rows
-# The lexical ceiling needs each question word's document frequency; Milvus' BM25 gives scores only,
-# so the frequencies come from one text_match count per word (see benchmarks/cmrc2018.py --backend).
 PUNCTUATION = list("，。、；：？！“”‘’（）《》【】—…·,.;:?!\"'()[]<>-")
 _clients: dict[str, object] = {}
 _clients_lock = threading.Lock()
@@ -175,25 +173,16 @@ class MilvusLexicalLeg:
                 scores.update(self._bm25(words, len(chunk), store.visible(_in("pid", chunk))))
             return np.array([scores.get(p, 0.0) for p in passages], dtype=np.float32)
 
-        return LexicalFound([p for p, _ in found], score_of, self._ceiling(words))
+        # Milvus gives BM25 scores but not the idf a ceiling is made of. The best candidate's score
+        # stands in for it: on 300 CMRC2018 questions, hybrid R@1 0.9767 against 0.9733 with the
+        # ceiling rebuilt from one text_match count per question word (local: 0.9800), and cheaper.
+        return LexicalFound([p for p, _ in found], score_of, max((score for _, score in found), default=0.0))
 
     def _bm25(self, words: str, limit: int, expr: str) -> list[tuple[int, float]]:
         store = self._store
         hits = store.client.search(store.names["passages"], data=[words], anns_field="sparse", limit=max(limit, 1), filter=expr, output_fields=["pid"])[0]
         # BM25 scores are not negative; Milvus Lite reports them as negative distances.
         return [(int(hit["entity"]["pid"]), abs(float(hit["distance"]))) for hit in hits if hit["distance"]]
-
-    def _ceiling(self, words: str) -> float:
-        """The BM25 score of a passage that matched each question word once (as qa.lexical's)."""
-        from .lexical import _idf
-
-        store = self._store
-        n_docs = max(int(store.manifest["passage_count"]), 1)
-        total = 0.0
-        for token in dict.fromkeys(tokenize(words)):
-            rows = store.client.query(store.names["passages"], filter=store.visible(f"text_match(form, {json.dumps(token, ensure_ascii=False)})"), output_fields=["count(*)"])
-            total += float(_idf(n_docs, np.array([int(rows[0]["count(*)"])]))[0])
-        return total
 
 
 class MilvusStore:
@@ -474,7 +463,7 @@ class MilvusWriter:
         create(
             self.names["passages"], ("pid", DataType.INT64),
             [("gen", DataType.INT64), ("passage_id", DataType.VARCHAR, {"max_length": 256}), path, ("format", DataType.VARCHAR, {"max_length": 32}),
-             ("data", DataType.VARCHAR, text), ("form", DataType.VARCHAR, dict(text, enable_analyzer=True, enable_match=True, analyzer_params=analyzer)),
+             ("data", DataType.VARCHAR, text), ("form", DataType.VARCHAR, dict(text, enable_analyzer=True, analyzer_params=analyzer)),
              ("sparse", DataType.SPARSE_FLOAT_VECTOR)],
             ("sparse", "SPARSE_INVERTED_INDEX", "BM25", {"bm25_k1": K1, "bm25_b": B}),
             [Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["form"], output_field_names=["sparse"])],
