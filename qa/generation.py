@@ -20,12 +20,17 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import IndexDamagedError, IndexMissingError, IndexVersionError, QAError
 from .models import Document, Passage
 from .store import build_lock, current_generation, new_staging_dir, pause_point, publish
+
+if TYPE_CHECKING:
+    from .backend import Written
+    from .local_store import LocalStore
 
 FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
 MANIFEST = "manifest.json"

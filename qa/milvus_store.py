@@ -398,7 +398,6 @@ class MilvusWriter:
         return int(self.client.query(name, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
 
     def _insert(self, contents: Contents, generation: int, previous: dict) -> dict[str, int]:
-        client = self.client
         next_pid, next_sid, next_did = int(previous["next_pid"]), int(previous["next_sid"]), int(previous["next_did"])
         formats = {f["path"]: f["format"] for f in contents.manifest["files"]}
         rows = [

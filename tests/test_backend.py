@@ -18,8 +18,6 @@ from qa.errors import BadInputError, CorpusConflictError, IndexMissingError, Mod
 from qa.filters import Filter
 from qa.reader import read_corpus
 
-from conftest import TEST_CORPUS_DIR
-
 
 @pytest.fixture(params=["local", "milvus"])
 def where(request, tmp_path):
