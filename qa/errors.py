@@ -22,6 +22,14 @@ class NotFoundError(QAError):
     """A passage, document or collection the caller named is not in the index."""
 
 
+class CorpusConflictError(BadInputError):
+    """A collection holds another corpus folder's index than the one being indexed into it."""
+
+    def __init__(self, message: str, collection: str | None = None):
+        super().__init__(message)
+        self.collection = collection
+
+
 class IndexMissingError(QAError):
     """There is no index where one was looked for."""
 

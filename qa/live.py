@@ -42,7 +42,7 @@ class LiveIndex:
         if generation is None:
             raise IndexMissingError(f"no index in {self.index_dir.resolve()}")
         index = self._index
-        if index is not None and index.generation_dir.name == generation.name:
+        if index is not None and index.generation == generation.name:
             return index
         if self._failed and self._failed[0] == generation.name:
             if index is None:
@@ -59,10 +59,10 @@ class LiveIndex:
 
     def status(self) -> LiveStatus:
         index = self._index
-        return LiveStatus(generation=index.generation_dir.name if index else None, reload_error=str(self._failed[1]) if self._failed else None)
+        return LiveStatus(generation=index.generation if index else None, reload_error=str(self._failed[1]) if self._failed else None)
 
     def _load(self, name: str) -> Index:
-        if self._index is not None and self._index.generation_dir.name == name:
+        if self._index is not None and self._index.generation == name:
             return self._index  # another caller loaded it while this one waited
         try:
             index = self._open()
@@ -79,18 +79,18 @@ class LiveIndex:
         # A rebuild with the same model reuses the loaded model instead of loading it again.
         embedder = self._embedder or (self._index.embedder if self._index is not None else None)
         if embedder is None:
-            return load_index(self.index_dir, model=self._model)
+            return load_index(self.index_dir, model=self._model, backend="local")
         try:
-            return load_index(self.index_dir, model=self._model, embedder=embedder)
+            return load_index(self.index_dir, model=self._model, embedder=embedder, backend="local")
         except ModelMismatchError:
             if self._embedder is not None or self._model is not None:
                 raise
-            return load_index(self.index_dir)  # rebuilt with another model: load that one
+            return load_index(self.index_dir, backend="local")  # rebuilt with another model: load that one
 
 
 def warm_up(index: Index) -> None:
     """Load the lazy parts now, so damage shows before the generation is swapped in, and
     the first search after a swap is not slow."""
-    index.forms, index.faiss, index.lexical  # noqa: B018 - the properties load and check the files
+    index.store.check()
     index.embedder  # noqa: B018
 

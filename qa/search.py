@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,13 +14,14 @@ from .chunker import opening_title
 from . import crosslingual
 from .confidence import confidence, hit_features
 from .embedders import Embedder, canonical_spec, load_embedder, query_spec
-from .errors import BadInputError, IndexDamagedError, NotFoundError, IndexMissingError, IndexVersionError, ModelMismatchError
+from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .fold import fold
 from .models import Document, Hit, Passage, Source
 from .normalize import normalize
-from .store import FORMAT_VERSION, current_generation, read_documents
+from .filters import Filter
 
 if TYPE_CHECKING:
+    from .backend import Store
     from .rerank import Reranker
 
 MODES = ("hybrid", "dense", "lexical")
@@ -41,25 +41,32 @@ class Candidates:
 
 
 class Index:
-    """An index directory opened for search. Heavy parts load on first use."""
+    """An opened index (a store: local generation or Milvus collection) and the search over it."""
 
-    def __init__(self, generation_dir: Path, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, embedder: Embedder | None = None):
-        self.generation_dir = generation_dir
-        self.manifest = manifest
-        self.passages = passages
-        self.units = units
-        self.vectors = vectors
-        # units are stored in passage order: passage i owns rows unit_ptr[i]:unit_ptr[i+1]
-        self.unit_ptr = np.searchsorted(units[:, 0], np.arange(len(passages) + 1))
+    def __init__(self, store: "Store", embedder: Embedder | None = None):
+        self.store = store
         self._embedder = embedder
-        self._faiss = None
-        self._lexical = None
-        self._forms: dict[str, list[str]] | None = None
-        self._by_id: dict[str, int] | None = None
-        self._by_document: dict[str, list[int]] | None = None
-        self._documents: dict[str, Document] | None = None
         self.timings: dict[str, float] = {}
         self.confidence_features = np.zeros((0, 0))  # of the last search's hits (see qa.confidence)
+
+    @property
+    def manifest(self) -> dict:
+        return self.store.manifest
+
+    @property
+    def generation(self) -> str:
+        """Names what was opened; it changes when a build publishes."""
+        return self.store.generation
+
+    @property
+    def generation_dir(self) -> Path | None:
+        """The generation directory of a local index (None for a remote one)."""
+        return getattr(self.store, "generation_dir", None)
+
+    @property
+    def passages(self) -> list[Passage]:
+        """All passages, in index order (a remote store loads them all: for tools and tests)."""
+        return self.store.all_passages()
 
     @property
     def model(self) -> str:
@@ -71,49 +78,11 @@ class Index:
             self._embedder = load_embedder(query_spec(self.manifest))
         return self._embedder
 
-    @property
-    def forms(self) -> dict[str, list[str]]:
-        """Normalized texts of passages and sentences, written at index time."""
-        if self._forms is None:
-            try:
-                forms = json.loads((self.generation_dir / "forms.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise _damaged(self.generation_dir, f"forms.json unreadable: {exc}") from None
-            if len(forms.get("passages", ())) != len(self.passages) or len(forms.get("units", ())) != len(self.units):
-                raise _damaged(self.generation_dir, "forms.json and passages are out of step")
-            self._forms = forms
-        return self._forms
-
-    @property
-    def lexical(self):
-        if self._lexical is None:
-            from .lexical import LexicalIndex
-
-            try:
-                self._lexical = LexicalIndex.load(self.generation_dir / "lexical")
-            except (OSError, ValueError, KeyError) as exc:
-                raise _damaged(self.generation_dir, f"lexical index unreadable: {exc}") from None
-            if self._lexical.n_docs != len(self.passages):
-                raise _damaged(self.generation_dir, "lexical index and passages are out of step")
-        return self._lexical
-
-    @property
-    def faiss(self):
-        if self._faiss is None:
-            from .dense import load_faiss
-
-            try:
-                self._faiss = load_faiss(self.generation_dir / "dense.faiss")
-            except RuntimeError as exc:
-                raise _damaged(self.generation_dir, f"dense.faiss unreadable: {str(exc).splitlines()[0][:120]}") from None
-            if self._faiss.ntotal != len(self.units):
-                raise _damaged(self.generation_dir, "dense.faiss and passages are out of step")
-        return self._faiss
-
-    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", reranker: "Reranker | None" = None) -> list[Hit]:
+    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", reranker: "Reranker | None" = None, where: Filter | None = None) -> list[Hit]:
         """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence.
 
         With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
+        With `where`, only passages of the documents it selects are ranked.
         """
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
@@ -124,7 +93,7 @@ class Index:
         if not any(ch.isalnum() for ch in form):
             raise BadInputError("the question has no words to search for")
         self.timings = {}
-        candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4))
+        candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4), where=where)
         started = time.perf_counter()
         scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling)
         order = [candidates.passages[i] for i in np.argsort(-scores, kind="stable")]
@@ -135,8 +104,9 @@ class Index:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
-        forms = self.forms["passages"]
-        groups = fold([self.passages[p] for p in shortlist], [forms[p] for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
+        store = self.store
+        store.fetch([n for p in shortlist for n in (p - 1, p, p + 1)])
+        groups = fold([store.passage(p) for p in shortlist], [store.form(p) for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
         rows = [position[order[group.members[0]]] for group in groups]  # a group scores as its best-ranked member
         shown = [order[group.representative] for group in groups]
         answer_form = crosslingual.with_translations(question, form)
@@ -146,13 +116,13 @@ class Index:
         confidences = confidence(self.confidence_features, mode)
         hits = [
             Hit(
-                passage=self.passages[p],
+                passage=store.passage(p),
                 score=float(scores[i]),
                 rank=rank,
                 answer=answer,
                 dense_score=None if dense is None else float(dense[i]),
                 lexical_score=None if lexical is None else float(lexical[i]),
-                also_in=tuple(_source(self.passages[order[m]]) for m in group.members if m != group.representative),
+                also_in=tuple(_source(store.passage(order[m])) for m in group.members if m != group.representative),
                 confidence=float(sure),
             )
             for rank, (group, p, i, answer, sure) in enumerate(zip(groups, shown, rows, answers, confidences), start=1)
@@ -160,8 +130,9 @@ class Index:
         self.timings["fuse_fold_answer"] = time.perf_counter() - started
         return hits
 
-    def candidates(self, question: str, form: str, mode: str, pool: int) -> "Candidates":
+    def candidates(self, question: str, form: str, mode: str, pool: int, where: Filter | None = None) -> "Candidates":
         """Passages either leg finds in its top `pool`, with both legs' scores for each."""
+        allowed = self.store.allowed(self._doc_paths(where))
         query_vector = None
         found: dict[int, None] = {}
         if mode != "lexical":
@@ -169,32 +140,27 @@ class Index:
             query_vector = self.embedder.embed([form], is_query=True)[0]
             self.timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
-            from .dense import search_faiss
-
-            # Several sentences of one passage may rank high: ask for more sentences than passages.
-            unit_ids, _ = search_faiss(self.faiss, query_vector, pool * 4)
-            found.update(dict.fromkeys(int(p) for p in self.units[unit_ids, 0]))
+            found.update(dict.fromkeys(self.store.dense.search(query_vector, pool, allowed)))
             self.timings["dense"] = time.perf_counter() - started
-        lexical_scores, ceiling = None, 0.0
+        lexical = None
         if mode != "dense":
             started = time.perf_counter()
-            if crosslingual.is_translated(question):
-                # The question's own words in other letters (café) count as they are.
-                native = [[token] for token in self.lexical.query_tokens(question) if not token.isascii()]
-                lexical_scores, ceiling = self.lexical.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
-            else:
-                lexical_scores, ceiling = self.lexical.scores_and_ceiling(question)
-            top = np.argpartition(-lexical_scores, min(pool, len(lexical_scores) - 1))[:pool]
-            found.update(dict.fromkeys(int(p) for p in top if lexical_scores[p] > 0))
+            lexical = self.store.lexical.search(question, pool, allowed)
+            found.update(dict.fromkeys(lexical.found))
             self.timings["lexical"] = time.perf_counter() - started
         passages = list(found)
         return Candidates(
             passages=passages,
-            dense=self._passage_similarities(passages, query_vector) if query_vector is not None else None,
-            lexical=lexical_scores[passages] if lexical_scores is not None else None,
-            lexical_ceiling=ceiling,
+            dense=self.store.dense.similarities(passages, query_vector) if query_vector is not None else None,
+            lexical=lexical.scores(passages) if lexical is not None else None,
+            lexical_ceiling=lexical.ceiling if lexical is not None else 0.0,
             query_vector=query_vector,
         )
+
+    def _doc_paths(self, where: Filter | None) -> frozenset[str] | None:
+        if where is None or where.is_empty():
+            return None
+        return where.doc_paths(self.store.files())
 
     def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int):
         """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""
@@ -202,7 +168,8 @@ class Index:
 
         started = time.perf_counter()
         head = order[: top_k * RERANK_DEPTH]
-        reranked = reranker.score(question, [self.passages[p].text for p in head])
+        self.store.fetch(head)
+        reranked = reranker.score(question, [self.store.passage(p).text for p in head])
         ranking = sorted(range(len(head)), key=lambda i: -reranked[i])
         scores = scores.copy()
         for passage, value in zip(head, reranked):
@@ -210,64 +177,45 @@ class Index:
         self.timings["rerank"] = time.perf_counter() - started
         return [head[i] for i in ranking] + order[len(head) :], scores
 
-    def _passage_similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
-        """Each passage scores as its best sentence: one strong sentence is what answers."""
-        if not passages:
-            return np.zeros(0, dtype=np.float32)
-        starts, ends = self.unit_ptr[passages], self.unit_ptr[np.asarray(passages) + 1]
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
-        similarities = self.vectors[rows] @ query_vector
-        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
-        return np.maximum.reduceat(similarities, offsets).astype(np.float32)
-
     def sentences(self, p: int) -> Sentences:
         """Passage p's sentences: offsets, normalized texts, vectors, the vector of the sentence
         just before the passage when its paragraph goes on from there, and the paragraph's opening."""
-        start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
+        sentences = self.store.sentences(p)
         opening = self._paragraph_opening(p)
-        # Sentences are stored in document order, so the row before is the previous sentence.
         # A paragraph's first sentence stands in for itself: what comes before it may be another
         # article altogether (the previous page of a PDF of several).
-        return Sentences(
-            spans=[(int(a), int(b)) for _, a, b in self.units[start:end]],
-            forms=self.forms["units"][start:end],
-            vectors=np.asarray(self.vectors[start:end]),
-            previous_vector=np.asarray(self.vectors[start - 1]) if opening != p else None,
-            lead=opening_title(self.passages[opening].text),
+        return replace(
+            sentences,
+            previous_vector=sentences.previous_vector if opening != p else None,
+            lead=opening_title(self.store.passage(opening).text),
         )
 
     def _paragraph_opening(self, p: int) -> int:
         """The number of the first passage of passage p's paragraph."""
-        first = p
-        while first > 0 and (self.passages[first - 1].doc_path, self.passages[first - 1].paragraph) == (self.passages[p].doc_path, self.passages[p].paragraph):
+        here, first = self.store.passage(p), p
+        while first > 0 and (before := self.store.passage(first - 1)) is not None and (before.doc_path, before.paragraph) == (here.doc_path, here.paragraph):
             first -= 1
         return first
 
     def passage(self, passage_id: str) -> Passage:
         """The passage with this id (ids are shown by `qa ask` and in JSON as passage_id)."""
-        number = self._passage_numbers.get(passage_id)
+        number = self.store.number_of(passage_id)
         if number is None:
             raise NotFoundError(f"no passage {passage_id!r} in this index")
-        return self.passages[number]
+        return self.store.passage(number)
 
     def document_passages(self, doc_path: str) -> list[Passage]:
         """The passages of one indexed document, in document order."""
-        numbers = self._document_passage_numbers.get(doc_path)
+        numbers = self.store.document_numbers(doc_path)
         if numbers is None:
             raise NotFoundError(f"no document {doc_path!r} in this index")
-        return [self.passages[n] for n in numbers]
+        self.store.fetch(numbers)
+        return [self.store.passage(n) for n in numbers]
 
     def document(self, doc_path: str) -> Document:
         """The indexed document: its text as cited (extracted text for PDF and the like), pages, title."""
         self.document_passages(doc_path)  # NotFoundError for anything not indexed
-        if self._documents is None:
-            try:
-                self._documents = {d.path: d for d in read_documents(self.generation_dir)}
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                raise _damaged(self.generation_dir, f"documents.jsonl unreadable: {exc}") from None
-        if doc_path not in self._documents:
-            raise _damaged(self.generation_dir, f"documents.jsonl lacks {doc_path}")
-        return self._documents[doc_path]
+        return self.store.document(doc_path)
 
     def document_text(self, doc_path: str) -> str:
         """The text passages of `doc_path` cite: `document_text(p.doc_path)[p.char_start:p.char_end] == p.text`.
@@ -276,27 +224,13 @@ class Index:
         """
         return self.document(doc_path).text
 
-    @property
-    def _passage_numbers(self) -> dict[str, int]:
-        if self._by_id is None:
-            self._by_id = {p.id: n for n, p in enumerate(self.passages)}
-        return self._by_id
-
-    @property
-    def _document_passage_numbers(self) -> dict[str, list[int]]:
-        if self._by_document is None:
-            self._by_document = {}
-            for n, p in enumerate(self.passages):
-                self._by_document.setdefault(p.doc_path, []).append(n)
-        return self._by_document
-
     def _surroundings(self, p: int) -> str:
         """Passage p's normalized text with its neighbours in the same file (for folding)."""
-        forms = self.forms["passages"]
-        return "".join(forms[n] for n in (p - 1, p, p + 1) if 0 <= n < len(self.passages) and self.passages[n].doc_path == self.passages[p].doc_path)
+        store, here = self.store, self.store.passage(p)
+        return "".join(store.form(n) for n in (p - 1, p, p + 1) if (other := store.passage(n)) is not None and other.doc_path == here.doc_path)
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
-        return pick_answer(self.passages[p], self.sentences(p), form, query_vector)
+        return pick_answer(self.store.passage(p), self.sentences(p), form, query_vector)
 
 
 def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float) -> np.ndarray:
@@ -338,42 +272,14 @@ def _source(passage: Passage) -> Source:
     )
 
 
-def _damaged(generation_dir: Path, problem: str) -> IndexDamagedError:
-    return IndexDamagedError(f"index at {generation_dir.parent} is damaged ({problem})")
+def load_index(index_dir: Path | str | None = None, model: str | None = None, embedder: Embedder | None = None, backend: str | None = None, collection: str | None = None) -> Index:
+    """Open the live index: local (index_dir, or one of its named collections) or on Milvus (`backend`);
+    `model`, if given, must be the one it was built with."""
+    from .backend import open_store
 
-
-def load_index(index_dir: Path | str, model: str | None = None, embedder: Embedder | None = None) -> Index:
-    """Open the live index in index_dir; `model`, if given, must be the one it was built with."""
-    index_dir = Path(index_dir)
-    generation = current_generation(index_dir)
-    if generation is None:
-        raise IndexMissingError(f"no index in {index_dir.resolve()}")
-    try:
-        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise _damaged(generation, f"manifest unreadable: {exc}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int):
-        raise _damaged(generation, "manifest has no format version")
-    if manifest["format_version"] > FORMAT_VERSION:
-        raise IndexVersionError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa")
-    if manifest["format_version"] < FORMAT_VERSION:
-        raise IndexVersionError(f"index at {index_dir} has old format {manifest['format_version']}")
+    store = open_store(index_dir, backend=backend, collection=collection)
+    manifest = store.manifest
     wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)
     if wanted and wanted != manifest.get("model"):
-        raise ModelMismatchError(f"index at {index_dir} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
-    try:
-        passages = []
-        with open(generation / "passages.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                passages.append(Passage(**json.loads(line)))
-        units = np.load(generation / "units.npy", allow_pickle=False)
-        vectors = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, TypeError) as exc:
-        raise _damaged(generation, f"{type(exc).__name__}: {str(exc)[:120]}") from None
-    if len(passages) != manifest.get("passage_count") or len(units) != manifest.get("unit_count"):
-        raise _damaged(generation, "passage or sentence counts differ from the manifest")
-    if units.ndim != 2 or units.shape[1] != 3 or vectors.shape != (len(units), manifest.get("dim")):
-        raise _damaged(generation, "vectors and passages are out of step")
-    if len(units) and (units[:, 0].min() < 0 or units[:, 0].max() >= len(passages) or np.any(np.diff(units[:, 0]) < 0)):
-        raise _damaged(generation, "sentence table points outside the passages")
-    return Index(generation, manifest, passages, units, vectors, embedder=embedder)
+        raise ModelMismatchError(f"index at {store.location} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
+    return Index(store, embedder=embedder)

@@ -2,8 +2,7 @@
 
     index_dir/
       CURRENT        name of the live generation (replaced atomically)
-      gen-…/         one complete index: manifest.json, passages.jsonl, documents.jsonl,
-                     units.npy, vectors.npy, unit_keys.npy, forms.json, dense.faiss, lexical/
+      gen-…/         one complete index (its files: qa.generation)
       .tmp-…/        a generation being written; never read
       .lock          held by the one `qa index` that may write
 
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import shutil
 import time
@@ -26,7 +24,6 @@ from pathlib import Path
 
 from .errors import BadInputError, IndexBusyError, IndexDamagedError
 
-FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
 CURRENT = "CURRENT"
 LOCK = ".lock"
 
@@ -103,30 +100,6 @@ def pause_point(stage: str) -> None:
     Path(os.environ["QA_TEST_PAUSE_FILE"]).write_text(stage, encoding="utf-8")
     while True:
         time.sleep(1)
-
-
-DOCUMENTS = "documents.jsonl"
-
-
-def write_documents(generation_dir: Path, documents: list) -> None:
-    """The text every citation points into (extracted text, for PDF and the like), one JSON line each."""
-    from dataclasses import asdict
-
-    with open(generation_dir / DOCUMENTS, "w", encoding="utf-8") as handle:
-        for document in documents:
-            handle.write(json.dumps(asdict(document), ensure_ascii=False) + "\n")
-
-
-def read_documents(generation_dir: Path) -> list:
-    """The Documents a generation keeps; OSError/ValueError/TypeError/KeyError when unreadable."""
-    from .models import document_from_dict
-
-    with open(generation_dir / DOCUMENTS, encoding="utf-8") as handle:
-        return [document_from_dict(json.loads(line)) for line in handle]
-
-
-def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def _fsync_tree(root: Path) -> None:

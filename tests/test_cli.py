@@ -307,3 +307,53 @@ def test_ask_says_plainly_when_no_passage_seems_to_answer(built, monkeypatch, th
     data = json.loads(invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "--json", "-k", "2").output)
     assert data["answered"] is answered
     assert len(data["hits"]) == 2 and all(0 <= hit["confidence"] <= 1 for hit in data["hits"])
+
+
+def test_indexing_another_folder_into_a_collection_is_refused_with_a_hint(built, tmp_path):
+    other = tmp_path / "mydocs"
+    other.mkdir()
+    (other / "tyres.txt").write_text("自行车胎压应保持在说明书标注的范围内。", encoding="utf-8")
+    result = invoke("index", other, "--index-dir", built)
+    assert result.exit_code == 2
+    (line,) = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert "holds the index of" in line and "--collection NAME" in line and "--replace" in line
+    assert json.loads(invoke("info", "--index-dir", built, "--json").output)["passage_count"] > 1, "the index is unchanged"
+    assert invoke("index", other, "--index-dir", built, "--collection", "bikes").exit_code == 0
+    hits = json.loads(invoke("ask", "胎压", "-c", "bikes", "--index-dir", built, "--json").output)["hits"]
+    assert {h["doc_path"] for h in hits} == {"tyres.txt"}
+    listed = invoke("collections", "--index-dir", built)
+    assert listed.exit_code == 0
+    rows = [line.split("\t") for line in listed.output.splitlines()[1:]]
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [("bikes", str(other.resolve()), "1", "1"), ("default", str(built.parent / "corpus"), "7", rows[1][4])]
+    assert invoke("index", other, "--index-dir", built, "--replace").exit_code == 0
+    assert json.loads(invoke("info", "--index-dir", built, "--json").output)["corpus_dir"] == str(other.resolve())
+
+
+def test_ask_filters_by_document_and_type(built):
+    result = invoke("ask", "地铁", "--index-dir", built, "--json", "--type", "md")
+    assert result.exit_code == 0, result.output
+    assert {h["doc_path"] for h in json.loads(result.output)["hits"]} == {"transport.md"}
+    result = invoke("ask", "大熊猫", "--index-dir", built, "--json", "--doc", "tea*", "--doc", "reef.txt", "-k", "2")
+    assert {h["doc_path"] for h in json.loads(result.output)["hits"]} <= {"tea.txt", "reef.txt"}
+    result = invoke("ask", "大熊猫", "--index-dir", built, "--doc", "nothing*")
+    assert result.exit_code == 2 and "error: no indexed document matches --doc nothing*" in result.output
+
+
+def test_every_command_runs_on_milvus_lite(corpus_dir, tmp_path, use_fake_model, monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", f"milvus:{tmp_path / 'qa.db'}")
+    result = invoke("ask", "大熊猫每天吃多少竹子", "--corpus-dir", corpus_dir, "--json")  # builds the collection first
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hits"][0]["doc_path"] == "panda.txt"
+    assert "up to date" in invoke("index", corpus_dir).output
+    info = json.loads(invoke("info", "--json").output)
+    assert info["passage_count"] > 0 and info["index_type"] == "milvus" and len(info["files"]) == 7
+    assert invoke("collections").output.splitlines()[1].startswith("default\t")
+    missing = invoke("ask", "龙井茶", "-c", "nope")
+    assert missing.exit_code == 2 and "error: no collection 'nope'" in missing.output
+
+
+@pytest.mark.parametrize("command", ["serve", "mcp"])
+def test_servers_refuse_a_milvus_backend_for_now(command, tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_BACKEND", f"milvus:{tmp_path / 'qa.db'}")
+    result = invoke(command)
+    assert result.exit_code == 2 and "serves the local index only" in result.output

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers", "fastapi", "uvicorn", "mcp", "starlette"]
+HEAVY = ["torch", "sentence_transformers", "faiss", "jieba", "transformers", "fastapi", "uvicorn", "mcp", "starlette", "pymilvus", "milvus_lite", "grpc"]
 
 
 def loaded_modules(code: str) -> set[str]:
@@ -41,3 +41,4 @@ def test_asking_an_int8_index_does_not_load_onnxruntime(e5_test_index):
     modules = loaded_modules(f"from qa import load_index\nload_index({str(index_dir)!r}).search('熊猫吃什么？', top_k=1)")
     assert e5_test_index.manifest["engine"] == "onnx-int8"
     assert "onnxruntime" not in modules and "tokenizers" not in modules
+    assert "pymilvus" not in modules and "grpc" not in modules  # the Milvus client loads for a milvus backend only

@@ -43,14 +43,14 @@ def test_sentences_carry_the_previous_sentence_and_the_opening_of_their_paragrap
     continuing = opening = 0
     for p, passage in enumerate(fake_index.passages):
         sentences = fake_index.sentences(p)
-        start = fake_index.unit_ptr[p]
+        start = fake_index.store.unit_ptr[p]
         assert sentences.spans == chunker.dense_units(passage)
         assert sentences.forms == [normalize(passage.text[a - passage.char_start : b - passage.char_start]) for a, b in sentences.spans]
         assert len(sentences.vectors) == len(sentences.spans)
         before = fake_index.passages[p - 1] if p > 0 else None
         if before and (before.doc_path, before.paragraph) == (passage.doc_path, passage.paragraph):
             continuing += 1
-            assert np.array_equal(sentences.previous_vector, fake_index.vectors[start - 1])
+            assert np.array_equal(sentences.previous_vector, fake_index.store.vectors[start - 1])
             assert sentences.lead == fake_index.sentences(p - 1).lead
         else:
             opening += before is not None and before.doc_path == passage.doc_path

@@ -150,7 +150,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
         index = live.current()
         manifest = index.manifest
         return {
-            "generation": index.generation_dir.name,
+            "generation": index.generation,
             "model": manifest["model"],
             "dim": manifest["dim"],
             "index_type": manifest["index_type"],
@@ -171,7 +171,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             index = live.current()
         except QAError as exc:
             return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "generation": index.generation_dir.name, "reload_error": live.status().reload_error})
+        return JSONResponse({"status": "ok", "generation": index.generation, "reload_error": live.status().reload_error})
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

@@ -1,0 +1,172 @@
+"""The seam between qa and where an index lives: `local` (generation directories, FAISS and
+qa.lexical) or `milvus` (Milvus Lite, a Milvus server or cluster).
+
+Everything above it (reading, chunking, embedding with the cache, fusion, folding, answers,
+rendering, eval) is shared. A backend gives two things:
+
+- a Store to search (read side): passages, sentences and documents by passage number, the
+  indexed files, and two legs: `dense.search(query_vector, pool, allowed)` (passages of the
+  best sentences) with `dense.similarities(passages, query_vector)` (best sentence per
+  passage), and `lexical.search(question, pool, allowed)` (BM25: top passages, any passage's
+  score, the ceiling);
+- a Writer (build side): the previous manifest and documents, which files it needs written
+  (`local` rewrites a whole generation; `milvus` upserts only changed files and deletes removed
+  ones), cached vectors, and `write`.
+
+Backends are named by `--backend` (QA_BACKEND): `local`, `milvus:PATH.db`, `milvus://HOST:PORT`,
+or an http(s):// URI of a Milvus server (token from QA_MILVUS_TOKEN).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .errors import BadInputError
+
+if TYPE_CHECKING:
+    from .answer import Sentences
+    from .generation import Contents
+    from .models import Document, Passage
+
+DEFAULT_COLLECTION = "default"
+COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")  # what Milvus accepts in a collection name, too
+
+
+class DenseLeg(Protocol):
+    def search(self, query_vector: np.ndarray, pool: int, allowed: object) -> list[int]: ...
+    def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray: ...
+
+
+class LexicalLeg(Protocol):
+    def search(self, question: str, pool: int, allowed: object): ...
+
+
+class Store(Protocol):
+    manifest: dict
+    generation: str  # changes whenever a build publishes
+    location: str  # for messages
+    dense: DenseLeg
+    lexical: LexicalLeg
+
+    def files(self) -> list[dict]: ...
+    def allowed(self, doc_paths: frozenset[str] | None) -> object: ...
+    def fetch(self, numbers: list[int]) -> None: ...
+    def passage(self, p: int) -> "Passage | None": ...
+    def form(self, p: int) -> str: ...
+    def sentences(self, p: int) -> "Sentences": ...
+    def number_of(self, passage_id: str) -> int | None: ...
+    def document_numbers(self, doc_path: str) -> list[int] | None: ...
+    def document(self, doc_path: str) -> "Document": ...
+    def all_passages(self) -> "list[Passage]": ...
+    def check(self) -> None: ...
+
+
+class Writer(Protocol):
+    location: str
+
+    def lock(self): ...
+    def exists(self) -> bool: ...
+    def previous_manifest(self) -> dict | None: ...
+    def previous_documents(self) -> "dict[str, Document]": ...
+    def needs(self, files: list[dict]) -> set[str]: ...
+    def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]: ...
+    def write(self, contents: "Contents", rewrite: bool) -> "Written": ...
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a collection holds after a write."""
+
+    passages: int
+    units: int
+    removed: int  # sentences the collection held before and no longer does
+    index_type: str
+
+
+@dataclass(frozen=True)
+class Backend:
+    kind: str  # "local" or "milvus"
+    uri: str = ""  # Milvus: a .db path (Milvus Lite) or a server URI
+
+
+def parse_backend(spec: str | None) -> Backend:
+    """`local` (default), `milvus:PATH.db`, `milvus://HOST:PORT`, or an http(s):// Milvus URI."""
+    spec = (spec or "local").strip()
+    if spec == "local":
+        return Backend("local")
+    if spec.startswith("milvus://"):
+        return Backend("milvus", "http://" + spec[len("milvus://") :])
+    if spec.startswith(("http://", "https://")):
+        return Backend("milvus", spec)
+    if spec.startswith("milvus:") and spec.endswith(".db") and len(spec) > len("milvus:.db"):
+        return Backend("milvus", str(Path(spec[len("milvus:") :]).expanduser().resolve()))
+    raise BadInputError(f"unknown backend {spec!r}: use local, milvus:PATH.db, milvus://HOST:PORT or an http(s):// Milvus URI")
+
+
+def check_collection_name(name: str | None) -> str:
+    name = name or DEFAULT_COLLECTION
+    if not _NAME.fullmatch(name):
+        raise BadInputError(f"bad collection name {name!r}: letters, digits and _, starting with a letter (at most 48)")
+    return name
+
+
+def local_collection_dir(index_dir: Path | str, collection: str | None) -> Path:
+    """The default collection is the index folder itself (as before collections); others live under it."""
+    name = check_collection_name(collection)
+    index_dir = Path(index_dir)
+    return index_dir if name == DEFAULT_COLLECTION else index_dir / COLLECTIONS_DIR / name
+
+
+def open_store(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Store:
+    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    if chosen.kind == "milvus":
+        from .milvus_store import open_milvus
+
+        return open_milvus(chosen.uri, check_collection_name(collection))
+    from .generation import open_generation
+
+    return open_generation(local_collection_dir(index_dir or "embeddings", collection))
+
+
+def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Writer:
+    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    if chosen.kind == "milvus":
+        from .milvus_store import MilvusWriter
+
+        return MilvusWriter(chosen.uri, check_collection_name(collection))
+    from .generation import LocalWriter
+
+    return LocalWriter(local_collection_dir(index_dir or "embeddings", collection))
+
+
+def has_index(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> bool:
+    """Whether there is an index to open (maybe a damaged one, which opening then reports)."""
+    return open_writer(index_dir, backend, collection).exists()
+
+
+def list_collections(index_dir: Path | str | None, backend: str | None = None) -> list[dict]:
+    """Each collection's manifest (name added), in name order."""
+    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    if chosen.kind == "milvus":
+        from .milvus_store import milvus_collections
+
+        return milvus_collections(chosen.uri)
+    from .generation import live_manifest
+
+    index_dir = Path(index_dir or "embeddings")
+    found = []
+    default = live_manifest(index_dir)
+    if default is not None:
+        found.append(dict(default, name=DEFAULT_COLLECTION, file_count=len(default["files"])))
+    for folder in sorted((index_dir / COLLECTIONS_DIR).glob("*")):
+        manifest = live_manifest(folder) if _NAME.fullmatch(folder.name) else None
+        if manifest is not None:
+            found.append(dict(manifest, name=folder.name, file_count=len(manifest["files"])))
+    return sorted(found, key=lambda m: m["name"])

@@ -1,0 +1,188 @@
+"""The local backend: one opened generation directory (see qa.generation) and its two legs.
+
+Passage numbers are positions in passages.jsonl; sentences are stored in passage order, so
+passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .answer import Sentences
+from .generation import damaged, open_faiss, open_lexical, read_documents, read_forms
+from .models import Document, Passage
+
+
+class _Leg:
+    """A leg over one index file, which opens (and is checked) on first use."""
+
+    def __init__(self, store: "LocalStore", index=None):
+        self._store = store
+        self._index = index
+
+    @property
+    def index(self):
+        if self._index is None:
+            self._index = self._open()
+        return self._index
+
+    def _open(self):
+        raise NotImplementedError
+
+
+class FaissDenseLeg(_Leg):
+    """Sentence vectors in FAISS; a passage scores as its best sentence."""
+
+    def _open(self):
+        return open_faiss(self._store.generation_dir, len(self._store.units))
+
+    def search(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> list[int]:
+        """Passages of the top `pool * 4` sentences, best first; `allowed` masks passages before ranking."""
+        from .dense import search_faiss
+
+        units = self._store.units
+        # Several sentences of one passage may rank high: ask for more sentences than passages.
+        selected = None if allowed is None else np.flatnonzero(allowed[units[:, 0]])
+        unit_ids, _ = search_faiss(self.index, query_vector, pool * 4, selected)
+        return list(dict.fromkeys(int(p) for p in units[unit_ids, 0]))
+
+    def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
+        """Each passage scores as its best sentence: one strong sentence is what answers."""
+        if not passages:
+            return np.zeros(0, dtype=np.float32)
+        unit_ptr = self._store.unit_ptr
+        starts, ends = unit_ptr[passages], unit_ptr[np.asarray(passages) + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+        similarities = self._store.vectors[rows] @ query_vector
+        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        return np.maximum.reduceat(similarities, offsets).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LexicalFound:
+    """What the lexical leg found for one question: its top passages, the BM25 score of any
+    passage, and the score of a passage that matched every question word (the ceiling)."""
+
+    found: list[int]
+    scores: Callable[[list[int]], np.ndarray]
+    ceiling: float
+
+
+class BM25LexicalLeg(_Leg):
+    """qa.lexical's jieba BM25 over the passages' normalized text."""
+
+    def _open(self):
+        return open_lexical(self._store.generation_dir, len(self._store.passages))
+
+    def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
+        from . import crosslingual
+
+        if crosslingual.is_translated(question):
+            # The question's own words in other letters (café) count as they are.
+            native = [[token] for token in self.index.query_tokens(question) if not token.isascii()]
+            scores, ceiling = self.index.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
+        else:
+            scores, ceiling = self.index.scores_and_ceiling(question)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0).astype(np.float32)
+        top = np.argpartition(-scores, min(pool, len(scores) - 1))[:pool]
+        return LexicalFound([int(p) for p in top if scores[p] > 0], lambda passages: scores[passages], ceiling)
+
+
+class LocalStore:
+    """An opened generation: passages, sentences and documents, and the dense and lexical legs."""
+
+    def __init__(self, generation_dir: Path, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray):
+        self.generation_dir = generation_dir
+        self.generation = generation_dir.name
+        self.location = generation_dir.parent
+        self.manifest = manifest
+        self.passages = passages
+        self.units = units
+        self.vectors = vectors
+        self.unit_ptr = np.searchsorted(units[:, 0], np.arange(len(passages) + 1))
+        self.dense = FaissDenseLeg(self)
+        self.lexical = BM25LexicalLeg(self)
+        self._forms: dict[str, list[str]] | None = None
+        self._by_id: dict[str, int] | None = None
+        self._by_document: dict[str, list[int]] | None = None
+        self._documents: dict[str, Document] | None = None
+        self._masks: dict[frozenset[str], np.ndarray] = {}
+
+    @classmethod
+    def in_memory(cls, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, forms: dict[str, list[str]], dense_index, lexical_index) -> "LocalStore":
+        """A store over arrays already in memory, with its FAISS and BM25 indexes (benchmarks/scale.py)."""
+        store = cls(Path("(memory)") / "gen-memory", manifest, passages, units, vectors)
+        store._forms = forms
+        store.dense = FaissDenseLeg(store, dense_index)
+        store.lexical = BM25LexicalLeg(store, lexical_index)
+        return store
+
+    @property
+    def forms(self) -> dict[str, list[str]]:
+        """Normalized texts of passages and sentences, written at index time."""
+        if self._forms is None:
+            self._forms = read_forms(self.generation_dir, len(self.passages), len(self.units))
+        return self._forms
+
+    def files(self) -> list[dict]:
+        return self.manifest["files"]
+
+    def allowed(self, doc_paths: frozenset[str] | None) -> np.ndarray | None:
+        """A mask over passage numbers: those of the given documents (None: all)."""
+        if doc_paths is None:
+            return None
+        if doc_paths not in self._masks:
+            self._masks = {doc_paths: np.fromiter((p.doc_path in doc_paths for p in self.passages), dtype=bool, count=len(self.passages))}
+        return self._masks[doc_paths]
+
+    def fetch(self, numbers: list[int]) -> None:
+        """Everything is at hand locally; a remote store loads these passages in one round trip."""
+
+    def passage(self, p: int) -> Passage | None:
+        return self.passages[p] if 0 <= p < len(self.passages) else None
+
+    def form(self, p: int) -> str:
+        return self.forms["passages"][p]
+
+    def sentences(self, p: int) -> Sentences:
+        start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
+        # Sentences are stored in document order: the row before is the previous sentence,
+        # if it belongs to the same document.
+        continues = start > 0 and self.passages[int(self.units[start - 1, 0])].doc_path == self.passages[p].doc_path
+        return Sentences(
+            spans=[(int(a), int(b)) for _, a, b in self.units[start:end]],
+            forms=self.forms["units"][start:end],
+            vectors=np.asarray(self.vectors[start:end]),
+            previous_vector=np.asarray(self.vectors[start - 1]) if continues else None,
+        )
+
+    def number_of(self, passage_id: str) -> int | None:
+        if self._by_id is None:
+            self._by_id = {p.id: n for n, p in enumerate(self.passages)}
+        return self._by_id.get(passage_id)
+
+    def document_numbers(self, doc_path: str) -> list[int] | None:
+        if self._by_document is None:
+            self._by_document = {}
+            for n, p in enumerate(self.passages):
+                self._by_document.setdefault(p.doc_path, []).append(n)
+        return self._by_document.get(doc_path)
+
+    def document(self, doc_path: str) -> Document:
+        if self._documents is None:
+            self._documents = read_documents(self.generation_dir)
+        if doc_path not in self._documents:
+            raise damaged(self.generation_dir, f"documents.jsonl lacks {doc_path}")
+        return self._documents[doc_path]
+
+    def all_passages(self) -> list[Passage]:
+        return self.passages
+
+    def check(self) -> None:
+        """Load the lazy parts now, so damage shows before the store is used."""
+        self.forms, self.dense.index, self.lexical.index  # noqa: B018 - the properties load and check the files
