@@ -24,6 +24,7 @@ from pathlib import Path
 
 LATIN_QUESTION = 0.5  # share of the question's letters that are Latin, from which it is translated
 MAX_PHRASE_WORDS = 3
+FEEDBACK_PASSAGES = 5  # best hits of the first search whose words choose the gloss's translations
 CACHE_VERSION = 1  # of the parsed dictionary's cache: bump when _key changes
 
 # Question and function words: nothing to translate.
@@ -158,6 +159,26 @@ def is_translated(question: str) -> bool:
     """Whether the question is mostly in Latin letters and has no Chinese (or Japanese) in it:
     a Chinese question naming something in Latin letters ("NASUWT是什么？") is matched as it is."""
     return latin_share(question) >= LATIN_QUESTION and not _CJK.search(question)
+
+
+def gloss(question: str, feedback: list[str]) -> str:
+    """The question's words in the collection's language, for a second query vector: each
+    English word or phrase as the translation the `feedback` texts (the first search's best
+    passages) use most, names and numbers as they are. Which sense of a word is meant is what a
+    dictionary can't tell; the passages a first search found mostly can ("bank": 银行, not 岸).
+    Words whose translations the feedback lacks are left out: the question carries them already."""
+    text = "".join(feedback)
+    words = []
+    for group in translation_groups(question):
+        alternatives = [word for word in group if not word.isascii()]
+        if not alternatives:
+            words.append(group[0])
+            continue
+        used = [(text.count(word), len(word), word) for word in alternatives]
+        count, _, word = max(used)
+        if count:
+            words.append(word)
+    return " ".join(dict.fromkeys(words))
 
 
 def with_translations(question: str, form: str) -> str:

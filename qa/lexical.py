@@ -162,6 +162,17 @@ class LexicalIndex:
                 ceiling += best_idf
         return scores, ceiling
 
+    def coverage(self, groups: list[list[str]]) -> float:
+        """Share of the groups (a query's words, each with its alternatives) that the collection
+        has an alternative of, every word of it: a question about something else shares few."""
+        tokenizer = self._tokenizer()
+
+        def known(text: str) -> bool:
+            tokens = tokenize(text, tokenizer)
+            return bool(tokens) and all(token in self.vocab for token in tokens)
+
+        return sum(any(known(alternative) for alternative in group) for group in groups) / len(groups) if groups else 0.0
+
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
         scores = self.scores(query)
         top = np.argsort(-scores, kind="stable")[:top_k]

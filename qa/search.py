@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 MODES = ("hybrid", "dense", "lexical")
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
 DENSE_WEIGHT = 0.6
+# The same for a question in other letters than the collection's (qa.crosslingual): its lexical
+# leg matches dictionary translations, a weaker clue. Chosen on half of XQuAD's articles, held
+# by the other half (benchmarks/crosslingual.py).
+TRANSLATED_DENSE_WEIGHT = 0.8
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
 
@@ -37,6 +41,12 @@ class Candidates:
     lexical: np.ndarray | None  # BM25 score per passage
     lexical_ceiling: float  # BM25 score of a passage that matched every question word
     query_vector: np.ndarray | None
+    translated: bool = False  # the question's words were translated (qa.crosslingual)
+    coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
+
+    @property
+    def dense_weight(self) -> float:
+        return TRANSLATED_DENSE_WEIGHT if self.translated else DENSE_WEIGHT
 
 
 class Index:
@@ -125,7 +135,7 @@ class Index:
         self.timings = {}
         candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4))
         started = time.perf_counter()
-        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling)
+        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
         order = [candidates.passages[i] for i in np.argsort(-scores, kind="stable")]
         position = {p: i for i, p in enumerate(candidates.passages)}
         if mode == "lexical":
@@ -141,7 +151,7 @@ class Index:
         answer_form = crosslingual.with_translations(question, form)
         answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
-        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question)
+        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage)
         confidences = confidence(self.confidence_features, mode)
         hits = [
             Hit(
@@ -174,26 +184,48 @@ class Index:
             unit_ids, _ = search_faiss(self.faiss, query_vector, pool * 4)
             found.update(dict.fromkeys(int(p) for p in self.units[unit_ids, 0]))
             self.timings["dense"] = time.perf_counter() - started
-        lexical_scores, ceiling = None, 0.0
+        lexical_scores, ceiling, coverage = None, 0.0, 0.0
+        translated = crosslingual.is_translated(question)
         if mode != "dense":
             started = time.perf_counter()
-            if crosslingual.is_translated(question):
+            if translated:
                 # The question's own words in other letters (café) count as they are.
                 native = [[token] for token in self.lexical.query_tokens(question) if not token.isascii()]
-                lexical_scores, ceiling = self.lexical.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
+                groups = crosslingual.translation_groups(question) + native
+                lexical_scores, ceiling = self.lexical.group_scores_and_ceiling(groups)
             else:
+                groups = [[token] for token in self.lexical.query_tokens(question)]
                 lexical_scores, ceiling = self.lexical.scores_and_ceiling(question)
+            coverage = self.lexical.coverage(groups)
             top = np.argpartition(-lexical_scores, min(pool, len(lexical_scores) - 1))[:pool]
             found.update(dict.fromkeys(int(p) for p in top if lexical_scores[p] > 0))
             self.timings["lexical"] = time.perf_counter() - started
         passages = list(found)
-        return Candidates(
+        candidates = Candidates(
             passages=passages,
             dense=self._passage_similarities(passages, query_vector) if query_vector is not None else None,
             lexical=lexical_scores[passages] if lexical_scores is not None else None,
             lexical_ceiling=ceiling,
             query_vector=query_vector,
+            translated=translated,
+            coverage=coverage,
         )
+        return self._with_gloss(question, mode, candidates) if translated and query_vector is not None else candidates
+
+    def _with_gloss(self, question: str, mode: str, candidates: Candidates) -> Candidates:
+        """A translated question's vector moved halfway to its gloss (qa.crosslingual.gloss) in the
+        words of the best candidates: the multilingual model matches a question best in the
+        language of the text, and the dense leg re-scores the same candidates with it."""
+        started = time.perf_counter()
+        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
+        best = np.argsort(-scores, kind="stable")[: crosslingual.FEEDBACK_PASSAGES]
+        gloss = crosslingual.gloss(question, [self.forms["passages"][candidates.passages[i]] for i in best])
+        if not gloss:
+            return candidates
+        vector = candidates.query_vector + self.embedder.embed([normalize(f"{question} {gloss}")], is_query=True)[0]
+        vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+        self.timings["gloss"] = time.perf_counter() - started
+        return replace(candidates, dense=self._passage_similarities(candidates.passages, vector), query_vector=vector)
 
     def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int):
         """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""
@@ -289,15 +321,16 @@ class Index:
         return pick_answer(self.passages[p], self.sentences(p), form, query_vector)
 
 
-def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float) -> np.ndarray:
+def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
     """One score per candidate.
 
-    Hybrid: DENSE_WEIGHT times the best sentence's similarity, min-max scaled over the
+    Hybrid: `dense_weight` times the best sentence's similarity, min-max scaled over the
     candidates (so any model's similarity scale works), plus the rest times the share of
     the question's BM25 weight that the passage matches: its score over the score of a
     passage that matched every question word once. Dividing by that ceiling rather than
     by the best candidate keeps a weak lexical match weak when nothing matches better.
-    An English question over Chinese text matches nothing lexically, and dense decides.
+    An English question over Chinese text matches only its words' dictionary translations
+    (qa.crosslingual), a weaker clue: it passes TRANSLATED_DENSE_WEIGHT.
     On CMRC2018 this beat min-max scaling of both legs and reciprocal rank fusion
     (benchmarks/fusion_sweep.py).
     """
@@ -305,7 +338,7 @@ def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexica
         return dense
     if mode == "lexical":
         return lexical.astype(np.float32)
-    return (DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * _lexical_share(lexical, lexical_ceiling)).astype(np.float32)
+    return (dense_weight * _min_max(dense) + (1 - dense_weight) * _lexical_share(lexical, lexical_ceiling)).astype(np.float32)
 
 
 def _lexical_share(lexical: np.ndarray, lexical_ceiling: float) -> np.ndarray:
