@@ -43,6 +43,7 @@ class Candidates:
     query_vector: np.ndarray | None
     translated: bool = False  # the question's words were translated (qa.crosslingual)
     coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
+    gloss: str | None = None  # a translated question's gloss (qa.crosslingual.gloss)
 
     @property
     def dense_weight(self) -> float:
@@ -148,7 +149,7 @@ class Index:
         groups = fold([self.passages[p] for p in shortlist], [forms[p] for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
         rows = [position[order[group.members[0]]] for group in groups]  # a group scores as its best-ranked member
         shown = [order[group.representative] for group in groups]
-        answer_form = crosslingual.with_translations(question, form)
+        answer_form = crosslingual.with_translations(question, form, candidates.gloss)
         answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage)
@@ -225,7 +226,7 @@ class Index:
         vector = candidates.query_vector + self.embedder.embed([normalize(f"{question} {gloss}")], is_query=True)[0]
         vector = (vector / np.linalg.norm(vector)).astype(np.float32)
         self.timings["gloss"] = time.perf_counter() - started
-        return replace(candidates, dense=self._passage_similarities(candidates.passages, vector), query_vector=vector)
+        return replace(candidates, dense=self._passage_similarities(candidates.passages, vector), query_vector=vector, gloss=gloss)
 
     def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int):
         """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""

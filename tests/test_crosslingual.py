@@ -44,7 +44,7 @@ def test_english_words_and_phrases_become_groups_of_chinese_alternatives():
     assert ["超级杯", "超级碗"] in groups  # a phrase the dictionary has, as its own group
 
 
-@pytest.mark.parametrize("word, base", [("reefs", "reef"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
+@pytest.mark.parametrize("word, base", [("reefs", "reef"), ("businessmen", "businessman"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
 def test_inflected_words_are_looked_up_by_their_base_form(word, base):
     (group,) = crosslingual.translation_groups(word)
     (expected,) = crosslingual.translation_groups(base)
@@ -108,3 +108,9 @@ def test_an_english_question_is_embedded_again_with_its_gloss(chinese_index, mon
     monkeypatch.setattr(crosslingual, "gloss", lambda question, feedback: "")
     (without,) = (hit for hit in chinese_index.search(question, top_k=5) if hit.passage.doc_path == "panda.txt")
     assert with_gloss.dense_score > without.dense_score + 0.03
+
+
+def test_given_a_gloss_the_answer_picker_looks_for_its_words_only():
+    question, form = "Which plant makes cars?", "which plant makes cars?"
+    assert crosslingual.with_translations(question, form, "厂 汽车 kuechly").split("|") == [form, "厂", "汽车"]
+    assert "植物" in crosslingual.with_translations(question, form).split("|")  # no gloss: every translation
