@@ -166,7 +166,8 @@ def gloss(question: str, feedback: list[str]) -> str:
     English word or phrase as the translation the `feedback` texts (the first search's best
     passages) use most, names and numbers as they are. Which sense of a word is meant is what a
     dictionary can't tell; the passages a first search found mostly can ("bank": 银行, not 岸).
-    Words whose translations the feedback lacks are left out: the question carries them already."""
+    Words whose translations the feedback lacks are left out: the question carries them already.
+    Empty when the feedback uses no translation at all (a collection in the question's language)."""
     text = "".join(feedback)
     words = []
     for group in translation_groups(question):
@@ -178,6 +179,8 @@ def gloss(question: str, feedback: list[str]) -> str:
         count, _, word = max(used)
         if count:
             words.append(word)
+    if all(word.isascii() for word in words):
+        return ""
     return " ".join(dict.fromkeys(words))
 
 
