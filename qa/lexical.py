@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,17 @@ def _keep(token: str) -> bool:
 def _idf(n_docs: int, df: np.ndarray) -> np.ndarray:
     """BM25 idf; the ceiling of a query must use the same formula as the index weights."""
     return np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def coverage(groups: list[list[str]], tokens_of: Callable[[str], list[str]], known: Callable[[str], bool]) -> float:
+    """Share of the groups (a query's words, each with its alternatives) that the collection
+    has an alternative of, every word of it: a question about something else shares few."""
+
+    def has(text: str) -> bool:
+        tokens = tokens_of(text)
+        return bool(tokens) and all(known(token) for token in tokens)
+
+    return sum(any(has(alternative) for alternative in group) for group in groups) / len(groups) if groups else 0.0
 
 
 def tokenize(text: str, tokenizer=None, normalized: bool = False) -> list[str]:
@@ -161,6 +173,11 @@ class LexicalIndex:
                 scores += best
                 ceiling += best_idf
         return scores, ceiling
+
+    def coverage(self, groups: list[list[str]]) -> float:
+        """Share of the groups (a query's words, each with its alternatives) the collection has."""
+        tokenizer = self._tokenizer()
+        return coverage(groups, lambda text: tokenize(text, tokenizer), self.vocab.__contains__)
 
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
         scores = self.scores(query)

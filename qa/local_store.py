@@ -70,6 +70,7 @@ class LexicalFound:
     found: list[int]
     scores: Callable[[list[int]], np.ndarray]
     ceiling: float
+    coverage: float  # the share of the question's words the collection has at all
 
 
 class BM25LexicalLeg(_Leg):
@@ -81,16 +82,15 @@ class BM25LexicalLeg(_Leg):
     def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
         from . import crosslingual
 
+        groups = crosslingual.word_groups(question, self.index.query_tokens(question))
         if crosslingual.is_translated(question):
-            # The question's own words in other letters (café) count as they are.
-            native = [[token] for token in self.index.query_tokens(question) if not token.isascii()]
-            scores, ceiling = self.index.group_scores_and_ceiling(crosslingual.translation_groups(question) + native)
+            scores, ceiling = self.index.group_scores_and_ceiling(groups)
         else:
             scores, ceiling = self.index.scores_and_ceiling(question)
         if allowed is not None:
             scores = np.where(allowed, scores, 0).astype(np.float32)
         top = np.argpartition(-scores, min(pool, len(scores) - 1))[:pool]
-        return LexicalFound([int(p) for p in top if scores[p] > 0], lambda passages: scores[passages], ceiling)
+        return LexicalFound([int(p) for p in top if scores[p] > 0], lambda passages: scores[passages], ceiling, self.index.coverage(groups))
 
 
 class LocalStore:

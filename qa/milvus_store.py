@@ -33,7 +33,7 @@ import numpy as np
 from .answer import Sentences
 from .errors import BadInputError, IndexMissingError, QAError
 from .generation import Contents
-from .lexical import B, K1, STOP_WORDS
+from .lexical import B, K1, STOP_WORDS, coverage, tokenize
 from .local_store import LexicalFound
 from .models import Document, Passage, document_from_dict
 
@@ -160,6 +160,7 @@ class MilvusLexicalLeg:
 
         store = self._store
         words = normalize(question)
+        groups = crosslingual.word_groups(question, list(dict.fromkeys(tokenize(words, normalized=True))))
         if crosslingual.is_translated(question):
             # Milvus scores a query as one bag of words: the translations join the question's words.
             words = " ".join([words, *(alternative for group in crosslingual.translation_groups(question) for alternative in group)])
@@ -176,7 +177,11 @@ class MilvusLexicalLeg:
         # Milvus gives BM25 scores but not the idf a ceiling is made of. The best candidate's score
         # stands in for it: on 300 CMRC2018 questions, hybrid R@1 0.9767 against 0.9733 with the
         # ceiling rebuilt from one text_match count per question word (local: 0.9800), and cheaper.
-        return LexicalFound([p for p, _ in found], score_of, max((score for _, score in found), default=0.0))
+        # Nor a vocabulary to ask whether the collection has a word: the words of the passages BM25
+        # found stand in for it (a word the collection has ranks the passages holding it high).
+        store.fetch([p for p, _ in found])
+        vocabulary = {token for p, _ in found for token in tokenize(store.form(p), normalized=True)}
+        return LexicalFound([p for p, _ in found], score_of, max((score for _, score in found), default=0.0), coverage(groups, tokenize, vocabulary.__contains__))
 
     def _bm25(self, words: str, limit: int, expr: str) -> list[tuple[int, float]]:
         store = self._store

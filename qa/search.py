@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 MODES = ("hybrid", "dense", "lexical")
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
 DENSE_WEIGHT = 0.6
+# The same for a question in other letters than the collection's (qa.crosslingual): its lexical
+# leg matches dictionary translations, a weaker clue. Swept 0.6-1.0 on XQuAD's English questions
+# split in two halves by article: 0.8 was best on each half.
+TRANSLATED_DENSE_WEIGHT = 0.8
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
 
@@ -38,6 +42,13 @@ class Candidates:
     lexical: np.ndarray | None  # BM25 score per passage
     lexical_ceiling: float  # BM25 score of a passage that matched every question word
     query_vector: np.ndarray | None
+    translated: bool = False  # the question's words were translated (qa.crosslingual)
+    coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
+    gloss: str | None = None  # a translated question's gloss (qa.crosslingual.gloss)
+
+    @property
+    def dense_weight(self) -> float:
+        return TRANSLATED_DENSE_WEIGHT if self.translated else DENSE_WEIGHT
 
 
 class Index:
@@ -95,7 +106,7 @@ class Index:
         self.timings = {}
         candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4), where=where)
         started = time.perf_counter()
-        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling)
+        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
         order = [candidates.passages[i] for i in np.argsort(-scores, kind="stable")]
         position = {p: i for i, p in enumerate(candidates.passages)}
         if mode == "lexical":
@@ -109,10 +120,10 @@ class Index:
         groups = fold([store.passage(p) for p in shortlist], [store.form(p) for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
         rows = [position[order[group.members[0]]] for group in groups]  # a group scores as its best-ranked member
         shown = [order[group.representative] for group in groups]
-        answer_form = crosslingual.with_translations(question, form)
+        answer_form = crosslingual.with_translations(question, form, candidates.gloss)
         answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
-        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question)
+        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage)
         confidences = confidence(self.confidence_features, mode)
         hits = [
             Hit(
@@ -143,19 +154,39 @@ class Index:
             found.update(dict.fromkeys(self.store.dense.search(query_vector, pool, allowed)))
             self.timings["dense"] = time.perf_counter() - started
         lexical = None
+        translated = crosslingual.is_translated(question)
         if mode != "dense":
             started = time.perf_counter()
             lexical = self.store.lexical.search(question, pool, allowed)
             found.update(dict.fromkeys(lexical.found))
             self.timings["lexical"] = time.perf_counter() - started
         passages = list(found)
-        return Candidates(
+        candidates = Candidates(
             passages=passages,
             dense=self.store.dense.similarities(passages, query_vector) if query_vector is not None else None,
             lexical=lexical.scores(passages) if lexical is not None else None,
             lexical_ceiling=lexical.ceiling if lexical is not None else 0.0,
             query_vector=query_vector,
+            translated=translated,
+            coverage=lexical.coverage if lexical is not None else 0.0,
         )
+        return self._with_gloss(question, mode, candidates) if translated and query_vector is not None else candidates
+
+    def _with_gloss(self, question: str, mode: str, candidates: Candidates) -> Candidates:
+        """A translated question's vector moved halfway to its gloss (qa.crosslingual.gloss) in the
+        words of the best candidates: the multilingual model matches a question best in the
+        language of the text, and the dense leg re-scores the same candidates with it."""
+        started = time.perf_counter()
+        scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
+        best = np.argsort(-scores, kind="stable")[: crosslingual.FEEDBACK_PASSAGES]
+        self.store.fetch([candidates.passages[i] for i in best])
+        gloss = crosslingual.gloss(question, [self.store.form(candidates.passages[i]) for i in best])
+        if not gloss:
+            return candidates
+        vector = candidates.query_vector + self.embedder.embed([normalize(f"{question} {gloss}")], is_query=True)[0]
+        vector = (vector / np.linalg.norm(vector)).astype(np.float32)
+        self.timings["gloss"] = time.perf_counter() - started
+        return replace(candidates, dense=self.store.dense.similarities(candidates.passages, vector), query_vector=vector, gloss=gloss)
 
     def _doc_paths(self, where: Filter | None) -> frozenset[str] | None:
         if where is None or where.is_empty():
@@ -233,15 +264,16 @@ class Index:
         return pick_answer(self.store.passage(p), self.sentences(p), form, query_vector)
 
 
-def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float) -> np.ndarray:
+def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
     """One score per candidate.
 
-    Hybrid: DENSE_WEIGHT times the best sentence's similarity, min-max scaled over the
+    Hybrid: `dense_weight` times the best sentence's similarity, min-max scaled over the
     candidates (so any model's similarity scale works), plus the rest times the share of
     the question's BM25 weight that the passage matches: its score over the score of a
     passage that matched every question word once. Dividing by that ceiling rather than
     by the best candidate keeps a weak lexical match weak when nothing matches better.
-    An English question over Chinese text matches nothing lexically, and dense decides.
+    An English question over Chinese text matches only its words' dictionary translations
+    (qa.crosslingual), a weaker clue: it passes TRANSLATED_DENSE_WEIGHT.
     On CMRC2018 this beat min-max scaling of both legs and reciprocal rank fusion
     (benchmarks/fusion_sweep.py).
     """
@@ -249,7 +281,7 @@ def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexica
         return dense
     if mode == "lexical":
         return lexical.astype(np.float32)
-    return (DENSE_WEIGHT * _min_max(dense) + (1 - DENSE_WEIGHT) * _lexical_share(lexical, lexical_ceiling)).astype(np.float32)
+    return (dense_weight * _min_max(dense) + (1 - dense_weight) * _lexical_share(lexical, lexical_ceiling)).astype(np.float32)
 
 
 def _lexical_share(lexical: np.ndarray, lexical_ceiling: float) -> np.ndarray:

@@ -61,6 +61,15 @@ def test_each_leg_finds_its_passage(corpus_dir, where, fake_embedder):
     assert index.search("量子色动力学", top_k=5, mode="lexical") == []
 
 
+def test_lexical_leg_says_how_much_of_the_question_the_collection_has(corpus_dir, where, fake_embedder):
+    build(corpus_dir, where, fake_embedder)
+    lexical = load(where, fake_embedder).store.lexical
+    assert lexical.search("龙井茶产于杭州", pool=10).coverage == 1.0
+    assert lexical.search("龙井茶和量子色动力学", pool=10).coverage == pytest.approx(0.5, abs=0.25)
+    assert lexical.search("量子色动力学", pool=10).coverage == 0.0
+    assert lexical.search("Where does Longjing tea come from?", pool=10).coverage > 0  # English words through their translations
+
+
 def test_both_backends_rank_alike(corpus_dir, tmp_path, fake_embedder):
     """Same passages, same order: the legs differ in where they run, not in what they score."""
     build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder, backend="local")

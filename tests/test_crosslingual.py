@@ -44,7 +44,7 @@ def test_english_words_and_phrases_become_groups_of_chinese_alternatives():
     assert ["超级杯", "超级碗"] in groups  # a phrase the dictionary has, as its own group
 
 
-@pytest.mark.parametrize("word, base", [("reefs", "reef"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
+@pytest.mark.parametrize("word, base", [("reefs", "reef"), ("businessmen", "businessman"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
 def test_inflected_words_are_looked_up_by_their_base_form(word, base):
     (group,) = crosslingual.translation_groups(word)
     (expected,) = crosslingual.translation_groups(base)
@@ -88,3 +88,29 @@ def test_chinese_questions_never_load_the_dictionary(fake_index):
     assert crosslingual.dictionary.cache_info().currsize == 0
     fake_index.search("Where is Longjing tea grown?", top_k=1)
     assert crosslingual.dictionary.cache_info().currsize == 1
+
+
+def test_the_gloss_takes_the_sense_the_feedback_passages_use():
+    question = "Which plant in Shanghai makes cars?"
+    assert "厂" in crosslingual.gloss(question, ["上海的汽车厂生产汽车。"]).split()
+    assert "植物" in crosslingual.gloss(question, ["这种植物生长在上海。"]).split()
+    words = crosslingual.gloss("Where did Kuechly work in 1884?", ["他在巴黎工作。"]).split()
+    assert words == ["kuechly", "工作", "1884"]  # names and numbers as they are
+    assert crosslingual.gloss("Where did Kuechly work?", ["完全无关的文字。"]) == ""  # no translation the feedback uses
+
+
+def test_an_english_question_is_embedded_again_with_its_gloss(chinese_index, monkeypatch):
+    # The fake embedder hashes character bigrams: the English question alone shares none with
+    # the Chinese passage; its gloss, in the words of the passages the first search found, does.
+    question = "How much bamboo does a giant panda eat every day?"
+    (with_gloss,) = chinese_index.search(question, top_k=1)
+    assert with_gloss.passage.doc_path == "panda.txt"
+    monkeypatch.setattr(crosslingual, "gloss", lambda question, feedback: "")
+    (without,) = (hit for hit in chinese_index.search(question, top_k=5) if hit.passage.doc_path == "panda.txt")
+    assert with_gloss.dense_score > without.dense_score + 0.03
+
+
+def test_given_a_gloss_the_answer_picker_looks_for_its_words_only():
+    question, form = "Which plant makes cars?", "which plant makes cars?"
+    assert crosslingual.with_translations(question, form, "厂 汽车 kuechly").split("|") == [form, "厂", "汽车"]
+    assert "植物" in crosslingual.with_translations(question, form).split("|")  # no gloss: every translation

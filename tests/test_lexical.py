@@ -61,3 +61,11 @@ def test_ceiling_is_the_score_of_a_document_matching_every_query_word_once():
     unseen = math.log(1 + (3 + 0.5) / 0.5)
     assert ceiling == pytest.approx(scores[0] + unseen)
     assert scores[0] == scores.max() < ceiling
+
+
+def test_coverage_is_the_share_of_query_words_the_collection_has_in_some_form():
+    index = LexicalIndex().index(TEXTS)
+    # 熊猫 is there, 茶叶 is not but its alternative 龙井茶 is, 火箭 is not at all.
+    assert index.coverage([["熊猫"], ["茶叶", "龙井茶"], ["火箭"]]) == pytest.approx(2 / 3)
+    assert index.coverage([["火箭", "卫星"]]) == 0.0
+    assert index.coverage([]) == 0.0
