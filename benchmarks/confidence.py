@@ -98,7 +98,7 @@ def half_index(work_dir: Path, name: str, half: int, paragraphs: dict[str, str],
     write_corpus({pid: text for pid, text in paragraphs.items() if halves[pid] == half}, target / "corpus")
     if not (target / "index").exists() and full_index_dir.exists():
         shutil.copytree(full_index_dir, target / "index")  # its embeddings are reused
-    build_index(target / "corpus", target / "index")
+    build_index(target / "corpus", target / "index", replace=True)  # replaces the copied collection
     return load_index(target / "index")
 
 

@@ -128,7 +128,7 @@ def main() -> None:
         pages = sum(len(d.page_starts) or 1 for d in documents)
         assert not skipped, skipped[:3]
 
-        report = build_index(corpus_dir, index_dir)
+        report = build_index(corpus_dir, index_dir, replace=True)  # one collection, each format in turn
         index = load_index(index_dir)
         located = [GoldenQuery(id=q.id, question=q.question, answer=q.answer, top_k=10, **gold[q.docs[0][: -len(".txt")]]) for q in queries]
         result = evaluate(index, located, mode="hybrid")
