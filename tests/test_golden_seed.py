@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.answer import NARROW_CHARS
 from qa.evaluate import evaluate, load_golden
 
 pytestmark = pytest.mark.model
@@ -54,3 +55,10 @@ def test_breaking_pinyin_stripping_fails_the_golden_set(tmp_path, monkeypatch):
     build_index(Path(__file__).parents[1] / "corpus", tmp_path / "index")
     report = evaluate(load_index(tmp_path / "index"), load_golden(GOLDEN_PATH))
     assert {"complete-date", "complete-leading-group"} & {r.id for r in report.failed_must_pass}, "a broken normalizer went unnoticed"
+
+
+def test_a_run_on_headline_answer_narrows_to_the_clauses_with_the_date(e5_seed_index):
+    # 003 ¶1 glues its headline to the report's first sentence: 249 characters before narrowing.
+    (hit,) = e5_seed_index.search("网络安全和信息化工作座谈会是哪天召开的？", top_k=1)
+    assert hit.passage.doc_path.startswith("003_")
+    assert "19日" in hit.answer.text and len(hit.answer.text) <= NARROW_CHARS
