@@ -150,15 +150,14 @@ class LocalStore:
         return self.forms["passages"][p]
 
     def sentences(self, p: int) -> Sentences:
+        """Passage p's sentences, with the vector of the sentence stored before them (None for the
+        first passage): qa.search keeps it only where p's paragraph goes on from there."""
         start, end = self.unit_ptr[p], self.unit_ptr[p + 1]
-        # Sentences are stored in document order: the row before is the previous sentence,
-        # if it belongs to the same document.
-        continues = start > 0 and self.passages[int(self.units[start - 1, 0])].doc_path == self.passages[p].doc_path
         return Sentences(
             spans=[(int(a), int(b)) for _, a, b in self.units[start:end]],
             forms=self.forms["units"][start:end],
             vectors=np.asarray(self.vectors[start:end]),
-            previous_vector=np.asarray(self.vectors[start - 1]) if continues else None,
+            previous_vector=np.asarray(self.vectors[start - 1]) if start > 0 else None,
         )
 
     def number_of(self, passage_id: str) -> int | None:

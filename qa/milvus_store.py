@@ -232,7 +232,7 @@ class MilvusStore:
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
             with _milvus_errors(self.uri):
-                rows = _query_all(self.client, self.names["sentences"], self.visible(_in("pid", chunk)), ["pid", "path", "start", "end", "form", "vector"])
+                rows = _query_all(self.client, self.names["sentences"], self.visible(_in("pid", chunk)), ["pid", "start", "end", "form", "vector"])
             grouped: dict[int, list[dict]] = {p: [] for p in chunk}
             for row in rows:
                 grouped[int(row["pid"])].append(row)
@@ -251,13 +251,13 @@ class MilvusStore:
 
     def sentences(self, p: int) -> Sentences:
         self.fetch_sentences([p])
+        # The sentence before the passage, whatever it belongs to: qa.search keeps it only within a paragraph.
         rows, before = self._sentences[p], self._sentences.get(p - 1) or []
-        continues = bool(before) and bool(rows) and before[-1]["path"] == rows[0]["path"]
         return Sentences(
             spans=[(int(row["start"]), int(row["end"])) for row in rows],
             forms=[row["form"] for row in rows],
             vectors=np.array([row["vector"] for row in rows], dtype=np.float32).reshape(len(rows), -1),
-            previous_vector=np.asarray(before[-1]["vector"], dtype=np.float32) if continues else None,
+            previous_vector=np.asarray(before[-1]["vector"], dtype=np.float32) if before else None,
         )
 
     def number_of(self, passage_id: str) -> int | None:
