@@ -55,7 +55,7 @@ def hit_features(
 ) -> np.ndarray:
     """One row of FEATURES per hit; `rows` are the hits' positions among the candidates,
     whose dense cosines and lexical shares are given (None for a leg that did not run);
-    `coverage` is the question's (qa.lexical.LexicalIndex.coverage)."""
+    `coverage` is the lexical leg's for the question (LexicalFound.coverage)."""
     features = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
     for n, i in enumerate(rows):
         if dense is not None and len(dense):
