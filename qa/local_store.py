@@ -140,8 +140,9 @@ class LocalStore:
             self._masks = {doc_paths: np.fromiter((p.doc_path in doc_paths for p in self.passages), dtype=bool, count=len(self.passages))}
         return self._masks[doc_paths]
 
-    def fetch(self, numbers: list[int]) -> None:
-        """Everything is at hand locally; a remote store loads these passages in one round trip."""
+    def fetch(self, numbers: list[int], with_sentences: bool = False) -> None:
+        """Everything is at hand locally; a remote store loads these passages (and their
+        sentences) in one round trip."""
 
     def passage(self, p: int) -> Passage | None:
         return self.passages[p] if 0 <= p < len(self.passages) else None

@@ -100,6 +100,10 @@ def _in(field: str, values) -> str:
 
 
 def _query_all(client, name: str, expr: str, fields: list[str]) -> list[dict]:
+    # One query answers up to QUERY_LIMIT rows; only a longer answer needs an iterator (slower).
+    rows = client.query(name, filter=expr, output_fields=fields, limit=QUERY_LIMIT)
+    if len(rows) < QUERY_LIMIT:
+        return rows
     iterator = client.query_iterator(name, batch_size=QUERY_LIMIT // 4, filter=expr, output_fields=fields)
     rows = []
     while True:
@@ -143,9 +147,22 @@ class MilvusDenseLeg:
         return list(dict.fromkeys(int(hit["entity"]["pid"]) for hit in found))
 
     def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
-        """Each passage scores as its best sentence, computed here from the stored vectors."""
-        self._store.fetch_sentences(passages)
-        return np.array([max(float(v @ query_vector) for v in self._store.sentences(p).vectors) for p in passages], dtype=np.float32)
+        """Each passage scores as its best sentence: one search grouped by passage, server-side.
+        A passage the search leaves out (an approximate index may) is scored from its stored vectors."""
+        store = self._store
+        best: dict[int, float] = {}
+        for start in range(0, len(passages), BATCH):
+            chunk = passages[start : start + BATCH]
+            with _milvus_errors(store.uri):
+                found = store.client.search(
+                    store.names["sentences"], data=[query_vector.astype(np.float32).tolist()], anns_field="vector", limit=len(chunk),
+                    filter=store.visible(_in("pid", chunk)), output_fields=["pid"], search_params={"metric_type": "IP"}, group_by_field="pid",
+                )[0]
+            best.update((int(hit["entity"]["pid"]), float(hit["distance"])) for hit in found)
+        missing = [p for p in passages if p not in best]
+        store.fetch_sentences(missing)
+        best.update((p, max((float(v @ query_vector) for v in store.sentences(p).vectors), default=0.0)) for p in missing)
+        return np.array([best[p] for p in passages], dtype=np.float32)
 
 
 class MilvusLexicalLeg:
@@ -179,8 +196,7 @@ class MilvusLexicalLeg:
         # ceiling rebuilt from one text_match count per question word (local: 0.9800), and cheaper.
         # Nor a vocabulary to ask whether the collection has a word: the words of the passages BM25
         # found stand in for it (a word the collection has ranks the passages holding it high).
-        store.fetch([p for p, _ in found])
-        vocabulary = {token for p, _ in found for token in tokenize(store.form(p), normalized=True)}
+        vocabulary = set().union(*store.words([p for p, _ in found]))
         return LexicalFound([p for p, _ in found], score_of, max((score for _, score in found), default=0.0), coverage(groups, tokenize, vocabulary.__contains__))
 
     def _bm25(self, words: str, limit: int, expr: str) -> list[tuple[int, float]]:
@@ -203,6 +219,7 @@ class MilvusStore:
         self.lexical = MilvusLexicalLeg(self)
         self._passages: dict[int, tuple[Passage, str]] = {}
         self._sentences: dict[int, list[dict]] = {}
+        self._words: dict[int, frozenset[str]] = {}
         self._lock = threading.Lock()
 
     def visible(self, expr: str | None = None) -> str:
@@ -215,7 +232,9 @@ class MilvusStore:
     def allowed(self, doc_paths: frozenset[str] | None) -> str | None:
         return None if doc_paths is None else _in("path", sorted(doc_paths))
 
-    def fetch(self, numbers: list[int]) -> None:
+    def fetch(self, numbers: list[int], with_sentences: bool = False) -> None:
+        if with_sentences:
+            self.fetch_sentences(numbers)
         wanted = sorted({n for n in numbers if n >= 0 and n not in self._passages})
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
@@ -239,6 +258,16 @@ class MilvusStore:
             with self._lock:
                 for p, found in grouped.items():
                     self._sentences[p] = sorted(found, key=lambda row: row["start"])
+
+    def words(self, passages: list[int]) -> list[frozenset[str]]:
+        """The words of each passage's normalized text, as the lexical leg cuts them (kept: jieba is slow)."""
+        self.fetch(passages)
+        for p in passages:
+            if p not in self._words:
+                words = frozenset(tokenize(self.form(p), normalized=True)) if self._passages.get(p) else frozenset()
+                with self._lock:
+                    self._words[p] = words
+        return [self._words[p] for p in passages]
 
     def passage(self, p: int) -> Passage | None:
         self.fetch([p])

@@ -120,6 +120,7 @@ class Index:
         groups = fold([store.passage(p) for p in shortlist], [store.form(p) for p in shortlist], top_k, [self._surroundings(p) for p in shortlist])
         rows = [position[order[group.members[0]]] for group in groups]  # a group scores as its best-ranked member
         shown = [order[group.representative] for group in groups]
+        store.fetch(shown, with_sentences=True)
         answer_form = crosslingual.with_translations(question, form, candidates.gloss)
         answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
