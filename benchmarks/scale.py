@@ -108,7 +108,7 @@ def lexical_table(sizes: list[int]) -> None:
         times = []
         for row in rng.choice(len(words), size=(200, 6), p=zipf):
             started = time.perf_counter()
-            lexical._scores([words[i] for i in row])
+            lexical.token_scores([words[i] for i in row])
             times.append(time.perf_counter() - started)
         print(f"| {n:,} | {build:.1f} | {megabytes:.0f} | {statistics.median(times) * 1e3:.2f} | {np.percentile(times, 95) * 1e3:.2f} |", flush=True)
         del documents, lexical
@@ -179,8 +179,8 @@ def _open(backend: str, contents, base):
         from qa.lexical import tokenize
 
         tokens = [tokenize(form, normalized=True) for form in base.store.forms["passages"]]
-        lexical = LexicalIndex().index_tokens(tokens * (len(contents.passages) // len(tokens)))
-        lexical._query_tokenizer = base.store.lexical.index._tokenizer()  # the small query dictionary, as on disk
+        # Questions cut with the base index's small dictionary, as an index loaded from disk cuts them.
+        lexical = LexicalIndex().index_tokens(tokens * (len(contents.passages) // len(tokens)), query_tokenizer=base.store.lexical.index.query_tokenizer())
         forms = {"passages": contents.passage_forms, "units": contents.unit_forms}
         store = LocalStore.in_memory(dict(contents.manifest, index_type=kind), contents.passages, contents.units, contents.vectors, forms, faiss_index, lexical)
         return Index(store, embedder=base.embedder)

@@ -88,12 +88,12 @@ class LexicalIndex:
     def index(self, texts: list[str], normalized: bool = False) -> "LexicalIndex":
         """Index documents; `normalized=True` when the texts are already normalized."""
         tokenizer = _full_tokenizer()
-        self.index_tokens([tokenize(text, tokenizer, normalized) for text in texts])
-        self._query_tokenizer = tokenizer
-        return self
+        return self.index_tokens([tokenize(text, tokenizer, normalized) for text in texts], query_tokenizer=tokenizer)
 
-    def index_tokens(self, documents: list[list[str]]) -> "LexicalIndex":
+    def index_tokens(self, documents: list[list[str]], query_tokenizer=None) -> "LexicalIndex":
         """Index documents given as token lists (what `index` does after tokenizing).
+
+        `query_tokenizer` (a jieba Tokenizer) cuts the questions; by default, jieba's full dictionary.
 
         Vectorized: one pass in Python to number the tokens, the rest in numpy, so a
         million documents index in seconds, not minutes.
@@ -120,16 +120,18 @@ class LexicalIndex:
         self.weights = (idf[term_of] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
         self.doc_ids = doc_of.astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        self._query_tokenizer = query_tokenizer
         return self
 
     def query_tokens(self, query: str) -> list[str]:
-        return list(dict.fromkeys(tokenize(query, self._tokenizer())))
+        return list(dict.fromkeys(tokenize(query, self.query_tokenizer())))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (zeros where no term matches)."""
-        return self._scores(self.query_tokens(query))
+        return self.token_scores(self.query_tokens(query))
 
-    def _scores(self, tokens: list[str]) -> np.ndarray:
+    def token_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document for query tokens already cut."""
         scores = np.zeros(self.n_docs, dtype=np.float32)
         for token in tokens:
             term = self.vocab.get(token)
@@ -148,14 +150,14 @@ class LexicalIndex:
         tokens = self.query_tokens(query)
         terms = [self.vocab.get(token) for token in tokens]
         df = np.array([0 if term is None else self.indptr[term + 1] - self.indptr[term] for term in terms], dtype=np.int64)
-        return self._scores(tokens), float(_idf(self.n_docs, df).sum())
+        return self.token_scores(tokens), float(_idf(self.n_docs, df).sum())
 
     def group_scores_and_ceiling(self, groups: list[list[str]]) -> tuple[np.ndarray, float]:
         """BM25 of a query given as groups of alternative texts (qa.crosslingual): each group scores
         as its best-matching alternative, an alternative as the sum of its words (all of which the
         corpus must have). The ceiling counts, for each group the corpus has an alternative of,
         the idf of its rarest one."""
-        tokenizer = self._tokenizer()
+        tokenizer = self.query_tokenizer()
         scores = np.zeros(self.n_docs, dtype=np.float32)
         ceiling = 0.0
         for group in groups:
@@ -165,7 +167,7 @@ class LexicalIndex:
                 terms = [self.vocab.get(token) for token in tokens]
                 if not terms or None in terms:
                     continue
-                found = self._scores(tokens)
+                found = self.token_scores(tokens)
                 best = found if best is None else np.maximum(best, found)
                 df = np.array([self.indptr[t + 1] - self.indptr[t] for t in terms], dtype=np.int64)
                 best_idf = max(best_idf, float(_idf(self.n_docs, df).sum()))
@@ -176,7 +178,7 @@ class LexicalIndex:
 
     def coverage(self, groups: list[list[str]]) -> float:
         """Share of the groups (a query's words, each with its alternatives) the collection has."""
-        tokenizer = self._tokenizer()
+        tokenizer = self.query_tokenizer()
         return coverage(groups, lambda text: tokenize(text, tokenizer), self.vocab.__contains__)
 
     def retrieve(self, query: str, top_k: int = 10) -> list[tuple[int, float]]:
@@ -223,7 +225,8 @@ class LexicalIndex:
         lines.append(f"\ue000 {max(full.total - kept, 1)}\n")
         path.write_text("".join(lines), encoding="utf-8")
 
-    def _tokenizer(self):
+    def query_tokenizer(self):
+        """The jieba tokenizer that cuts questions: a loaded index's small dictionary of its own words."""
         if self._query_tokenizer is None:
             import jieba
 
