@@ -151,6 +151,28 @@ def has_index(index_dir: Path | str | None, backend: str | None = None, collecti
     return open_writer(index_dir, backend, collection).exists()
 
 
+def published_generation(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> str | None:
+    """The name of the collection's published generation (the `generation` of the store it opens),
+    None when there is none: cheap enough for a long-running process to ask before each question."""
+    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    if chosen.kind == "milvus":
+        from .milvus_store import milvus_generation
+
+        return milvus_generation(chosen.uri, check_collection_name(collection))
+    from .store import current_generation
+
+    found = current_generation(local_collection_dir(index_dir or "embeddings", collection))
+    return found.name if found is not None else None
+
+
+def where(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> str:
+    """Where a collection lives, for messages."""
+    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    if chosen.kind == "milvus":
+        return f"{chosen.uri} collection {check_collection_name(collection)}"
+    return str(local_collection_dir(index_dir or "embeddings", collection).resolve())
+
+
 def list_collections(index_dir: Path | str | None, backend: str | None = None) -> list[dict]:
     """Each collection's manifest (name added), in name order."""
     chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))

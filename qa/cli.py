@@ -465,15 +465,16 @@ def serve(
     port: int = typer.Option(8000, "--port", envvar="QA_PORT", min=0, max=65535, help="Port (0: any free one)"),
     token: Optional[str] = typer.Option(None, "--token", envvar="QA_TOKEN", help="Require `Authorization: Bearer TOKEN` on every /api/ call"),
     model: Optional[str] = Model,
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
 ) -> None:
     """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
-    _local_only("serve")
     try:
         from .server.run import serve as run_server
     except ImportError as exc:
         _fail(_missing_extra("serve", exc))
     try:
-        run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True))
+        run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True), backend=backend, collection=collection)
     except QAError as exc:
         _fail(exc)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
@@ -481,25 +482,14 @@ def serve(
 
 
 @app.command()
-def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model) -> None:
+def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model, backend: Optional[str] = BackendOption, collection: Optional[str] = CollectionOption) -> None:
     """Run the MCP server on stdio (tools: search, get_passage) for AI agents."""
-    _local_only("mcp")
     try:
         from .mcp_server import run_stdio
     except ImportError as exc:
         _fail(_missing_extra("mcp", exc))
     try:
-        run_stdio(index_dir, model=model)
-    except QAError as exc:
-        _fail(exc)
-
-
-def _local_only(command: str) -> None:
-    from .backend import parse_backend
-
-    try:
-        if parse_backend(os.environ.get("QA_BACKEND")).kind != "local":
-            raise BadInputError(f"`qa {command}` serves the local index only, for now; unset QA_BACKEND")
+        run_stdio(index_dir, model=model, backend=backend, collection=collection)
     except QAError as exc:
         _fail(exc)
 

@@ -1,8 +1,9 @@
 """The live index of a long-running process (`qa serve`, `qa mcp`): a rebuild is picked up
 without a restart.
 
-Each call to `current()` reads the CURRENT pointer (one tiny file) and, when a build has
-published a new generation, loads it and swaps it in. A caller keeps the Index it was handed,
+Each call to `current()` asks which generation is published (locally the CURRENT pointer, one
+tiny file; on Milvus the collection's row in qa_meta) and, when a build has published a new
+one, loads it and swaps it in. A caller keeps the Index it was handed,
 so a search that started on the old generation finishes on it (a build keeps the previous
 generation's files for exactly that). While one caller loads a new generation the others go
 on with the old one. A new generation that cannot be loaded is reported by `status()` and the
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from .embedders import Embedder
 from .errors import IndexMissingError, ModelMismatchError, QAError
+from .backend import published_generation
 from .search import Index, load_index
-from .store import current_generation
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class LiveStatus:
 
 
 class LiveIndex:
-    def __init__(self, index_dir: Path | str, model: str | None = None, embedder: Embedder | None = None):
-        self.index_dir = Path(index_dir)
+    def __init__(self, index_dir: Path | str | None, model: str | None = None, embedder: Embedder | None = None, backend: str | None = None, collection: str | None = None):
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        self.backend = backend
+        self.collection = collection
         self._model = model
         self._embedder = embedder
         self._index: Index | None = None
@@ -38,13 +41,16 @@ class LiveIndex:
 
     def current(self) -> Index:
         """The newest loadable generation; IndexMissingError when there is none."""
-        generation = current_generation(self.index_dir)
+        generation = published_generation(self.index_dir, self.backend, self.collection)
         if generation is None:
-            raise IndexMissingError(f"no index in {self.index_dir.resolve()}")
+            self._open()  # raises the backend's own IndexMissingError, unless a build just published
+            generation = published_generation(self.index_dir, self.backend, self.collection)
+            if generation is None:
+                raise IndexMissingError("the index vanished while it was being opened")
         index = self._index
-        if index is not None and index.generation == generation.name:
+        if index is not None and index.generation == generation:
             return index
-        if self._failed and self._failed[0] == generation.name:
+        if self._failed and self._failed[0] == generation:
             if index is None:
                 raise self._failed[1]
             return index
@@ -53,7 +59,7 @@ class LiveIndex:
         if not self._loading.acquire(blocking=index is None):
             return index
         try:
-            return self._load(generation.name)
+            return self._load(generation)
         finally:
             self._loading.release()
 
@@ -78,14 +84,15 @@ class LiveIndex:
     def _open(self) -> Index:
         # A rebuild with the same model reuses the loaded model instead of loading it again.
         embedder = self._embedder or (self._index.embedder if self._index is not None else None)
+        location = {"backend": self.backend, "collection": self.collection}
         if embedder is None:
-            return load_index(self.index_dir, model=self._model, backend="local")
+            return load_index(self.index_dir, model=self._model, **location)
         try:
-            return load_index(self.index_dir, model=self._model, embedder=embedder, backend="local")
+            return load_index(self.index_dir, model=self._model, embedder=embedder, **location)
         except ModelMismatchError:
             if self._embedder is not None or self._model is not None:
                 raise
-            return load_index(self.index_dir, backend="local")  # rebuilt with another model: load that one
+            return load_index(self.index_dir, **location)  # rebuilt with another model: load that one
 
 
 def warm_up(index: Index) -> None:

@@ -53,8 +53,8 @@ def create_server(live: LiveIndex) -> MCPServer:
     return server
 
 
-def run_stdio(index_dir: Path, model: str | None = None) -> None:
+def run_stdio(index_dir: Path | None, model: str | None = None, backend: str | None = None, collection: str | None = None) -> None:
     """Serve on stdin/stdout until the client closes them. QAError at once when there is no usable index."""
-    live = LiveIndex(index_dir, model=model)
+    live = LiveIndex(index_dir, model=model, backend=backend, collection=collection)
     live.current()  # fail before the handshake, with a message a person can read in the client's log
     create_server(live).run("stdio")

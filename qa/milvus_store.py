@@ -319,6 +319,13 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
     return MilvusStore(uri, collection, manifest)
 
 
+def milvus_generation(uri: str, collection: str) -> str | None:
+    client = _client(uri)
+    with _milvus_errors(uri):
+        manifest = _read_meta(client, collection)
+    return None if manifest is None else f"gen-{manifest['generation']}"
+
+
 def milvus_collections(uri: str) -> list[dict]:
     client = _client(uri)
     with _milvus_errors(uri):

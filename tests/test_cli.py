@@ -358,7 +358,8 @@ def test_every_command_runs_on_milvus_lite(corpus_dir, tmp_path, use_fake_model,
 
 
 @pytest.mark.parametrize("command", ["serve", "mcp"])
-def test_servers_refuse_a_milvus_backend_for_now(command, tmp_path, monkeypatch):
+def test_servers_name_the_missing_milvus_collection(command, tmp_path, monkeypatch):
     monkeypatch.setenv("QA_BACKEND", f"milvus:{tmp_path / 'qa.db'}")
-    result = invoke(command)
-    assert result.exit_code == 2 and "serves the local index only" in result.output
+    result = invoke(command, "-c", "docs")
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1
+    assert result.output.startswith(f"error: no collection 'docs' in Milvus at {tmp_path / 'qa.db'}")

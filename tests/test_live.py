@@ -85,3 +85,18 @@ def test_a_removed_index_is_missing(index_dir, fake_embedder):
     (index_dir / CURRENT).unlink()
     with pytest.raises(IndexMissingError):
         live_index.current()
+
+
+def test_a_milvus_collection_is_live_too(corpus_dir, tmp_path, fake_embedder):
+    """The same swap on Milvus (Lite): the generation is the collection's row in qa_meta."""
+    where = {"backend": f"milvus:{tmp_path / 'm.db'}", "collection": "docs"}
+    live_index = LiveIndex(None, embedder=fake_embedder, **where)
+    with pytest.raises(IndexMissingError, match="no collection 'docs'"):
+        live_index.current()
+    build_index(corpus_dir, None, embedder=fake_embedder, **where)
+    old = live_index.current()
+    assert old is live_index.current() and old.generation == "gen-1"
+    (corpus_dir / "new.txt").write_text("敦煌莫高窟始建于前秦时期。", encoding="utf-8")
+    build_index(corpus_dir, None, embedder=fake_embedder, **where)
+    new = live_index.current()
+    assert new.generation == "gen-2" and new.search("莫高窟始建于什么时期", top_k=1)[0].passage.doc_path == "new.txt"

@@ -1,6 +1,7 @@
 """Starting `qa serve`: safe defaults and one-line startup errors."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -100,6 +101,26 @@ def test_serve_runs_on_loopback_with_a_token_until_interrupted(index_dir):
         assert process.stderr.read().strip() == "qa serve: stopped"
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=1)
+
+
+def test_serve_answers_from_a_milvus_collection(corpus_dir, tmp_path):
+    # In subprocesses only: Milvus Lite lets one process at a time open a .db file.
+    backend = f"milvus:{tmp_path / 'm.db'}"
+    env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_BACKEND=backend, QA_MODEL="py:fakes:FakeEmbedder")
+    qa = [sys.executable, "-m", "qa"]
+    subprocess.run([*qa, "index", str(corpus_dir), "-c", "docs"], env=env, check=True, capture_output=True)
+    missing = subprocess.run([*qa, "serve", "-c", "other"], env=env, capture_output=True, text=True)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no collection 'other' in Milvus at ")
+    process = subprocess.Popen([*qa, "serve", "-c", "docs", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+    try:
+        announced = process.stderr.readline()
+        assert announced.startswith("qa serve: ") and "collection docs at http://127.0.0.1:" in announced
+        url = re.search(r"http://\S+", announced).group().rstrip("/")
+        found = httpx.post(f"{url}/api/ask", json={"question": "龙井茶产于哪里", "top_k": 2}, timeout=30)
+        assert found.status_code == 200 and found.json()["hits"][0]["doc_path"] == "tea.txt"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(15) == 0
 
 
 @pytest.mark.parametrize("command, module", [("serve", "uvicorn"), ("mcp", "mcp")])

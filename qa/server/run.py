@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..backend import where
 from ..errors import BadInputError
 from ..live import LiveIndex
 from .app import create_app
@@ -49,14 +50,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(index_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, model: str | None = None, announce=print) -> None:
+def serve(
+    index_dir: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, model: str | None = None,
+    announce=print, backend: str | None = None, collection: str | None = None,
+) -> None:
     """Serve until interrupted. QAError before anything listens: unsafe host, no index, port in use."""
     check_exposure(host, token)
-    live = LiveIndex(index_dir, model=model)
+    live = LiveIndex(index_dir, model=model, backend=backend, collection=collection)
     index = live.current()  # no index, damaged, wrong model: fail now, not at the first question
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
-    announce(f"qa serve: {index.manifest['passage_count']} passages from {index_dir} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
+    announce(f"qa serve: {index.manifest['passage_count']} passages from {where(index_dir, backend, collection)} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
     # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
     allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
     config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
