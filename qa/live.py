@@ -16,9 +16,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .backend import published_generation
 from .embedders import Embedder
 from .errors import IndexMissingError, ModelMismatchError, QAError
-from .backend import published_generation
 from .search import Index, load_index
 
 
