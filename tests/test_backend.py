@@ -70,6 +70,17 @@ def test_dense_leg_scores_a_passage_by_its_best_sentence(corpus_dir, where, fake
     assert store.dense.similarities(passages, query_vector) == pytest.approx(best, abs=1e-6)
 
 
+def test_milvus_reads_answers_longer_than_one_query(corpus_dir, tmp_path, fake_embedder, monkeypatch):
+    """Past Milvus' cap on one query's rows, reads go on with an iterator."""
+    from qa import milvus_store
+
+    where = {"index_dir": None, "backend": f"milvus:{tmp_path / 'm.db'}"}
+    build(corpus_dir, where, fake_embedder)
+    whole = load(where, fake_embedder).store.all_passages()
+    monkeypatch.setattr(milvus_store, "QUERY_LIMIT", 4)
+    assert len(whole) > 4 and load(where, fake_embedder).store.all_passages() == whole
+
+
 def test_lexical_leg_says_how_much_of_the_question_the_collection_has(corpus_dir, where, fake_embedder):
     build(corpus_dir, where, fake_embedder)
     lexical = load(where, fake_embedder).store.lexical
