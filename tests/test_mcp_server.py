@@ -24,15 +24,15 @@ def index_dir(corpus_dir, tmp_path):
     return index_dir
 
 
-def server(index_dir):
+def server(index_dir, *options):
     env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    return StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index-dir", str(index_dir)], env=env)
+    return StdioServerParameters(command=sys.executable, args=["-m", "qa", "mcp", "--index-dir", str(index_dir), *options], env=env)
 
 
-def with_session(index_dir, use):
+def with_session(index_dir, use, *options):
     async def main():
         with open(os.devnull, "w") as quiet:
-            async with stdio_client(server(index_dir), errlog=quiet) as (read, write):
+            async with stdio_client(server(index_dir, *options), errlog=quiet) as (read, write):
                 async with ClientSession(read, write) as session:
                     await session.initialize()
                     return await use(session)
@@ -69,6 +69,24 @@ def test_search_then_get_passage(index_dir):
     assert not passage.is_error
     (cited,) = passage.structured_content["cited"]
     assert cited["id"] == hit["passage_id"] and cited["text"] == hit["text"]
+
+
+def test_search_on_a_milvus_collection(corpus_dir, tmp_path):
+    # `qa index` in a subprocess too: Milvus Lite lets one process at a time open a .db file.
+    import subprocess
+
+    backend = ["--backend", f"milvus:{tmp_path / 'm.db'}", "-c", "docs"]
+    env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_MODEL=FAKE_MODEL)
+    subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), *backend], env=env, check=True, capture_output=True)
+
+    async def use(session):
+        found = await session.call_tool("search", {"question": "龙井茶产于哪里", "top_k": 2})
+        passage = await session.call_tool("get_passage", {"passage_id": found.structured_content["hits"][0]["passage_id"]})
+        return found, passage
+
+    found, passage = with_session(tmp_path / "unused", use, *backend)
+    assert not found.is_error and found.structured_content["hits"][0]["doc_path"] == "tea.txt"
+    assert not passage.is_error and passage.structured_content["cited"][0]["doc_path"] == "tea.txt"
 
 
 def test_errors_are_tool_errors_the_agent_can_read(index_dir):
