@@ -110,6 +110,11 @@ def parse_backend(spec: str | None) -> Backend:
     raise BadInputError(f"unknown backend {spec!r}: use local, milvus:PATH.db, milvus://HOST:PORT or an http(s):// Milvus URI")
 
 
+def _chosen(backend: str | None) -> Backend:
+    """The backend asked for, else QA_BACKEND's, else local."""
+    return parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+
+
 def check_collection_name(name: str | None) -> str:
     name = name or DEFAULT_COLLECTION
     if not _NAME.fullmatch(name):
@@ -125,7 +130,7 @@ def local_collection_dir(index_dir: Path | str, collection: str | None) -> Path:
 
 
 def open_store(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Store:
-    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    chosen = _chosen(backend)
     if chosen.kind == "milvus":
         from .milvus_store import open_milvus
 
@@ -136,7 +141,7 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
 
 
 def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Writer:
-    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    chosen = _chosen(backend)
     if chosen.kind == "milvus":
         from .milvus_store import MilvusWriter
 
@@ -154,7 +159,7 @@ def has_index(index_dir: Path | str | None, backend: str | None = None, collecti
 def published_generation(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> str | None:
     """The name of the collection's published generation (the `generation` of the store it opens),
     None when there is none: cheap enough for a long-running process to ask before each question."""
-    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    chosen = _chosen(backend)
     if chosen.kind == "milvus":
         from .milvus_store import milvus_generation
 
@@ -165,17 +170,9 @@ def published_generation(index_dir: Path | str | None, backend: str | None = Non
     return found.name if found is not None else None
 
 
-def where(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> str:
-    """Where a collection lives, for messages."""
-    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
-    if chosen.kind == "milvus":
-        return f"{chosen.uri} collection {check_collection_name(collection)}"
-    return str(local_collection_dir(index_dir or "embeddings", collection).resolve())
-
-
 def list_collections(index_dir: Path | str | None, backend: str | None = None) -> list[dict]:
     """Each collection's manifest (name added), in name order."""
-    chosen = parse_backend(backend if backend is not None else os.environ.get("QA_BACKEND"))
+    chosen = _chosen(backend)
     if chosen.kind == "milvus":
         from .milvus_store import milvus_collections
 

@@ -125,6 +125,11 @@ def _load(client, *names: str) -> None:
             _loaded.add((id(client), name))
 
 
+def _generation_name(manifest: dict) -> str:
+    """What names a published collection (Store.generation): it changes whenever a build publishes."""
+    return f"gen-{manifest['generation']}"
+
+
 def _read_meta(client, collection: str) -> dict | None:
     if not client.has_collection(META):
         return None
@@ -204,7 +209,7 @@ class MilvusStore:
         self.collection = collection
         self.names = _names(collection)
         self.manifest = manifest
-        self.generation = f"gen-{manifest['generation']}"
+        self.generation = _generation_name(manifest)
         self.location = f"{uri} collection {collection}"
         self.dense = MilvusDenseLeg(self)
         self.lexical = MilvusLexicalLeg(self)
@@ -323,7 +328,7 @@ def milvus_generation(uri: str, collection: str) -> str | None:
     client = _client(uri)
     with _milvus_errors(uri):
         manifest = _read_meta(client, collection)
-    return None if manifest is None else f"gen-{manifest['generation']}"
+    return None if manifest is None else _generation_name(manifest)
 
 
 def milvus_collections(uri: str) -> list[dict]:

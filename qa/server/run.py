@@ -9,7 +9,6 @@ from pathlib import Path
 
 import uvicorn
 
-from ..backend import where
 from ..errors import BadInputError
 from ..live import LiveIndex
 from .app import create_app
@@ -60,7 +59,7 @@ def serve(
     index = live.current()  # no index, damaged, wrong model: fail now, not at the first question
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
-    announce(f"qa serve: {index.manifest['passage_count']} passages from {where(index_dir, backend, collection)} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
+    announce(f"qa serve: {index.manifest['passage_count']} passages from {index.store.location} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
     # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
     allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
     config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
