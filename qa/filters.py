@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from .errors import BadInputError
@@ -30,8 +31,13 @@ class Filter:
     def is_empty(self) -> bool:
         return not self.doc_globs and not self.types
 
+    @cached_property
+    def formats(self) -> frozenset[str]:
+        """The types asked for, as qa.reader names them (worked out once, not per file)."""
+        return frozenset(_format(t) for t in self.types)
+
     def matches(self, path: str, format_name: str) -> bool:
-        if self.types and format_name not in {_format(t) for t in self.types}:
+        if self.types and format_name not in self.formats:
             return False
         return not self.doc_globs or any(_glob_matches(path, glob) for glob in self.doc_globs)
 
