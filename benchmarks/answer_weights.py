@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import answer, load_index  # noqa: E402
+from qa.align import QuestionAlignment  # noqa: E402
 from qa.evaluate import contains_any  # noqa: E402
 from qa.normalize import normalize  # noqa: E402
 
@@ -43,7 +44,12 @@ def collect(index, queries):
         form = normalize(query.question)
         sentences = index.sentences(p)
         query_vector = index.embedder.embed([form], is_query=True)[0]
-        features = answer.sentence_features(hit.passage, sentences, form, query_vector)
+        aligned = None
+        if index.aligner is not None:
+            alignment = QuestionAlignment(index.aligner, form)
+            alignment.compute({p: sentences.forms})
+            aligned = alignment.sentences(p, len(sentences.forms))
+        features = answer.sentence_features(hit.passage, sentences, form, query_vector, aligned)
         offset = hit.passage.char_start
         texts = [hit.passage.text[a - offset : b - offset] for a, b in sentences.spans]
         rows.append((features, texts, query.answer, query.docs[0]))

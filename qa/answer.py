@@ -25,11 +25,12 @@ FEATURES = (
     "focus_bigrams",  # the same for adjacent pairs of focus tokens
     "number",  # the question asks for a quantity and the sentence has a number
     "date",  # the question asks for a time and the sentence has a date
+    "aligned",  # the question's token alignment with the sentence (qa.align; 0 where none ran)
 )
 # Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
 # The positive weight on `previous` says what reading the misses showed: the answer often
 # follows the sentence that echoes the question.
-WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0], dtype=np.float32)
+WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0], dtype=np.float32)
 # A neighbour whose score is within this margin of the best joins it (a margin of 1 is a
 # neighbour at least e^-1 times as likely as the best): the answer often sits in the
 # sentence next to the one that echoes the question.
@@ -105,8 +106,8 @@ def _rarity_overlap(wanted: set[str], found: list[set[str]]) -> np.ndarray:
     return np.array([sum(weight[item] for item in wanted & s) / total for s in found], dtype=np.float32)
 
 
-def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None) -> np.ndarray:
-    """One row of FEATURES per sentence."""
+def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, aligned: np.ndarray | None = None) -> np.ndarray:
+    """One row of FEATURES per sentence; `aligned`, each sentence's token alignment with the question."""
     n = len(sentences.forms)
     features = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if query_vector is not None and sentences.vectors is not None:
@@ -124,14 +125,16 @@ def sentence_features(passage: Passage, sentences: Sentences, question_form: str
         features[:, 4] = [bool(_NUMBER.search(form)) for form in sentences.forms]
     if _DATE_QUESTION.search(question_form):
         features[:, 5] = [bool(_DATE.search(form)) for form in sentences.forms]
+    if aligned is not None:
+        features[:, 6] = aligned
     return features
 
 
-def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None) -> Answer | None:
+def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, aligned: np.ndarray | None = None) -> Answer | None:
     """The best sentence, joined by its better neighbour when that one scores nearly as well."""
     if not sentences.spans:
         return None
-    scores = sentence_features(passage, sentences, question_form, query_vector) @ WEIGHTS
+    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ WEIGHTS
     chosen = choose(scores)
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, QuestionAlignment, load_aligner
 from .answer import Sentences, pick_answer
 from .chunker import opening_title
 from . import crosslingual
@@ -54,9 +55,13 @@ class Candidates:
 class Index:
     """An opened index (a store: local generation or Milvus collection) and the search over it."""
 
-    def __init__(self, store: "Store", embedder: Embedder | None = None):
+    def __init__(self, store: "Store", embedder: Embedder | None = None, aligner: Aligner | None = None):
+        """`aligner`: what re-orders hybrid search's best candidates token by token (qa.align);
+        by default the one the index's model has, if any."""
         self.store = store
         self._embedder = embedder
+        self._aligner = aligner
+        self._aligner_loaded = aligner is not None
         self.timings: dict[str, float] = {}
         self.confidence_features = np.zeros((0, 0))  # of the last search's hits (see qa.confidence)
 
@@ -89,6 +94,13 @@ class Index:
             self._embedder = load_embedder(query_spec(self.manifest))
         return self._embedder
 
+    @property
+    def aligner(self) -> Aligner | None:
+        if not self._aligner_loaded:
+            self._aligner = load_aligner(self.model)
+            self._aligner_loaded = True
+        return self._aligner
+
     def search(self, question: str, top_k: int = 5, mode: str = "hybrid", reranker: "Reranker | None" = None, where: Filter | None = None) -> list[Hit]:
         """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence.
 
@@ -111,8 +123,12 @@ class Index:
         position = {p: i for i, p in enumerate(candidates.passages)}
         if mode == "lexical":
             order = [p for p in order if candidates.lexical[position[p]] > 0]
+        aligned = None
         if reranker is not None:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
+        elif mode == "hybrid" and self.aligner is not None:
+            aligned = QuestionAlignment(self.aligner, form)
+            order, scores = self._align(aligned, order, scores, position)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
         store = self.store
@@ -122,7 +138,9 @@ class Index:
         shown = [order[group.representative] for group in groups]
         store.fetch(shown, with_sentences=True)
         answer_form = crosslingual.with_translations(question, form, candidates.gloss)
-        answers = [self._answer(p, answer_form, candidates.query_vector) for p in shown]
+        if aligned is not None:  # the first hits' answers weigh it too (folding may have brought another up)
+            aligned.compute({p: store.sentences(p).forms for p in shown[:ALIGN_DEPTH]})
+        answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage)
         confidences = confidence(self.confidence_features, mode)
@@ -209,6 +227,21 @@ class Index:
         self.timings["rerank"] = time.perf_counter() - started
         return [head[i] for i in ranking] + order[len(head) :], scores
 
+    def _align(self, aligned: QuestionAlignment, order: list[int], scores: np.ndarray, position: dict[int, int]):
+        """The best ALIGN_DEPTH candidates re-ordered by fused score + ALIGN_WEIGHT x token
+        alignment (qa.align); they keep scoring above the rest."""
+        started = time.perf_counter()
+        head = order[:ALIGN_DEPTH]
+        self.store.fetch(head, with_sentences=True)
+        aligned.compute({p: self.store.sentences(p).forms for p in head})
+        bonus = np.array([aligned.passage(p) for p in head], dtype=np.float32)
+        scores = scores.copy()
+        for p, value in zip(head, ALIGN_WEIGHT * (bonus - bonus.min())):
+            scores[position[p]] += value
+        head.sort(key=lambda p: -scores[position[p]])
+        self.timings["align"] = time.perf_counter() - started
+        return head + order[len(head) :], scores
+
     def sentences(self, p: int) -> Sentences:
         """Passage p's sentences: offsets, normalized texts, vectors, the vector of the sentence
         just before the passage when its paragraph goes on from there, and the paragraph's opening."""
@@ -261,8 +294,10 @@ class Index:
         store, here = self.store, self.store.passage(p)
         return "".join(store.form(n) for n in (p - 1, p, p + 1) if (other := store.passage(n)) is not None and other.doc_path == here.doc_path)
 
-    def _answer(self, p: int, form: str, query_vector: np.ndarray | None):
-        return pick_answer(self.store.passage(p), self.sentences(p), form, query_vector)
+    def _answer(self, p: int, form: str, query_vector: np.ndarray | None, aligned: QuestionAlignment | None):
+        sentences = self.sentences(p)
+        by_sentence = None if aligned is None else aligned.sentences(p, len(sentences.forms))
+        return pick_answer(self.store.passage(p), sentences, form, query_vector, by_sentence)
 
 
 def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:

@@ -3,6 +3,8 @@
 import os
 import time
 
+import numpy as np
+
 from conftest import FakeEmbedder
 
 
@@ -26,3 +28,26 @@ class SlowQueryEmbedder(FakeEmbedder):
         if is_query:
             time.sleep(self.query_seconds)
         return super().embed(texts, is_query)
+
+
+class CharAligner:
+    """A fake token aligner (qa.align): one token per character, matching only itself."""
+
+    dim = 512
+
+    def __init__(self):
+        self.calls: list[list[list[str]]] = []
+
+    def token_states(self, texts, is_query=False):
+        from qa.align import TokenStates
+
+        self.calls.append(texts)
+        out = []
+        for parts in texts:
+            chars = [(number, ch) for number, part in enumerate(parts) for ch in part if not ch.isspace()]
+            vectors = np.zeros((len(chars), self.dim), dtype=np.float32)
+            for row, (_, ch) in enumerate(chars):
+                vectors[row, ord(ch) % self.dim] = 1.0
+            weights = np.array([1.0 if ch.isalnum() else 0.0 for _, ch in chars], dtype=np.float32)
+            out.append(TokenStates(vectors=vectors, parts=np.array([n for n, _ in chars], dtype=int), weights=weights))
+        return out

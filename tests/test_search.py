@@ -257,3 +257,42 @@ def test_citations_resolve_in_the_indexed_text_even_after_the_file_changes(fake_
     (Path(fake_index.manifest["corpus_dir"]) / passage.doc_path).write_text("改过了。", encoding="utf-8")
     text = fake_index.document_text(passage.doc_path)
     assert text[passage.char_start : passage.char_end] == passage.text
+
+
+class AvoidsPandas:
+    """A fake token aligner: a passage that mentions pandas aligns with nothing of the question."""
+
+    def __init__(self):
+        self.batches = []  # how many passages each call was given
+
+    def token_states(self, texts, is_query=False):
+        from qa.align import TokenStates
+
+        out = []
+        for parts in texts:
+            about_pandas = not is_query and any("熊猫" in part for part in parts)
+            vector = np.eye(2, dtype=np.float32)[[1 if about_pandas else 0]]
+            out.append(TokenStates(vectors=vector, parts=np.zeros(1, dtype=int), weights=np.ones(1, dtype=np.float32)))
+        if not is_query:
+            self.batches.append(len(texts))
+        return out
+
+
+def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_embedder):
+    from qa.align import ALIGN_DEPTH
+    from qa.search import Index
+
+    question = "大熊猫每天吃多少竹子"
+    plain = [hit.passage.id for hit in fake_index.search(question, top_k=5)]
+    aligner = AvoidsPandas()
+    aligned_index = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
+    hits = aligned_index.search(question, top_k=5)
+    aligned = [hit.passage.id for hit in hits]
+    assert fake_index.passage(plain[0]).doc_path == "panda.txt"
+    # The panda passage falls behind the other two of the head; the rest keep their places.
+    assert aligned[: ALIGN_DEPTH] == [*plain[1:ALIGN_DEPTH], plain[0]] and aligned[ALIGN_DEPTH:] == plain[ALIGN_DEPTH:]
+    assert aligner.batches == [ALIGN_DEPTH]  # the head, once: its passages' answers reuse it
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    assert "align" in aligned_index.timings
+    for mode in ("dense", "lexical"):  # only hybrid search is re-ordered
+        assert [h.passage.id for h in aligned_index.search(question, top_k=5, mode=mode)] == [h.passage.id for h in fake_index.search(question, top_k=5, mode=mode)]

