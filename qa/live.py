@@ -82,13 +82,14 @@ class LiveIndex:
         return index
 
     def _open(self) -> Index:
-        # A rebuild with the same model reuses the loaded model instead of loading it again.
+        # A rebuild with the same model reuses the loaded model (and aligner) instead of loading it again.
         embedder = self._embedder or (self._index.embedder if self._index is not None else None)
         location = {"backend": self.backend, "collection": self.collection}
         if embedder is None:
             return load_index(self.index_dir, model=self._model, **location)
+        aligner = self._index.aligner if self._index is not None else None
         try:
-            return load_index(self.index_dir, model=self._model, embedder=embedder, **location)
+            return load_index(self.index_dir, model=self._model, embedder=embedder, aligner=aligner, **location)
         except ModelMismatchError:
             if self._embedder is not None or self._model is not None:
                 raise
@@ -100,4 +101,5 @@ def warm_up(index: Index) -> None:
     the first search after a swap is not slow."""
     index.store.check()
     index.embedder  # noqa: B018
+    index.aligner  # noqa: B018
 

@@ -340,9 +340,17 @@ def _source(passage: Passage) -> Source:
     )
 
 
-def load_index(index_dir: Path | str | None = None, model: str | None = None, embedder: Embedder | None = None, backend: str | None = None, collection: str | None = None) -> Index:
+def load_index(
+    index_dir: Path | str | None = None,
+    model: str | None = None,
+    embedder: Embedder | None = None,
+    backend: str | None = None,
+    collection: str | None = None,
+    aligner: Aligner | None = None,
+) -> Index:
     """Open the live index: local (index_dir, or one of its named collections) or on Milvus (`backend`);
-    `model`, if given, must be the one it was built with."""
+    `model`, if given, must be the one it was built with. `embedder` and `aligner`, if given, are
+    used instead of loading the model's own."""
     from .backend import open_store
 
     store = open_store(index_dir, backend=backend, collection=collection)
@@ -350,4 +358,4 @@ def load_index(index_dir: Path | str | None = None, model: str | None = None, em
     wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)
     if wanted and wanted != manifest.get("model"):
         raise ModelMismatchError(f"index at {store.location} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
-    return Index(store, embedder=embedder)
+    return Index(store, embedder=embedder, aligner=aligner)

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from conftest import FakeEmbedder
+from fakes import CharAligner
 from qa import build_index, live
 from qa.errors import IndexDamagedError, IndexMissingError
 from qa.live import LiveIndex
@@ -29,13 +30,18 @@ def test_the_same_generation_is_the_same_object(index_dir, fake_embedder):
     assert live_index.status().generation == current_generation(index_dir).name
 
 
-def test_a_rebuild_is_swapped_in_and_the_model_is_not_loaded_again(index_dir, corpus_dir, use_fake_model):
+def test_a_rebuild_is_swapped_in_and_the_model_is_not_loaded_again(index_dir, corpus_dir, use_fake_model, monkeypatch):
+    from qa import search
+
+    aligners = []
+    monkeypatch.setattr(search, "load_aligner", lambda model: aligners.append(CharAligner()) or aligners[-1])
     live_index = LiveIndex(index_dir)
     old = live_index.current()
     rebuild(corpus_dir, index_dir)
     new = live_index.current()
     assert new is not old and new.generation_dir == current_generation(index_dir)
     assert new.embedder is old.embedder
+    assert new.aligner is old.aligner and len(aligners) == 1  # loaded once, when the first generation warmed up
     assert old.search("龙井茶", top_k=1)  # a caller still holding the old generation can finish
 
 
