@@ -30,7 +30,7 @@ FEATURES = (
 # Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
 # The positive weight on `previous` says what reading the misses showed: the answer often
 # follows the sentence that echoes the question.
-WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0], dtype=np.float32)
+WEIGHTS = np.array([21.0, 12.0, 6.3, 3.0, 2.1, 2.9, 2.8], dtype=np.float32)
 # A neighbour whose score is within this margin of the best joins it (a margin of 1 is a
 # neighbour at least e^-1 times as likely as the best): the answer often sits in the
 # sentence next to the one that echoes the question.

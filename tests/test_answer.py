@@ -137,3 +137,12 @@ def test_a_long_clause_without_commas_narrows_at_enumeration_commas():
     assert len(text) > answer.NARROW_CHARS
     found = pick_answer(make_passage(text), make_sentences(text), normalize("第17位代表出席了吗"), None)
     assert "第17位代表" in found.text and len(found.text) <= answer.NARROW_CHARS
+
+
+def test_the_sentence_the_question_aligns_with_token_by_token_is_picked():
+    text = "第一句没有。第二句也没有。第三句还是没有。"
+    passage, sentences = make_passage(text), make_sentences(text)
+    question = normalize("完全不同的词")
+    assert "第三句" not in pick_answer(passage, sentences, question, None).text  # nothing tells them apart
+    found = pick_answer(passage, sentences, question, None, aligned=np.array([0.1, 0.1, 0.9], dtype=np.float32))
+    assert found.text == "第三句还是没有。"
