@@ -114,10 +114,10 @@ def main() -> None:
     ):
         for margin, rate, chars in hit_rates(rows, weights_for):
             print(f"| {name} | {margin} | {rate:.4f} | {chars:.0f} |")
-    weights = fit(rows)
-    print("\nfitted on all questions:")
-    for name, value in zip(answer.FEATURES, weights):
-        print(f"  {name:15s} {value:8.2f}")
+    unaligned = [(np.where(np.arange(len(answer.FEATURES)) == answer.FEATURES.index("aligned"), 0, f), *rest) for f, *rest in rows]
+    print("\nfitted on all questions (WEIGHTS; then without the alignment, UNALIGNED_WEIGHTS):")
+    for name, value, without in zip(answer.FEATURES, fit(rows), fit(unaligned)):
+        print(f"  {name:15s} {value:8.2f} {without:8.2f}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ FEATURES = (
 # The positive weight on `previous` says what reading the misses showed: the answer often
 # follows the sentence that echoes the question.
 WEIGHTS = np.array([21.0, 12.0, 6.3, 3.0, 2.1, 2.9, 2.8], dtype=np.float32)
+# For a passage no alignment ran on (dense or lexical search, hits past the aligned head):
+# the same fit without the feature, which then weighs the others more.
+UNALIGNED_WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0], dtype=np.float32)
 # A neighbour whose score is within this margin of the best joins it (a margin of 1 is a
 # neighbour at least e^-1 times as likely as the best): the answer often sits in the
 # sentence next to the one that echoes the question.
@@ -134,7 +137,7 @@ def pick_answer(passage: Passage, sentences: Sentences, question_form: str, quer
     """The best sentence, joined by its better neighbour when that one scores nearly as well."""
     if not sentences.spans:
         return None
-    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ WEIGHTS
+    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ (UNALIGNED_WEIGHTS if aligned is None else WEIGHTS)
     chosen = choose(scores)
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)
