@@ -47,8 +47,8 @@ MODES = ("hybrid", "dense", "lexical")
 # Features a mode has no leg for are left out of its model.
 UNUSED = {
     "hybrid": (),
-    "dense": ("lexical_share", "lexical_margin", "coverage", "latin_lexical_share"),
-    "lexical": ("cosine", "cosine_over_pool", "cosine_margin", "latin_cosine", "latin_cosine_margin"),
+    "dense": ("lexical_share", "lexical_margin", "coverage", "latin_lexical_share", "aligned", "latin_aligned"),
+    "lexical": ("cosine", "cosine_over_pool", "cosine_margin", "latin_cosine", "latin_cosine_margin", "aligned", "latin_aligned"),
 }
 ANSWERABLE_MISSED = 0.03  # the threshold lets this share of answerable questions fall below it
 

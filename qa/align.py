@@ -78,8 +78,9 @@ class QuestionAlignment:
         for p, states in zip(missing, self._aligner.token_states([sentences[p] for p in missing])):
             self._passages[p] = states
 
-    def passage(self, p: int) -> float:
-        return alignment(self.question, self._passages[p])
+    def passage(self, p: int) -> float | None:
+        """Passage p's alignment; None if p was not computed."""
+        return alignment(self.question, self._passages[p]) if p in self._passages else None
 
     def sentences(self, p: int, count: int) -> np.ndarray | None:
         """Each of passage p's `count` sentences' alignment; None if p was not computed."""

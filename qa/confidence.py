@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .crosslingual import latin_share
+from .crosslingual import foreign_share
 
 FEATURES = (
     "cosine",  # the hit's best sentence's cosine with the question
@@ -22,7 +22,7 @@ FEATURES = (
     "lexical_share",  # BM25 score over the score of a passage matching every question word
     "lexical_margin",  # that share minus the best other candidate's
     "answer",  # the answer sentence's score (qa.answer)
-    "latin",  # share of the question's letters that are Latin (its words can't match Chinese text)
+    "latin",  # share of the question's letters in other scripts than Chinese: Latin, Cyrillic … (its words can't match Chinese text)
     "coverage",  # share of the question's words (translated ones: of their translations) the collection has
     # The same signals for a question in Latin letters over Chinese text mean other things: its
     # cosines run lower, and its lexical leg matches dictionary translations. These let the
@@ -30,14 +30,19 @@ FEATURES = (
     "latin_cosine",
     "latin_cosine_margin",
     "latin_lexical_share",
+    # How much of the question the passage answers token by token (qa.align; hybrid search's
+    # first hits), in any language: the word-level signal a question in a script the
+    # dictionary does not cover still has. 0 where no alignment ran.
+    "aligned",
+    "latin_aligned",
 )
 # Fitted by benchmarks/confidence.py, per mode (a leg that did not run weighs 0). Held-out
 # (hybrid): AUROC 0.986 against off-topic questions, 0.946 against in-domain ones. The dense
 # and lexical models predate the last four features (fitted without them; --modes to refit).
 WEIGHTS = {
-    "hybrid": np.array([22.95, 53.14, -9.972, 2.155, 1.081, 0.04532, 0.7897, 1.89, 0.4638, 51.59, -0.05133]),
-    "dense": np.array([6.237, 73.61, 13.76, 0, 0, 0.3423, 1.686, 0, 0, 0, 0]),
-    "lexical": np.array([0, 0, 0, 4.001, 2.734, 0.2579, -0.9115, 0, 0, 0, 0]),
+    "hybrid": np.array([22.95, 53.14, -9.972, 2.155, 1.081, 0.04532, 0.7897, 1.89, 0.4638, 51.59, -0.05133, 0, 0]),
+    "dense": np.array([6.237, 73.61, 13.76, 0, 0, 0.3423, 1.686, 0, 0, 0, 0, 0, 0]),
+    "lexical": np.array([0, 0, 0, 4.001, 2.734, 0.2579, -0.9115, 0, 0, 0, 0, 0, 0]),
 }
 BIAS = {"hybrid": -28.93, "dense": -23.61, "lexical": -4.82}
 # Below this confidence of the top hit, no passage seems to answer: the confidence below which
@@ -52,10 +57,12 @@ def hit_features(
     answer_scores: list[float],
     question: str,
     coverage: float = 0.0,
+    aligned: list[float | None] | None = None,
 ) -> np.ndarray:
     """One row of FEATURES per hit; `rows` are the hits' positions among the candidates,
     whose dense cosines and lexical shares are given (None for a leg that did not run);
-    `coverage` is the lexical leg's for the question (LexicalFound.coverage)."""
+    `coverage` is the lexical leg's for the question (LexicalFound.coverage); `aligned`, each
+    hit's token alignment with the question (None where none ran)."""
     features = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
     for n, i in enumerate(rows):
         if dense is not None and len(dense):
@@ -68,9 +75,11 @@ def hit_features(
             features[n, 3] = lexical_share[i]
             features[n, 4] = lexical_share[i] - (float(others.max()) if len(others) else 0.0)
         features[n, 5] = answer_scores[n]
-        features[n, 6] = latin_share(question)
+        features[n, 6] = foreign_share(question)
         features[n, 7] = coverage
-    features[:, 8:11] = features[:, [0, 2, 3]] * features[:, 6:7]
+        if aligned is not None and aligned[n] is not None:
+            features[n, 11] = aligned[n]
+    features[:, [8, 9, 10, 12]] = features[:, [0, 2, 3, 11]] * features[:, 6:7]
     return features
 
 

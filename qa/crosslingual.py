@@ -37,6 +37,7 @@ STOP_WORDS = frozenset(
     neither one's someone something anything name named called kind type""".split()
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_CJK_LETTER = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0003ffff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _DEFINITION_WORD = re.compile(r"^[a-z][a-z' -]*$")
@@ -108,6 +109,14 @@ def latin_share(question: str) -> float:
     """Share of the question's letters that are Latin."""
     letters = [ch for ch in question if ch.isalpha()]
     return sum(ch.isascii() for ch in letters) / len(letters) if letters else 0.0
+
+
+def foreign_share(question: str) -> float:
+    """Share of the question's letters in other scripts than Chinese (or Japanese, Korean): Latin,
+    Cyrillic, Greek, Arabic … A question in any of them reaches Chinese text the same way, through
+    the multilingual model rather than shared words."""
+    letters = [ch for ch in question if ch.isalpha()]
+    return sum(not _CJK_LETTER.match(ch) for ch in letters) / len(letters) if letters else 0.0
 
 
 # Irregular forms common in questions.

@@ -142,7 +142,8 @@ class Index:
             aligned.compute({p: store.sentences(p).forms for p in shown[:ALIGN_DEPTH]})
         answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
-        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage)
+        hit_alignment = None if aligned is None else [aligned.passage(p) for p in shown]
+        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage, hit_alignment)
         confidences = confidence(self.confidence_features, mode)
         hits = [
             Hit(
