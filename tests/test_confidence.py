@@ -20,6 +20,17 @@ def test_features_say_how_a_hit_stands_among_the_candidates():
     assert first["latin"] == 1.0
 
 
+def test_hits_carry_their_token_alignment_and_questions_in_any_other_script_count_as_foreign():
+    rows = confidence.hit_features([0, 1], np.array([0.9, 0.7]), None, [1.0, 1.0], "В каком году умер Тесла?", aligned=[0.6, None])
+    first, second = (dict(zip(confidence.FEATURES, row)) for row in rows)
+    assert first["latin"] == 1.0  # Cyrillic: as far from Chinese text as English
+    assert first["aligned"] == pytest.approx(0.6) and first["latin_aligned"] == pytest.approx(0.6)
+    assert second["aligned"] == 0.0  # no alignment ran on that hit
+    (chinese,) = confidence.hit_features([0], np.array([0.9]), None, [1.0], "龙井茶产于哪里？", aligned=[0.5])
+    features = dict(zip(confidence.FEATURES, chinese))
+    assert features["aligned"] == pytest.approx(0.5) and features["latin_aligned"] == 0.0
+
+
 def test_a_leg_that_did_not_run_leaves_its_features_at_zero():
     (row,) = confidence.hit_features([0], None, np.array([0.8]), [1.0], "龙井茶")
     features = dict(zip(confidence.FEATURES, row))

@@ -51,6 +51,14 @@ def test_inflected_words_are_looked_up_by_their_base_form(word, base):
     assert set(expected[1:]) <= set(group[1:]) and expected[1:]
 
 
+def test_the_foreign_share_counts_letters_of_every_script_but_chinese():
+    assert crosslingual.foreign_share("В каком году умер Тесла?") == 1.0
+    assert crosslingual.latin_share("В каком году умер Тесла?") == 0.0
+    assert crosslingual.foreign_share("龙井茶产于哪里？") == 0.0
+    assert crosslingual.foreign_share("NASUWT是什么组织的简称？") == pytest.approx(6 / 14)
+    assert crosslingual.foreign_share("?!") == 0.0
+
+
 def test_only_mostly_latin_questions_are_translated():
     assert crosslingual.is_translated("Where is Longjing tea grown?")
     assert not crosslingual.is_translated("龙井茶产于哪里？")
