@@ -9,9 +9,12 @@ of those best similarities, each weighted by how rare the question token is, say
 of the question the passage answers word by word; by where its matches fall, it says the
 same of each of the passage's sentences.
 
-Measured on the candidates that hybrid fusion ranks first (benchmarks/crosslingual.py and
-cmrc2018.py, same run): re-ordering the best ALIGN_DEPTH by fused score + ALIGN_WEIGHT x
-alignment is where English questions over Chinese text gain most (see README).
+Re-ordering hybrid fusion's best ALIGN_DEPTH by fused score + ALIGN_WEIGHT x alignment,
+measured in one session (benchmarks/crosslingual.py, cmrc2018.py): Recall@1 of English
+questions over XQuAD's Chinese paragraphs 0.894 -> 0.923, of the same questions in Chinese
+0.962 -> 0.973, CMRC2018 0.9863 -> 0.9876. Depth 2-5 and weight 2-4 all land within 0.003
+of these. It costs the question and three passages through the encoder: a question takes
+~160 ms on one core where it took ~27 ms.
 """
 
 from __future__ import annotations
