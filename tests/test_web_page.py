@@ -45,7 +45,12 @@ def browser():
 
 
 @pytest.fixture
-def server_url(corpus_dir, tmp_path, fake_embedder):
+def server_url(corpus_dir, tmp_path, fake_embedder, monkeypatch):
+    from qa import confidence
+
+    # The confidence is fitted to the default model's cosines, not the fake embedder's: the page
+    # is shown answering, whatever the fake's confidence (one test sets the other case itself).
+    monkeypatch.setitem(confidence.THRESHOLD, "hybrid", 0.0)
     index_dir = tmp_path / "index"
     build_index(corpus_dir, index_dir, embedder=fake_embedder)
     with running_server(create_app(LiveIndex(index_dir, embedder=fake_embedder))) as url:
