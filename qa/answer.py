@@ -137,17 +137,18 @@ def pick_answer(passage: Passage, sentences: Sentences, question_form: str, quer
     """The best sentence, joined by its better neighbour when that one scores nearly as well."""
     if not sentences.spans:
         return None
-    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ (UNALIGNED_WEIGHTS if aligned is None else WEIGHTS)
+    weights = UNALIGNED_WEIGHTS if aligned is None else WEIGHTS
+    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ weights
     chosen = choose(scores)
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)
     if end - start > NARROW_CHARS:
-        start, end = narrow(passage, sentences.lead, start, end, question_form)
+        start, end = narrow(passage, sentences.lead, start, end, question_form, weights)
     offset = passage.char_start
     return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[chosen[0]]))
 
 
-def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str) -> tuple[int, int]:
+def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str, weights: np.ndarray) -> tuple[int, int]:
     """The run of clauses within [start, end) that best matches the question, NARROW_CHARS at most.
 
     Clauses are scored by the sentence features that need no vectors (focus words, numbers,
@@ -161,7 +162,7 @@ def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str
         return start, end
     forms = [normalize(text[a:b]) for a, b in pieces]
     clauses = Sentences(spans=[(start + a, start + b) for a, b in pieces], forms=forms, lead=lead)
-    scores = sentence_features(passage, clauses, question_form, None) @ WEIGHTS
+    scores = sentence_features(passage, clauses, question_form, None) @ weights
     best, best_score = (int(np.argmax(scores)),) * 2, float("-inf")
     for i in range(len(pieces)):
         total = 0.0
