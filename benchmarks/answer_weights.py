@@ -114,7 +114,11 @@ def main() -> None:
     ):
         for margin, rate, chars in hit_rates(rows, weights_for):
             print(f"| {name} | {margin} | {rate:.4f} | {chars:.0f} |")
-    unaligned = [(np.where(np.arange(len(answer.FEATURES)) == answer.FEATURES.index("aligned"), 0, f), *rest) for f, *rest in rows]
+    unaligned = []
+    for features, *rest in rows:
+        features = features.copy()
+        features[:, answer.FEATURES.index("aligned")] = 0.0
+        unaligned.append((features, *rest))
     print("\nfitted on all questions (WEIGHTS; then without the alignment, UNALIGNED_WEIGHTS):")
     for name, value, without in zip(answer.FEATURES, fit(rows), fit(unaligned)):
         print(f"  {name:15s} {value:8.2f} {without:8.2f}")

@@ -24,9 +24,9 @@ FEATURES = (
     "answer",  # the answer sentence's score (qa.answer)
     "latin",  # share of the question's letters in other scripts than Chinese: Latin, Cyrillic … (its words can't match Chinese text)
     "coverage",  # share of the question's words (translated ones: of their translations) the collection has
-    # The same signals for a question in Latin letters over Chinese text mean other things: its
-    # cosines run lower, and its lexical leg matches dictionary translations. These let the
-    # model weigh them apart (they are the signal times `latin`).
+    # The same signals for a question in another script than Chinese text's mean other things:
+    # its cosines run lower, and its lexical leg matches dictionary translations (English) or
+    # nothing. These let the model weigh them apart (they are the signal times `latin`).
     "latin_cosine",
     "latin_cosine_margin",
     "latin_lexical_share",
