@@ -44,24 +44,27 @@ class Aligner(Protocol):
 def part_alignment(question: TokenStates, passage: TokenStates, parts: int) -> np.ndarray:
     """For each of the passage's `parts`, the weighted mean over question tokens of their best
     similarity to a token of that part (0 for a part without tokens)."""
-    total = float(question.weights.sum())
     out = np.zeros(parts, dtype=np.float32)
-    if total <= 0 or len(passage.vectors) == 0:
+    if question.weights.sum() <= 0 or len(passage.vectors) == 0:
         return out
     similarity = question.vectors @ passage.vectors.T
     for part in range(parts):
         inside = passage.parts == part
         if inside.any():
-            out[part] = float(question.weights @ similarity[:, inside].max(axis=1)) / total
+            out[part] = _weighted_best(question, similarity[:, inside])
     return out
 
 
 def alignment(question: TokenStates, passage: TokenStates) -> float:
     """The weighted mean over question tokens of their best similarity to any passage token."""
-    total = float(question.weights.sum())
-    if total <= 0 or len(passage.vectors) == 0:
+    if question.weights.sum() <= 0 or len(passage.vectors) == 0:
         return 0.0
-    return float(question.weights @ (question.vectors @ passage.vectors.T).max(axis=1)) / total
+    return _weighted_best(question, question.vectors @ passage.vectors.T)
+
+
+def _weighted_best(question: TokenStates, similarity: np.ndarray) -> float:
+    """Each question token's best similarity (a row's maximum), weighted by its rarity."""
+    return float(question.weights @ similarity.max(axis=1)) / float(question.weights.sum())
 
 
 class QuestionAlignment:
