@@ -44,12 +44,12 @@ def collect(index, queries):
         form = normalize(query.question)
         sentences = index.sentences(p)
         query_vector = index.embedder.embed([form], is_query=True)[0]
-        aligned = None
+        matches = None
         if index.aligner is not None:
             alignment = QuestionAlignment(index.aligner, form)
             alignment.compute({p: sentences.forms})
-            aligned = alignment.sentences(p, len(sentences.forms))
-        features = answer.sentence_features(hit.passage, sentences, form, query_vector, aligned)
+            matches = alignment.sentences(p, len(sentences.forms))
+        features = answer.sentence_features(hit.passage, sentences, form, query_vector, matches)
         offset = hit.passage.char_start
         texts = [hit.passage.text[a - offset : b - offset] for a, b in sentences.spans]
         rows.append((features, texts, query.answer, query.docs[0]))
@@ -117,7 +117,7 @@ def main() -> None:
     unaligned = []
     for features, *rest in rows:
         features = features.copy()
-        features[:, answer.FEATURES.index("aligned")] = 0.0
+        features[:, [answer.FEATURES.index("focus_aligned"), answer.FEATURES.index("asked_aligned")]] = 0.0
         unaligned.append((features, *rest))
     print("\nfitted on all questions (WEIGHTS; then without the alignment, UNALIGNED_WEIGHTS):")
     for name, value, without in zip(answer.FEATURES, fit(rows), fit(unaligned)):

@@ -35,23 +35,32 @@ class TokenStates:
     vectors: np.ndarray  # (tokens, dim), unit length
     parts: np.ndarray  # which part of the text (a passage's sentence) each token comes from
     weights: np.ndarray  # how rare each token is; 0 for punctuation
+    pieces: tuple[str, ...]  # each token's text, as the vocabulary spells it ("▁" opens a word)
+
+
+@dataclass(frozen=True)
+class SentenceMatches:
+    """How a question's tokens match each sentence of a passage."""
+
+    question: TokenStates
+    best: np.ndarray  # (question tokens, sentences): a token's best similarity to one of the sentence's
 
 
 class Aligner(Protocol):
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list[TokenStates]: ...
 
 
-def part_alignment(question: TokenStates, passage: TokenStates, parts: int) -> np.ndarray:
-    """For each of the passage's `parts`, the weighted mean over question tokens of their best
-    similarity to a token of that part (0 for a part without tokens)."""
-    out = np.zeros(parts, dtype=np.float32)
-    if question.weights.sum() <= 0 or len(passage.vectors) == 0:
+def part_matches(question: TokenStates, passage: TokenStates, parts: int) -> np.ndarray:
+    """(question tokens, `parts`): each question token's best similarity to a token of each of
+    the passage's parts (0 for a part without tokens)."""
+    out = np.zeros((len(question.vectors), parts), dtype=np.float32)
+    if len(passage.vectors) == 0:
         return out
     similarity = question.vectors @ passage.vectors.T
     for part in range(parts):
         inside = passage.parts == part
         if inside.any():
-            out[part] = _weighted_best(question, similarity[:, inside])
+            out[:, part] = similarity[:, inside].max(axis=1)
     return out
 
 
@@ -59,12 +68,8 @@ def alignment(question: TokenStates, passage: TokenStates) -> float:
     """The weighted mean over question tokens of their best similarity to any passage token."""
     if question.weights.sum() <= 0 or len(passage.vectors) == 0:
         return 0.0
-    return _weighted_best(question, question.vectors @ passage.vectors.T)
-
-
-def _weighted_best(question: TokenStates, similarity: np.ndarray) -> float:
-    """Each question token's best similarity (a row's maximum), weighted by its rarity."""
-    return float(question.weights @ similarity.max(axis=1)) / float(question.weights.sum())
+    best = (question.vectors @ passage.vectors.T).max(axis=1)
+    return float(question.weights @ best) / float(question.weights.sum())
 
 
 class QuestionAlignment:
@@ -88,9 +93,11 @@ class QuestionAlignment:
         """Passage p's alignment; None if p was not computed."""
         return alignment(self.question, self._passages[p]) if p in self._passages else None
 
-    def sentences(self, p: int, count: int) -> np.ndarray | None:
-        """Each of passage p's `count` sentences' alignment; None if p was not computed."""
-        return part_alignment(self.question, self._passages[p], count) if p in self._passages else None
+    def sentences(self, p: int, count: int) -> SentenceMatches | None:
+        """How the question matches each of passage p's `count` sentences; None if p was not computed."""
+        if p not in self._passages:
+            return None
+        return SentenceMatches(self.question, part_matches(self.question, self._passages[p], count))
 
 
 def load_aligner(model: str) -> Aligner | None:

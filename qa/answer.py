@@ -15,6 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from .align import SentenceMatches
 from .models import Answer, Passage
 from .normalize import normalize
 
@@ -25,15 +26,17 @@ FEATURES = (
     "focus_bigrams",  # the same for adjacent pairs of focus tokens
     "number",  # the question asks for a quantity and the sentence has a number
     "date",  # the question asks for a time and the sentence has a date
-    "aligned",  # the question's token alignment with the sentence (qa.align; 0 where none ran)
+    # Token alignment (qa.align; 0 where none ran), the question in two parts:
+    "focus_aligned",  # its focus tokens' best similarity in the sentence, rarer ones and ones fewer sentences match weighing more
+    "asked_aligned",  # its question words' (什么, 谁, 哪, when …): the kind of thing asked for, a name or a place, has its tokens
 )
 # Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
 # The positive weight on `previous` says what reading the misses showed: the answer often
 # follows the sentence that echoes the question.
-WEIGHTS = np.array([21.0, 12.0, 6.3, 3.0, 2.1, 2.9, 2.8], dtype=np.float32)
+WEIGHTS = np.array([23.6, 12.5, 3.0, -0.1, 1.5, 2.0, 14.0, 9.9], dtype=np.float32)
 # For a passage no alignment ran on (dense or lexical search, hits past the aligned head):
-# the same fit without the feature, which then weighs the others more.
-UNALIGNED_WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0], dtype=np.float32)
+# the same fit without the two alignment features, which then weighs the others more.
+UNALIGNED_WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0, 0.0], dtype=np.float32)
 # A neighbour whose score is within this margin of the best joins it (a margin of 1 is a
 # neighbour at least e^-1 times as likely as the best): the answer often sits in the
 # sentence next to the one that echoes the question.
@@ -53,6 +56,11 @@ _NUMBER_QUESTION = re.compile(
     r"how (?:many|much|long|old|far|big|tall)|percentage"
 )
 _DATE_QUESTION = re.compile(r"何时|哪一?年|哪个?月|哪一?天|什么时[候间]|时间|日期|年份|年代|when\b|what year|which year")
+# Question words, as the encoder's vocabulary cuts them (what "asked_aligned" aligns; left out of the focus).
+_ASKING = re.compile(r"什么|谁|哪|几|多少|何|怎|吗|呢|多[大长高重远久]|^(?:what|who|whom|whose|when|where|which|why|how)$")
+# A question token matches a sentence where its best similarity reaches this; a token most
+# sentences match (the subject's name under another spelling) tells them apart less.
+MATCHED = 0.85
 _NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\d\s*[年月日]|世纪|年代|\b1\d{3}\b|\b20\d{2}\b")
 
@@ -109,8 +117,8 @@ def _rarity_overlap(wanted: set[str], found: list[set[str]]) -> np.ndarray:
     return np.array([sum(weight[item] for item in wanted & s) / total for s in found], dtype=np.float32)
 
 
-def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, aligned: np.ndarray | None = None) -> np.ndarray:
-    """One row of FEATURES per sentence; `aligned`, each sentence's token alignment with the question."""
+def sentence_features(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, matches: SentenceMatches | None = None) -> np.ndarray:
+    """One row of FEATURES per sentence; `matches`, how the question's tokens match each sentence."""
     n = len(sentences.forms)
     features = np.zeros((n, len(FEATURES)), dtype=np.float32)
     if query_vector is not None and sentences.vectors is not None:
@@ -120,7 +128,8 @@ def sentence_features(passage: Passage, sentences: Sentences, question_form: str
         before = np.vstack([first, vectors[:-1]])
         features[:, 0] = vectors @ query_vector
         features[:, 1] = before @ query_vector
-    runs = tokens(focus(question_form, normalize(subject(passage, sentences.lead))))
+    focus_form = focus(question_form, normalize(subject(passage, sentences.lead)))
+    runs = tokens(focus_form)
     sentence_runs = [tokens(form) for form in sentences.forms]
     features[:, 2] = _rarity_overlap({t for run in runs for t in run}, [{t for run in s for t in run} for s in sentence_runs])
     features[:, 3] = _rarity_overlap(_bigrams(runs), [_bigrams(s) for s in sentence_runs])
@@ -128,17 +137,47 @@ def sentence_features(passage: Passage, sentences: Sentences, question_form: str
         features[:, 4] = [bool(_NUMBER.search(form)) for form in sentences.forms]
     if _DATE_QUESTION.search(question_form):
         features[:, 5] = [bool(_DATE.search(form)) for form in sentences.forms]
-    if aligned is not None:
-        features[:, 6] = aligned
+    if matches is not None:
+        features[:, 6:8] = aligned_features(matches, question_form, focus_form)
     return features
 
 
-def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, aligned: np.ndarray | None = None) -> Answer | None:
+def aligned_features(matches: SentenceMatches, question_form: str, focus_form: str) -> np.ndarray:
+    """(sentences, 2): the weighted mean best similarity of the question's focus tokens (outside
+    what focus() blanked, not question words) and of its question words."""
+    question, best = matches.question, matches.best
+    words = [piece.replace("▁", "") for piece in question.pieces]
+    asking = np.array([bool(_ASKING.search(word.lower())) for word in words])
+    blanked = _blanked(words, question_form, focus_form)
+    sentences = best.shape[1]
+    matched_in = (best >= MATCHED).sum(axis=1)
+    focus_weights = question.weights * ~asking * ~blanked * np.log((sentences + 1) / (matched_in + 0.5))
+    out = np.zeros((sentences, 2), dtype=np.float32)
+    for column, weights in enumerate((focus_weights, question.weights * asking)):
+        if weights.sum() > 0:
+            out[:, column] = weights @ best / weights.sum()
+    return out
+
+
+def _blanked(words: list[str], question_form: str, focus_form: str) -> np.ndarray:
+    """For each token's text, whether focus() blanked it: found in order in the question form,
+    and `|` all along its place in the focus form (a token not found counts as not blanked)."""
+    out = np.zeros(len(words), dtype=bool)
+    at = 0
+    for i, word in enumerate(words):
+        start = question_form.find(word, at) if word else -1
+        if start >= 0:
+            out[i] = set(focus_form[start : start + len(word)]) == {"|"}
+            at = start + len(word)
+    return out
+
+
+def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, matches: SentenceMatches | None = None) -> Answer | None:
     """The best sentence, joined by its better neighbour when that one scores nearly as well."""
     if not sentences.spans:
         return None
-    weights = UNALIGNED_WEIGHTS if aligned is None else WEIGHTS
-    scores = sentence_features(passage, sentences, question_form, query_vector, aligned) @ weights
+    weights = UNALIGNED_WEIGHTS if matches is None else WEIGHTS
+    scores = sentence_features(passage, sentences, question_form, query_vector, matches) @ weights
     chosen = choose(scores)
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)

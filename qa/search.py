@@ -297,8 +297,8 @@ class Index:
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None, aligned: QuestionAlignment | None):
         sentences = self.sentences(p)
-        by_sentence = None if aligned is None else aligned.sentences(p, len(sentences.forms))
-        return pick_answer(self.store.passage(p), sentences, form, query_vector, by_sentence)
+        matches = None if aligned is None else aligned.sentences(p, len(sentences.forms))
+        return pick_answer(self.store.passage(p), sentences, form, query_vector, matches)
 
 
 def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexical_ceiling: float, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:

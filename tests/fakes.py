@@ -49,5 +49,6 @@ class CharAligner:
             for row, (_, ch) in enumerate(chars):
                 vectors[row, ord(ch) % self.dim] = 1.0
             weights = np.array([1.0 if ch.isalnum() else 0.0 for _, ch in chars], dtype=np.float32)
-            out.append(TokenStates(vectors=vectors, parts=np.array([n for n, _ in chars], dtype=int), weights=weights))
+            pieces = tuple(ch for _, ch in chars)
+            out.append(TokenStates(vectors=vectors, parts=np.array([n for n, _ in chars], dtype=int), weights=weights, pieces=pieces))
         return out

@@ -1,14 +1,17 @@
 import numpy as np
 import pytest
+from fakes import CharAligner
 
-from qa.align import TokenStates, alignment, load_aligner, part_alignment
+from qa.align import QuestionAlignment, TokenStates, alignment, load_aligner, part_matches
 
 
 def states(rows, parts=None, weights=None):
     vectors = np.array(rows, dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     n = len(rows)
-    return TokenStates(vectors=vectors, parts=np.array(parts if parts is not None else [0] * n), weights=np.array(weights if weights is not None else [1.0] * n, dtype=np.float32))
+    parts = np.array(parts if parts is not None else [0] * n)
+    weights = np.array(weights if weights is not None else [1.0] * n, dtype=np.float32)
+    return TokenStates(vectors=vectors, parts=parts, weights=weights, pieces=tuple(f"t{i}" for i in range(n)))
 
 
 def test_each_question_token_counts_its_best_match_weighted_by_rarity():
@@ -22,15 +25,28 @@ def test_each_question_token_counts_its_best_match_weighted_by_rarity():
 def test_each_part_scores_by_its_own_tokens():
     question = states([[1, 0, 0], [0, 1, 0]])
     passage = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 1])
-    assert part_alignment(question, passage, 3).tolist() == pytest.approx([0.5, 0.5, 0.0])  # part 2 has no token
+    # Each question token's best similarity in each part; part 2 has no token.
+    assert np.allclose(part_matches(question, passage, 3), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert alignment(question, passage) == pytest.approx(1.0)
 
 
 def test_a_question_of_punctuation_or_an_empty_passage_aligns_with_nothing():
     assert alignment(states([[1, 0]], weights=[0.0]), states([[1, 0]])) == 0.0
-    empty = TokenStates(vectors=np.zeros((0, 2), dtype=np.float32), parts=np.zeros(0, dtype=int), weights=np.zeros(0, dtype=np.float32))
+    empty = TokenStates(vectors=np.zeros((0, 2), dtype=np.float32), parts=np.zeros(0, dtype=int), weights=np.zeros(0, dtype=np.float32), pieces=())
     assert alignment(states([[1, 0]]), empty) == 0.0
-    assert part_alignment(states([[1, 0]]), empty, 2).tolist() == [0.0, 0.0]
+    assert part_matches(states([[1, 0]]), empty, 2).tolist() == [[0.0, 0.0]]
+
+
+def test_a_question_alignment_computes_each_passage_once_and_matches_its_sentences():
+    aligner = CharAligner()
+    aligned = QuestionAlignment(aligner, "熊猫")
+    aligned.compute({7: ["熊在山里。", "猫在家里。", "熊猫吃竹子。"]})
+    aligned.compute({7: ["熊在山里。", "猫在家里。", "熊猫吃竹子。"]})
+    assert len(aligner.calls) == 2  # the question, then the passage once
+    found = aligned.sentences(7, 3)
+    assert found.question.pieces == ("熊", "猫")
+    assert found.best.tolist() == [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]
+    assert aligned.sentences(8, 3) is None and aligned.passage(8) is None  # never computed
 
 
 def test_only_the_default_model_has_an_aligner():
@@ -45,7 +61,8 @@ def test_the_engine_aligns_an_english_word_with_its_chinese_translation():
     panda, railway = aligner.token_states([["大熊猫每天要吃很多竹子。", "它们住在山里。"], ["地铁每天运送很多乘客。"]])
     assert alignment(question, panda) > alignment(question, railway) + 0.05
     assert set(panda.parts.tolist()) == {0, 1}  # tokens know their sentence; the prefix is not one of them
-    sentence_scores = part_alignment(question, panda, 2)
-    assert sentence_scores[0] > sentence_scores[1]
-    assert len(question.weights) == len(question.vectors) and question.weights[-1] == 0.0  # "?" weighs nothing
+    best = part_matches(question, panda, 2)
+    assert question.weights @ best[:, 0] > question.weights @ best[:, 1]
+    assert len(question.weights) == len(question.vectors) == len(question.pieces) and question.weights[-1] == 0.0  # "?" weighs nothing
+    assert question.pieces[-1] == "?" and "".join(question.pieces).replace("▁", " ").strip() == "How much bamboo do giant pandas eat?"
     assert np.allclose(np.linalg.norm(panda.vectors, axis=1), 1.0, atol=1e-5)

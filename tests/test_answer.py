@@ -3,7 +3,8 @@ import dataclasses
 import numpy as np
 
 from qa import answer
-from qa.answer import Sentences, choose, focus, pick_answer, sentence_features, tokens
+from qa.align import SentenceMatches, TokenStates
+from qa.answer import Sentences, aligned_features, choose, focus, pick_answer, sentence_features, tokens
 from qa.chunker import sentence_spans
 from qa.models import Passage
 from qa.normalize import normalize
@@ -139,10 +140,44 @@ def test_a_long_clause_without_commas_narrows_at_enumeration_commas():
     assert "第17位代表" in found.text and len(found.text) <= answer.NARROW_CHARS
 
 
+def matches(pieces, best, weights=None):
+    """How a question given as token texts matches each sentence (rows: tokens, columns: sentences)."""
+    n = len(pieces)
+    weights = np.ones(n, dtype=np.float32) if weights is None else np.array(weights, dtype=np.float32)
+    question = TokenStates(vectors=np.zeros((n, 2), dtype=np.float32), parts=np.zeros(n, dtype=int), weights=weights, pieces=tuple(pieces))
+    return SentenceMatches(question, np.array(best, dtype=np.float32))
+
+
 def test_the_sentence_the_question_aligns_with_token_by_token_is_picked():
     text = "第一句没有。第二句也没有。第三句还是没有。"
     passage, sentences = make_passage(text), make_sentences(text)
     question = normalize("完全不同的词")
     assert "第三句" not in pick_answer(passage, sentences, question, None).text  # nothing tells them apart
-    found = pick_answer(passage, sentences, question, None, aligned=np.array([0.1, 0.1, 0.9], dtype=np.float32))
-    assert found.text == "第三句还是没有。"
+    aligned = matches(["▁完全", "不同", "的", "词"], [[0.1, 0.1, 0.9]] * 4)
+    assert pick_answer(passage, sentences, question, None, aligned).text == "第三句还是没有。"
+
+
+def test_the_sentence_aligned_with_the_question_word_is_picked():
+    # The words align with the first sentence as well as the second; 谁 aligns with a name in the second.
+    text = "电话是一项发明。贝尔发明了电话。电话很有用。"
+    passage, sentences = make_passage(text), make_sentences(text)
+    aligned = matches(["▁", "谁", "发明", "了", "电话"], [[0, 0, 0], [0.2, 0.9, 0.2], [0.9, 0.9, 0.3], [0.5, 0.5, 0.5], [0.9, 0.9, 0.9]])
+    assert pick_answer(passage, sentences, normalize("谁发明了电话"), None, aligned).text == "贝尔发明了电话。"
+
+
+def test_the_focus_leaves_out_the_subject_and_question_words():
+    question_form = normalize("大熊猫吃什么")
+    focus_form = focus(question_form, normalize("大熊猫"))
+    assert focus_form == "|||吃什么"
+    aligned = matches(["▁", "大熊猫", "吃", "什么"], [[0, 0], [1.0, 0.0], [0.0, 1.0], [0.2, 0.9]], weights=[0, 5, 2, 1])
+    features = aligned_features(aligned, question_form, focus_form)
+    assert features[:, 0].tolist() == [0.0, 1.0]  # only 吃: the subject and the question word left out
+    assert features[:, 1].tolist() == np.array([0.2, 0.9], dtype=np.float32).tolist()  # 什么 alone
+
+
+def test_a_focus_token_every_sentence_matches_weighs_less():
+    question_form = normalize("它吃竹子吗")
+    aligned = matches(["▁它", "吃", "竹子", "吗"], [[0, 0], [0.9, 0.9], [0.0, 1.0], [0, 0]], weights=[0, 1, 1, 1])
+    focus_score = aligned_features(aligned, question_form, question_form)[:, 0]
+    # With equal weights the first sentence would score 0.45 against 0.95; 吃 matching both weighs less.
+    assert focus_score[0] < 0.25 and focus_score[1] > 0.95

@@ -272,7 +272,7 @@ class AvoidsPandas:
         for parts in texts:
             about_pandas = not is_query and any("熊猫" in part for part in parts)
             vector = np.eye(2, dtype=np.float32)[[1 if about_pandas else 0]]
-            out.append(TokenStates(vectors=vector, parts=np.zeros(1, dtype=int), weights=np.ones(1, dtype=np.float32)))
+            out.append(TokenStates(vectors=vector, parts=np.zeros(1, dtype=int), weights=np.ones(1, dtype=np.float32), pieces=("x",)))
         if not is_query:
             self.batches.append(len(texts))
         return out

@@ -69,7 +69,9 @@ class OnnxE5Embedder:
             vectors = states[1 : len(window) - 1]  # without <s> and </s>
             kept = len(vectors)
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            out.append(TokenStates(vectors=vectors, parts=np.array(part_of[:kept]), weights=self._tokenizer.rarity(ids[:kept])))
+            kept_ids = ids[:kept]
+            pieces = tuple(self._tokenizer.pieces[i] for i in kept_ids)
+            out.append(TokenStates(vectors=vectors, parts=np.array(part_of[:kept]), weights=self._tokenizer.rarity(kept_ids), pieces=pieces))
         return out
 
     def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
