@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import dense  # noqa: E402
+from qa.storage import dense  # noqa: E402
 from qa import load_index  # noqa: E402
-from qa.lexical import LexicalIndex  # noqa: E402
+from qa.storage.lexical import LexicalIndex  # noqa: E402
 
 DIM = 384
 
@@ -148,7 +148,7 @@ def replicated(base, copies: int, rng: np.random.Generator):
     """The base index `copies` times over (each copy's files in a folder of its own), vectors perturbed."""
     from dataclasses import replace
 
-    from qa.generation import Contents
+    from qa.storage.generation import Contents
     from qa.models import Document
 
     passages = [replace(p, id=f"{c}-{p.id}", doc_path=f"c{c}/{p.doc_path}") for c in range(copies) for p in base.passages]
@@ -169,14 +169,14 @@ def replicated(base, copies: int, rng: np.random.Generator):
 
 
 def _open(backend: str, contents, base):
-    from qa.local_store import LocalStore
+    from qa.storage.local import LocalStore
     from qa.search import Index
 
     if backend == "local":
         kind = dense.choose_index_type(len(contents.vectors))
         faiss_index = dense.build_faiss(contents.vectors, kind)
         dense.tune_for_search(faiss_index)
-        from qa.lexical import tokenize
+        from qa.storage.lexical import tokenize
 
         tokens = [tokenize(form, normalized=True) for form in base.store.forms["passages"]]
         # Questions cut with the base index's small dictionary, as an index loaded from disk cuts them.
@@ -184,8 +184,8 @@ def _open(backend: str, contents, base):
         forms = {"passages": contents.passage_forms, "units": contents.unit_forms}
         store = LocalStore.in_memory(dict(contents.manifest, index_type=kind), contents.passages, contents.units, contents.vectors, forms, faiss_index, lexical)
         return Index(store, embedder=base.embedder)
-    from qa.backend import parse_backend
-    from qa.milvus_store import MilvusWriter
+    from qa.storage.backend import parse_backend
+    from qa.storage.milvus import MilvusWriter
 
     MilvusWriter(parse_backend(backend).uri, "scale").write(contents, rewrite=True)
     return load_index(None, embedder=base.embedder, backend=backend, collection="scale")

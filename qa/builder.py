@@ -17,8 +17,8 @@ from .errors import BadInputError, CorpusConflictError
 from .models import Document, Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
-from .generation import FORMAT_VERSION, Contents
-from .store import pause_point
+from .storage.generation import FORMAT_VERSION, Contents
+from .storage.index_dir import pause_point
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
@@ -64,7 +64,7 @@ def build_index(
     one corpus folder: indexing another one into it is refused unless `replace`.
     `progress(done, total)` follows the embedding; `stage(text)` is told when each step begins.
     """
-    from .backend import open_writer
+    from .storage.backend import open_writer
 
     started = time.perf_counter()
     stage = stage or (lambda text: None)

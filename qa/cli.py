@@ -180,7 +180,7 @@ def _build(
     replace: bool = False,
 ):
     """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
-    from .backend import open_writer
+    from .storage.backend import open_writer
     from .builder import build_index
 
     console = _stderr()
@@ -277,7 +277,7 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend
 
     Only the default collection is built on demand: a named one is made by `qa index --collection`.
     """
-    from .backend import has_index
+    from .storage.backend import has_index
     from .search import load_index
 
     if collection is None and not has_index(index_dir, backend):
@@ -411,7 +411,7 @@ def collections(
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """List the collections: name, corpus folder, model, files, passages, when built."""
-    from .backend import list_collections
+    from .storage.backend import list_collections
 
     try:
         found = list_collections(index_dir, backend)

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backend import published_generation
+from .storage.backend import published_generation
 from .embedders import Embedder
 from .errors import IndexMissingError, ModelMismatchError, QAError
 from .search import Index, load_index

@@ -22,7 +22,7 @@ from .normalize import normalize
 from .filters import Filter
 
 if TYPE_CHECKING:
-    from .backend import Store
+    from .storage.backend import Store
     from .rerank import Reranker
 
 MODES = ("hybrid", "dense", "lexical")
@@ -352,7 +352,7 @@ def load_index(
     """Open the live index: local (index_dir, or one of its named collections) or on Milvus (`backend`);
     `model`, if given, must be the one it was built with. `embedder` and `aligner`, if given, are
     used instead of loading the model's own."""
-    from .backend import open_store
+    from .storage.backend import open_store
 
     store = open_store(index_dir, backend=backend, collection=collection)
     manifest = store.manifest

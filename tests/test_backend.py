@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa import build_index, load_index
-from qa.backend import list_collections, parse_backend
+from qa.storage.backend import list_collections, parse_backend
 from qa.errors import BadInputError, CorpusConflictError, IndexMissingError, ModelMismatchError, NotFoundError
 from qa.filters import Filter
 from qa.reader import read_corpus
@@ -72,12 +72,12 @@ def test_dense_leg_scores_a_passage_by_its_best_sentence(corpus_dir, where, fake
 
 def test_milvus_reads_answers_longer_than_one_query(corpus_dir, tmp_path, fake_embedder, monkeypatch):
     """Past Milvus' cap on one query's rows, reads go on with an iterator."""
-    from qa import milvus_store
+    from qa.storage import milvus
 
     where = {"index_dir": None, "backend": f"milvus:{tmp_path / 'm.db'}"}
     build(corpus_dir, where, fake_embedder)
     whole = load(where, fake_embedder).store.all_passages()
-    monkeypatch.setattr(milvus_store, "QUERY_LIMIT", 4)
+    monkeypatch.setattr(milvus, "QUERY_LIMIT", 4)
     assert len(whole) > 4 and load(where, fake_embedder).store.all_passages() == whole
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from qa import build_index, load_index
 from qa.errors import BadInputError
-from qa.store import current_generation
+from qa.storage.index_dir import current_generation
 
 
 def test_build_writes_manifest_and_arrays_in_step(corpus_dir, tmp_path, fake_embedder):
@@ -121,7 +121,7 @@ def test_failed_embedding_leaves_the_previous_index_usable(corpus_dir, tmp_path,
 
 
 def test_index_type_is_chosen_by_size():
-    from qa.dense import FLAT_MAX_VECTORS, choose_index_type
+    from qa.storage.dense import FLAT_MAX_VECTORS, choose_index_type
 
     assert choose_index_type(1000) == "flat"
     assert choose_index_type(FLAT_MAX_VECTORS) == "flat"
@@ -130,7 +130,7 @@ def test_index_type_is_chosen_by_size():
 
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
 def test_approximate_index_finds_what_flat_finds(kind, tmp_path):
-    from qa.dense import build_faiss, load_faiss, save_faiss, search_faiss
+    from qa.storage.dense import build_faiss, load_faiss, save_faiss, search_faiss
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((30, 32))

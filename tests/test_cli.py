@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.cli import app
-from qa.store import current_generation
+from qa.storage.index_dir import current_generation
 
 runner = CliRunner()
 DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"

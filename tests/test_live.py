@@ -9,7 +9,7 @@ from fakes import CharAligner
 from qa import build_index, live
 from qa.errors import IndexDamagedError, IndexMissingError
 from qa.live import LiveIndex
-from qa.store import CURRENT, current_generation
+from qa.storage.index_dir import CURRENT, current_generation
 
 
 @pytest.fixture

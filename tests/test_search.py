@@ -8,7 +8,7 @@ from qa import build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa import chunker
 from qa.normalize import normalize
-from qa.store import current_generation
+from qa.storage.index_dir import current_generation
 
 from conftest import SEED_CORPUS_DIR, FakeEmbedder
 

@@ -18,7 +18,7 @@ from qa import build_index
 from qa.cli import app as cli_app
 from qa.live import LiveIndex
 from qa.server.app import MAX_BODY_BYTES, create_app
-from qa.store import current_generation
+from qa.storage.index_dir import current_generation
 
 
 @pytest.fixture

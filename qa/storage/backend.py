@@ -1,5 +1,5 @@
 """The seam between qa and where an index lives: `local` (generation directories, FAISS and
-qa.lexical) or `milvus` (Milvus Lite, a Milvus server or cluster).
+qa.storage.lexical) or `milvus` (Milvus Lite, a Milvus server or cluster).
 
 Everything above it (reading, chunking, embedding with the cache, fusion, folding, answers,
 rendering, eval) is shared. A backend gives two things:
@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 if TYPE_CHECKING:
-    from .answer import Sentences
+    from ..answer import Sentences
     from .generation import Contents
-    from .models import Document, Passage
+    from ..models import Document, Passage
 
 DEFAULT_COLLECTION = "default"
 COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
@@ -132,7 +132,7 @@ def local_collection_dir(index_dir: Path | str, collection: str | None) -> Path:
 def open_store(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Store:
     chosen = _chosen(backend)
     if chosen.kind == "milvus":
-        from .milvus_store import open_milvus
+        from .milvus import open_milvus
 
         return open_milvus(chosen.uri, check_collection_name(collection))
     from .generation import open_generation
@@ -143,7 +143,7 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
 def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Writer:
     chosen = _chosen(backend)
     if chosen.kind == "milvus":
-        from .milvus_store import MilvusWriter
+        from .milvus import MilvusWriter
 
         return MilvusWriter(chosen.uri, check_collection_name(collection))
     from .generation import LocalWriter
@@ -161,10 +161,10 @@ def published_generation(index_dir: Path | str | None, backend: str | None = Non
     None when there is none: cheap enough for a long-running process to ask before each question."""
     chosen = _chosen(backend)
     if chosen.kind == "milvus":
-        from .milvus_store import milvus_generation
+        from .milvus import milvus_generation
 
         return milvus_generation(chosen.uri, check_collection_name(collection))
-    from .store import current_generation
+    from .index_dir import current_generation
 
     found = current_generation(local_collection_dir(index_dir or "embeddings", collection))
     return found.name if found is not None else None
@@ -174,7 +174,7 @@ def list_collections(index_dir: Path | str | None, backend: str | None = None) -
     """Each collection's manifest (name added), in name order."""
     chosen = _chosen(backend)
     if chosen.kind == "milvus":
-        from .milvus_store import milvus_collections
+        from .milvus import milvus_collections
 
         return milvus_collections(chosen.uri)
     from .generation import live_manifest

@@ -7,10 +7,10 @@
             vectors.npy       one L2-normalized vector per sentence
             unit_keys.npy     a hash of (model, sentence text) per sentence: the embedding cache
             forms.json        normalized texts of passages and sentences
-            dense.faiss       the dense leg (qa.dense)
-            lexical/          the lexical leg (qa.lexical)
+            dense.faiss       the dense leg (qa.storage.dense)
+            lexical/          the lexical leg (qa.storage.lexical)
 
-Directories, the CURRENT pointer and the build lock are qa.store's; the search over an opened
+Directories, the CURRENT pointer and the build lock are qa.storage.index_dir's; the search over an opened
 generation is qa.search's, through the LocalStore this module returns.
 """
 
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import IndexDamagedError, IndexMissingError, IndexVersionError, QAError
-from .models import Document, Passage
-from .store import build_lock, current_generation, new_staging_dir, pause_point, publish
+from ..errors import IndexDamagedError, IndexMissingError, IndexVersionError, QAError
+from ..models import Document, Passage
+from .index_dir import build_lock, current_generation, new_staging_dir, pause_point, publish
 
 if TYPE_CHECKING:
     from .backend import Written
-    from .local_store import LocalStore
+    from .local import LocalStore
 
 FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
 MANIFEST = "manifest.json"
@@ -172,7 +172,7 @@ def live_vectors(index_dir: Path) -> tuple[list[str], np.ndarray] | None:
 
 def open_generation(index_dir: Path) -> "LocalStore":
     """The live generation of index_dir, checked; the heavy parts load on first use."""
-    from .local_store import LocalStore
+    from .local import LocalStore
 
     generation = current_generation(index_dir)
     if generation is None:
@@ -257,7 +257,7 @@ def _write_documents(generation_dir: Path, documents: list[Document]) -> None:
 
 
 def _read_documents(generation_dir: Path) -> list[Document]:
-    from .models import document_from_dict
+    from ..models import document_from_dict
 
     with open(generation_dir / DOCUMENTS, encoding="utf-8") as handle:
         return [document_from_dict(json.loads(line)) for line in handle]

@@ -1,7 +1,7 @@
 import pytest
 
 from qa.errors import IndexBusyError, IndexDamagedError
-from qa.store import CURRENT, build_lock, current_generation, new_staging_dir, publish
+from qa.storage.index_dir import CURRENT, build_lock, current_generation, new_staging_dir, publish
 
 
 def test_publish_swaps_generations_and_keeps_the_previous_one(tmp_path):

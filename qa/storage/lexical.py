@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .normalize import normalize
+from ..normalize import normalize
 
 K1 = 1.2
 B = 0.75

@@ -2,7 +2,7 @@
 
     index_dir/
       CURRENT        name of the live generation (replaced atomically)
-      gen-…/         one complete index (its files: qa.generation)
+      gen-…/         one complete index (its files: qa.storage.generation)
       .tmp-…/        a generation being written; never read
       .lock          held by the one `qa index` that may write
 
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import BadInputError, IndexBusyError, IndexDamagedError
+from ..errors import BadInputError, IndexBusyError, IndexDamagedError
 
 CURRENT = "CURRENT"
 LOCK = ".lock"

@@ -30,12 +30,12 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .answer import Sentences
-from .errors import BadInputError, IndexMissingError, QAError
+from ..answer import Sentences
+from ..errors import BadInputError, IndexMissingError, QAError
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
-from .local_store import LexicalFound
-from .models import Document, Passage, document_from_dict
+from .local import LexicalFound
+from ..models import Document, Passage, document_from_dict
 
 META = "qa_meta"
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
@@ -168,8 +168,8 @@ class MilvusLexicalLeg:
         self._store = store
 
     def search(self, question: str, pool: int, allowed: str | None = None) -> LexicalFound:
-        from . import crosslingual
-        from .normalize import normalize
+        from .. import crosslingual
+        from ..normalize import normalize
 
         store = self._store
         words = normalize(question)

@@ -1,4 +1,4 @@
-"""The local backend: one opened generation directory (see qa.generation) and its two legs.
+"""The local backend: one opened generation directory (see qa.storage.generation) and its two legs.
 
 Passage numbers are positions in passages.jsonl; sentences are stored in passage order, so
 passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import Sentences
+from ..answer import Sentences
 from .generation import damaged, open_faiss, open_lexical, read_documents, read_forms
-from .models import Document, Passage
+from ..models import Document, Passage
 
 
 class _Leg:
@@ -74,13 +74,13 @@ class LexicalFound:
 
 
 class BM25LexicalLeg(_Leg):
-    """qa.lexical's jieba BM25 over the passages' normalized text."""
+    """qa.storage.lexical's jieba BM25 over the passages' normalized text."""
 
     def _open(self):
         return open_lexical(self._store.generation_dir, len(self._store.passages))
 
     def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
-        from . import crosslingual
+        from .. import crosslingual
 
         groups = crosslingual.word_groups(question, self.index.query_tokens(question))
         if crosslingual.is_translated(question):
