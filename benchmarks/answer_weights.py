@@ -109,7 +109,7 @@ def main() -> None:
     print(f"{len(rows)} questions; oracle (some sentence of the top hit holds an answer): {oracle:.4f}\n")
     print("| weights | neighbour margin | answer hit | median chars |\n|---|---|---|---|")
     for name, weights_for in (
-        ("2-fold cross-validated fit", lambda i: fitted[1 - fold[i]]),
+        ("2-fold cross-validated fit", lambda i: fitted[fold[i]]),  # fitted[k] never saw fold k
         ("qa/answer.py WEIGHTS", lambda i: answer.WEIGHTS),
     ):
         for margin, rate, chars in hit_rates(rows, weights_for):
