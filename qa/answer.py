@@ -33,7 +33,7 @@ FEATURES = (
 # Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
 # The positive weight on `previous` says what reading the misses showed: the answer often
 # follows the sentence that echoes the question.
-WEIGHTS = np.array([23.6, 12.5, 3.0, -0.1, 1.5, 2.0, 14.0, 9.9], dtype=np.float32)
+WEIGHTS = np.array([23.9, 12.6, 3.8, -0.3, 1.6, 2.3, 14.0, 9.8], dtype=np.float32)
 # For a passage no alignment ran on (dense or lexical search, hits past the aligned head):
 # the same fit without the two alignment features, which then weighs the others more.
 UNALIGNED_WEIGHTS = np.array([27.0, 12.0, 6.4, 3.1, 2.0, 3.0, 0.0, 0.0], dtype=np.float32)
@@ -61,6 +61,7 @@ _ASKING = re.compile(r"什么|谁|哪|几|多少|何|怎|吗|呢|多[大长高�
 # A question token matches a sentence where its best similarity reaches this; a token most
 # sentences match (the subject's name under another spelling) tells them apart less.
 MATCHED = 0.85
+MATCH_FLOOR, MATCH_FULL = 0.5, 0.8
 _NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\d\s*[年月日]|世纪|年代|\b1\d{3}\b|\b20\d{2}\b")
 
@@ -144,7 +145,8 @@ def sentence_features(passage: Passage, sentences: Sentences, question_form: str
 
 def aligned_features(matches: SentenceMatches, question_form: str, focus_form: str) -> np.ndarray:
     """(sentences, 2): the weighted mean best similarity of the question's focus tokens (outside
-    what focus() blanked, not question words) and of its question words."""
+    what focus() blanked, not question words) and of its question words, each token counting
+    as far as the passage has a match for it."""
     question, best = matches.question, matches.best
     words = [piece.replace("▁", "") for piece in question.pieces]
     asking = np.array([bool(_ASKING.search(word.lower())) for word in words])
@@ -152,10 +154,14 @@ def aligned_features(matches: SentenceMatches, question_form: str, focus_form: s
     sentences = best.shape[1]
     matched_in = (best >= MATCHED).sum(axis=1)
     focus_weights = question.weights * ~asking * ~blanked * np.log((sentences + 1) / (matched_in + 0.5))
+    # A token whose best match in the whole passage is weak (a word the passage does not use)
+    # says nothing about which sentence answers: it counts as far as that match rises above
+    # MATCH_FLOOR, fully from MATCH_FULL on.
+    evidence = np.clip((best.max(axis=1) - MATCH_FLOOR) / (MATCH_FULL - MATCH_FLOOR), 0.0, 1.0)
     out = np.zeros((sentences, 2), dtype=np.float32)
     for column, weights in enumerate((focus_weights, question.weights * asking)):
         if weights.sum() > 0:
-            out[:, column] = weights @ best / weights.sum()
+            out[:, column] = (weights * evidence) @ best / weights.sum()
     return out
 
 

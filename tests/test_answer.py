@@ -181,3 +181,11 @@ def test_a_focus_token_every_sentence_matches_weighs_less():
     focus_score = aligned_features(aligned, question_form, question_form)[:, 0]
     # With equal weights the first sentence would score 0.45 against 0.95; 吃 matching both weighs less.
     assert focus_score[0] < 0.25 and focus_score[1] > 0.95
+
+
+def test_a_question_token_the_passage_has_no_match_for_counts_for_nothing():
+    question_form = normalize("它被比作竹子")
+    # 比 matches nothing well anywhere (0.45 at best): its differences are noise.
+    aligned = matches(["▁它", "比", "竹子"], [[0, 0], [0.45, 0.3], [0.0, 0.9]], weights=[0, 1, 1])
+    focus_score = aligned_features(aligned, question_form, question_form)[:, 0]
+    assert focus_score[0] == 0.0 and focus_score[1] > 0.2
