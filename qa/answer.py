@@ -28,7 +28,7 @@ FEATURES = (
     "date",  # the question asks for a time and the sentence has a date
     # Token alignment (qa.align; 0 where none ran), the question in two parts:
     "focus_aligned",  # its focus tokens' best similarity in the sentence, rarer ones and ones fewer sentences match weighing more
-    "asked_aligned",  # its question words' (什么, 谁, 哪, when …): the kind of thing asked for, a name or a place, has its tokens
+    "asked_aligned",  # its question words' (什么, 谁, 哪, when …): their best match is often the answer, a name or a place
 )
 # Fitted by benchmarks/answer_weights.py on CMRC2018 (2-fold cross-validated figures in its output).
 # The positive weight on `previous` says what reading the misses showed: the answer often
@@ -61,6 +61,9 @@ _ASKING = re.compile(r"什么|谁|哪|几|多少|何|怎|吗|呢|多[大长高�
 # A question token matches a sentence where its best similarity reaches this; a token most
 # sentences match (the subject's name under another spelling) tells them apart less.
 MATCHED = 0.85
+# A question token whose best match in the whole passage is weak (a word the passage does not
+# use) says nothing about which sentence answers: it counts as far as that match rises above
+# MATCH_FLOOR, fully from MATCH_FULL on.
 MATCH_FLOOR, MATCH_FULL = 0.5, 0.8
 _NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\d\s*[年月日]|世纪|年代|\b1\d{3}\b|\b20\d{2}\b")
@@ -154,9 +157,6 @@ def aligned_features(matches: SentenceMatches, question_form: str, focus_form: s
     sentences = best.shape[1]
     matched_in = (best >= MATCHED).sum(axis=1)
     focus_weights = question.weights * ~asking * ~blanked * np.log((sentences + 1) / (matched_in + 0.5))
-    # A token whose best match in the whole passage is weak (a word the passage does not use)
-    # says nothing about which sentence answers: it counts as far as that match rises above
-    # MATCH_FLOOR, fully from MATCH_FULL on.
     evidence = np.clip((best.max(axis=1) - MATCH_FLOOR) / (MATCH_FULL - MATCH_FLOOR), 0.0, 1.0)
     out = np.zeros((sentences, 2), dtype=np.float32)
     for column, weights in enumerate((focus_weights, question.weights * asking)):
