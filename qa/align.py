@@ -19,6 +19,8 @@ of these. It costs the question and three passages through the encoder: a questi
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +28,7 @@ import numpy as np
 
 ALIGN_DEPTH = 3  # the best fused candidates that are aligned and re-ordered
 ALIGN_WEIGHT = 3.0  # the alignment's weight beside the fused score (which spans about 0-1)
+PASSAGES_KEPT = 64  # passages whose token states an index keeps across questions (~0.4 MB each)
 
 
 @dataclass(frozen=True)
@@ -72,22 +75,53 @@ def alignment(question: TokenStates, passage: TokenStates) -> float:
     return float(question.weights @ best) / float(question.weights.sum())
 
 
+class PassageStates:
+    """The token states of the passages an index was last asked about (the PASSAGES_KEPT most
+    recently used), kept across questions: a question about passages a recent one looked at
+    skips the encoder for them. Shared by a server's threads."""
+
+    def __init__(self, limit: int = PASSAGES_KEPT):
+        self._limit = limit
+        self._states: OrderedDict[int, TokenStates] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, p: int) -> TokenStates | None:
+        with self._lock:
+            states = self._states.get(p)
+            if states is not None:
+                self._states.move_to_end(p)
+            return states
+
+    def put(self, p: int, states: TokenStates) -> None:
+        with self._lock:
+            self._states[p] = states
+            self._states.move_to_end(p)
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+
+
 class QuestionAlignment:
     """One question's token alignment with the passages a search looks at, each passage's
-    tokens computed once (for re-ordering, then for picking the answer sentence)."""
+    tokens computed once (for re-ordering, then for picking the answer sentence), or taken
+    from `kept` (the index's, across questions)."""
 
-    def __init__(self, aligner: Aligner, question_form: str):
+    def __init__(self, aligner: Aligner, question_form: str, kept: PassageStates | None = None):
         self._aligner = aligner
+        self._kept = kept if kept is not None else PassageStates()
         (self.question,) = aligner.token_states([[question_form]], is_query=True)
         self._passages: dict[int, TokenStates] = {}
 
     def compute(self, sentences: dict[int, list[str]]) -> None:
         """The token states of passages (number -> its sentences' texts) not yet computed."""
+        for p in sentences:
+            if p not in self._passages and (states := self._kept.get(p)) is not None:
+                self._passages[p] = states
         missing = [p for p in sentences if p not in self._passages]
         if not missing:
             return
         for p, states in zip(missing, self._aligner.token_states([sentences[p] for p in missing])):
             self._passages[p] = states
+            self._kept.put(p, states)
 
     def passage(self, p: int) -> float | None:
         """Passage p's alignment; None if p was not computed."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, QuestionAlignment, load_aligner
+from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment, load_aligner
 from .answer import Sentences, pick_answer
 from .chunker import opening_title
 from . import crosslingual
@@ -62,6 +62,7 @@ class Index:
         self._embedder = embedder
         self._aligner = aligner
         self._aligner_loaded = aligner is not None
+        self._passage_states = PassageStates()  # passage numbers are this store's: one per Index
         self.timings: dict[str, float] = {}
         self.confidence_features = np.zeros((0, 0))  # of the last search's hits (see qa.confidence)
 
@@ -127,7 +128,7 @@ class Index:
         if reranker is not None:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         elif mode == "hybrid" and self.aligner is not None:
-            aligned = QuestionAlignment(self.aligner, form)
+            aligned = QuestionAlignment(self.aligner, form, self._passage_states)
             order, scores = self._align(aligned, order, scores, position)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.align import QuestionAlignment, TokenStates, alignment, load_aligner, part_matches
+from qa.align import PassageStates, QuestionAlignment, TokenStates, alignment, load_aligner, part_matches
 
 
 def states(rows, parts=None, weights=None):
@@ -47,6 +47,17 @@ def test_a_question_alignment_computes_each_passage_once_and_matches_its_sentenc
     assert found.question.pieces == ("熊", "猫")
     assert found.best.tolist() == [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]
     assert aligned.sentences(8, 3) is None and aligned.passage(8) is None  # never computed
+
+
+def test_passages_kept_across_questions_skip_the_encoder_and_the_least_recent_go():
+    aligner, kept = CharAligner(), PassageStates(limit=2)
+    first = QuestionAlignment(aligner, "熊猫", kept)
+    first.compute({1: ["熊猫吃竹子。"], 2: ["地铁很快。"]})
+    second = QuestionAlignment(aligner, "竹子", kept)
+    second.compute({1: ["熊猫吃竹子。"], 3: ["竹子很高。"]})
+    assert aligner.calls[-1] == [["竹子很高。"]]  # passage 1's states were kept
+    assert second.passage(1) == 1.0 and second.passage(3) == 1.0
+    assert kept.get(2) is None and kept.get(1) is not None  # 2 was the least recently used
 
 
 def test_only_the_default_model_has_an_aligner():

@@ -296,3 +296,16 @@ def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_e
     assert "align" in aligned_index.timings
     for mode in ("dense", "lexical"):  # only hybrid search is re-ordered
         assert [h.passage.id for h in aligned_index.search(question, top_k=5, mode=mode)] == [h.passage.id for h in fake_index.search(question, top_k=5, mode=mode)]
+
+
+def test_a_question_about_passages_a_recent_one_aligned_skips_the_encoder_for_them(fake_index, fake_embedder):
+    from qa.search import Index
+
+    aligner = AvoidsPandas()
+    index = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
+    first = [hit.passage.id for hit in index.search("大熊猫每天吃多少竹子", top_k=5)]
+    again = [hit.passage.id for hit in index.search("大熊猫每天吃多少竹子", top_k=5)]
+    assert again == first and aligner.batches == [3]  # asked again: its passages were kept
+    fresh = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
+    fresh.search("大熊猫每天吃多少竹子", top_k=5)
+    assert aligner.batches == [3, 3]  # kept per index: another generation's numbers mean other passages
