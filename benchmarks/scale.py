@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.storage import dense  # noqa: E402
 from qa import load_index  # noqa: E402
+from qa.storage import dense  # noqa: E402
 from qa.storage.lexical import LexicalIndex  # noqa: E402
 
 DIM = 384

@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .storage.backend import published_generation
 from .embedders import Embedder
 from .errors import IndexMissingError, ModelMismatchError, QAError
 from .search import Index, load_index
+from .storage.backend import published_generation
 
 
 @dataclass(frozen=True)

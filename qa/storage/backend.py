@@ -31,8 +31,8 @@ from ..errors import BadInputError
 
 if TYPE_CHECKING:
     from ..answer import Sentences
-    from .generation import Contents
     from ..models import Document, Passage
+    from .generation import Contents
 
 DEFAULT_COLLECTION = "default"
 COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it

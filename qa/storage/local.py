@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..answer import Sentences
-from .generation import damaged, open_faiss, open_lexical, read_documents, read_forms
 from ..models import Document, Passage
+from .generation import damaged, open_faiss, open_lexical, read_documents, read_forms
 
 
 class _Leg:

@@ -32,10 +32,10 @@ import numpy as np
 
 from ..answer import Sentences
 from ..errors import BadInputError, IndexMissingError, QAError
+from ..models import Document, Passage, document_from_dict
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
 from .local import LexicalFound
-from ..models import Document, Passage, document_from_dict
 
 META = "qa_meta"
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
