@@ -13,6 +13,7 @@ from pathlib import Path, PurePath
 from .errors import BadInputError
 from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
 from .models import Document
+from .storage.index_dir import holds_index
 
 SNIFF_BYTES = 1024  # a PDF's %PDF- marker may stand anywhere in its first kilobyte
 
@@ -119,7 +120,8 @@ def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> lis
                     continue
             try:
                 if entry.is_dir():
-                    visit(path)
+                    if not holds_index(path):  # e.g. `qa index .` keeps its index in ./embeddings
+                        visit(path)
                 elif entry.is_file():
                     found.append(path)
             except OSError as exc:  # e.g. a broken link or a symlink loop

@@ -184,3 +184,13 @@ def test_an_unchanged_pdf_is_not_parsed_again(tmp_path, fake_embedder, monkeypat
     assert parsed == [1]
     index = load_index(tmp_path / "index", embedder=fake_embedder)
     assert all(index.document_text(p.doc_path)[p.char_start : p.char_end] == p.text for p in index.passages)
+
+
+def test_an_index_inside_its_corpus_does_not_index_itself(corpus_dir, fake_embedder):
+    index_dir = corpus_dir / "embeddings"  # what `qa index .` does
+    first = build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    (corpus_dir / "new.txt").write_text("新加的一个文件，让语料变了。", encoding="utf-8")
+    second = build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    assert second.files == first.files + 1
+    index = load_index(index_dir, embedder=fake_embedder)
+    assert not any(p.doc_path.startswith("embeddings/") for p in index.passages)

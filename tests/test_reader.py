@@ -71,3 +71,20 @@ def test_symlink_outside_the_corpus_is_not_followed(tmp_path):
     assert any(s.path == "link" and "outside" in s.reason for s in skipped)
     documents, _ = read_corpus(corpus, follow_outside_links=True)
     assert [d.path for d in documents] == ["link/secret.txt", "own.txt"]
+
+
+def test_an_index_kept_inside_the_corpus_is_not_read(tmp_path):
+    (tmp_path / "doc.txt").write_text("正文。", encoding="utf-8")
+    generation = tmp_path / "embeddings" / "gen-20260101000000-abcdef"
+    generation.mkdir(parents=True)
+    (generation / "manifest.json").write_text("{}", encoding="utf-8")
+    (generation / "lexical").mkdir()
+    (generation / "lexical" / "jieba_dict.txt").write_text("网络安全 107\n", encoding="utf-8")
+    (tmp_path / "embeddings" / "CURRENT").write_text(generation.name, encoding="utf-8")
+    # A folder that merely has a file called CURRENT is documents like any other.
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "CURRENT").write_text("this week", encoding="utf-8")
+    (tmp_path / "notes" / "todo.txt").write_text("待办。", encoding="utf-8")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.path for d in documents] == ["doc.txt", "notes/todo.txt"]
+    assert all(not s.path.startswith("embeddings") for s in skipped)

@@ -40,6 +40,18 @@ def current_generation(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
+def holds_index(directory: Path) -> bool:
+    """Whether a folder is an index (its CURRENT names a generation it has) or a generation of
+    one: an index kept inside its corpus folder is not part of the corpus."""
+    if directory.name.startswith("gen-") and (directory / "manifest.json").is_file():
+        return True
+    try:
+        name = (directory / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return name.startswith("gen-") and (directory / name).is_dir()
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Only one build at a time; a second one exits with a clear message instead of mixing files."""
