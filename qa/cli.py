@@ -60,6 +60,14 @@ def _stderr():
     return Console(stderr=True)
 
 
+def _stdout():
+    """Where results go. Lines are not broken at the console's width: piped output (80 columns
+    by default) keeps each citation on one line for grep and awk, and a terminal wraps by itself."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
 def _fail(error: QAError) -> None:
     """One line on stderr, with what to do about it where the CLI knows; exit 2."""
     typer.echo(f"error: {error}{_advice(error)}", err=True)
@@ -236,11 +244,9 @@ def ask(
 
     Each hit cites file ¶paragraph, lines and character offsets into the file's text.
     """
-    from rich.console import Console
-
     from . import render
 
-    console = Console(highlight=False)
+    console = _stdout()
     try:
         from .filters import Filter
 
@@ -441,8 +447,6 @@ def show(
     index_dir: Path = IndexDir,
 ) -> None:
     """Show a cited passage in its context, the passage marked."""
-    from rich.console import Console
-
     from . import render
     from .citations import find_cited, passage_context
     from .search import load_index
@@ -455,7 +459,7 @@ def show(
     if json_output:
         typer.echo(json.dumps(context.to_dict(), ensure_ascii=False, indent=2))
     else:
-        render.print_context(Console(highlight=False), context)
+        render.print_context(_stdout(), context)
 
 
 @app.command()
@@ -514,8 +518,6 @@ def eval_command(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
-    from rich.console import Console
-
     from . import evaluate as ev
     from . import render
 
@@ -540,7 +542,7 @@ def eval_command(
         data.update(thresholds_missed=missed, changes=changes)
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        render.print_eval(Console(highlight=False), report, changes)
+        render.print_eval(_stdout(), report, changes)
     if record:
         typer.echo(f"Recorded {len(report.results)} {_plural(len(report.results), 'query', 'queries')} to {record}.", err=True)
     for line in missed:

@@ -54,6 +54,14 @@ def test_ask_prints_cited_passages_with_the_answer_marked(built, monkeypatch):
     assert "[3]" not in result.output
 
 
+def test_piped_ask_keeps_each_citation_on_one_line(built, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow console: rich would break lines at 40
+    result = invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "-k", "2")
+    assert result.exit_code == 0, result.output
+    headers = [line for line in result.output.splitlines() if line.startswith("[1] ")]
+    assert len(headers) == 1 and " id " in headers[0] and "score" in headers[0] and "confidence" in headers[0], result.output
+
+
 def test_ask_json(built):
     result = invoke("ask", "龙井茶产于哪里", "--index-dir", built, "--json", "-k", "3")
     assert result.exit_code == 0, result.output
