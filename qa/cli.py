@@ -68,23 +68,37 @@ def _stdout():
     return Console(highlight=False, soft_wrap=True)
 
 
-def _fail(error: QAError) -> None:
+def _fail(error: QAError, rebuild: str = "qa index CORPUS_DIR --rebuild") -> None:
     """One line on stderr, with what to do about it where the CLI knows; exit 2."""
-    typer.echo(f"error: {error}{_advice(error)}", err=True)
+    typer.echo(f"error: {error}{_advice(error, rebuild)}", err=True)
     raise typer.Exit(2)
 
 
-def _advice(error: QAError) -> str:
+def _advice(error: QAError, rebuild: str) -> str:
     # The library says what is wrong; the remedy is the interface's to offer.
     if isinstance(error, (IndexDamagedError, IndexVersionError)):
-        return ": run `qa index --rebuild`"
+        return f": run `{rebuild}`"
     if isinstance(error, ModelMismatchError):
-        return f": ask without --model, or run `qa index --rebuild --model {error.asked_for}`"
+        return f": ask without --model, or run `{rebuild} --model {error.asked_for}`"
     if isinstance(error, IndexMissingError):
         return ": run `qa index CORPUS_DIR` first, or point --index-dir (QA_INDEX_DIR) at an index"
     if isinstance(error, CorpusConflictError):
         return ": index it as a collection of its own (`qa index DIR --collection NAME`), or pass --replace to replace this one"
     return ""
+
+
+def _rebuild(corpus_dir: Path | None, index_dir: Path, backend: str | None = None, collection: str | None = None) -> str:
+    """The command that rebuilds the index a command used: advice that left out a --index-dir
+    the user gave would rebuild the default index instead."""
+    import shlex
+
+    words = ["qa", "index", str(corpus_dir or "CORPUS_DIR")]
+    if Path(index_dir) != Path("embeddings"):
+        words += ["--index-dir", str(index_dir)]
+    for option, value in (("--backend", backend), ("--collection", collection)):
+        if value:
+            words += [option, value]
+    return shlex.join([*words, "--rebuild"])
 
 
 @app.command()
@@ -106,7 +120,7 @@ def index(
     try:
         report = _build(corpus_dir, index_dir, model, rebuild, follow_links, backend=backend, collection=collection, replace=replace)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(corpus_dir, index_dir, backend, collection))
     _print_build_report(report, verbose)
     if watch:
         _watch(corpus_dir, index_dir, model, follow_links, verbose)
@@ -272,7 +286,7 @@ def ask(
             if profile:
                 _print_profile(loaded, time.perf_counter() - searching, engine.timings)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(corpus_dir, index_dir, backend, collection))
     except KeyboardInterrupt:
         typer.echo("\ninterrupted", err=True)
         raise typer.Exit(130) from None
@@ -392,7 +406,7 @@ def info(
     try:
         engine = load_index(index_dir, backend=backend, collection=collection)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(None, index_dir, backend, collection))
     manifest = engine.manifest
     if json_output:
         typer.echo(json.dumps(dict(manifest, generation=engine.generation), ensure_ascii=False, indent=2))
@@ -422,7 +436,7 @@ def collections(
     try:
         found = list_collections(index_dir, backend)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(None, index_dir, backend))
     rows = [
         {"name": m["name"], "corpus_dir": m.get("corpus_dir"), "model": m.get("model"), "files": m["file_count"],
          "passages": m.get("passage_count"), "built_at": m.get("built_at")}
@@ -455,7 +469,7 @@ def show(
         engine = load_index(index_dir)
         context = passage_context(engine, find_cited(engine, citation), around)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(None, index_dir))
     if json_output:
         typer.echo(json.dumps(context.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -480,7 +494,7 @@ def serve(
     try:
         run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True), backend=backend, collection=collection)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(None, index_dir, backend, collection))
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
         typer.echo("qa serve: stopped", err=True)
 
@@ -495,7 +509,7 @@ def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model, backend: Optio
     try:
         run_stdio(index_dir, model=model, backend=backend, collection=collection)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(None, index_dir, backend, collection))
 
 
 def _missing_extra(command: str, exc: ImportError) -> BadInputError:
@@ -532,7 +546,7 @@ def eval_command(
         if record:
             ev.record_snapshot(report, record)
     except QAError as exc:
-        _fail(exc)
+        _fail(exc, _rebuild(corpus_dir, index_dir, backend, collection))
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None

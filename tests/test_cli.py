@@ -138,7 +138,8 @@ def test_corrupt_index_exit_2(built):
     (generation / "manifest.json").write_text("garbage")
     result = invoke("ask", "龙井茶", "--index-dir", built)
     assert result.exit_code == 2
-    assert "damaged" in result.output and "qa index --rebuild" in result.output
+    # The remedy names the index asked of, not the default one.
+    assert "damaged" in result.output and f"run `qa index corpus --index-dir {built} --rebuild`" in result.output
 
 
 def test_unknown_model_spec_exit_2(corpus_dir, tmp_path):
@@ -226,7 +227,9 @@ def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp
     assert "qa index" not in str(excinfo.value)
     result = invoke("ask", "龙井茶", "--index-dir", built)
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {excinfo.value}: run `qa index --rebuild`"
+    assert result.output.strip() == f"error: {excinfo.value}: run `qa index corpus --index-dir {built} --rebuild`"
+    again = invoke("ask", "龙井茶", "--index-dir", built, "--corpus-dir", tmp_path / "my docs")
+    assert again.output.strip().endswith(f"run `qa index '{tmp_path / 'my docs'}' --index-dir {built} --rebuild`")
 
 
 @pytest.fixture
