@@ -540,6 +540,10 @@ def eval_command(
         if min_mrr is not None:
             thresholds["mrr@10"] = min_mrr
         queries = ev.load_golden(golden_file)
+        if against:
+            ev.load_snapshot(against)
+        if record:
+            ev.check_snapshot_path(record)
         engine = _open_index(index_dir, corpus_dir, None, backend, collection)
         report = _evaluate_with_progress(engine, queries, mode)
         changes = ev.diff_snapshot(report, against) if against else None

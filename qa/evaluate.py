@@ -93,6 +93,8 @@ def load_golden(path: Path | str) -> list[GoldenQuery]:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise GoldenFileError(f"cannot read golden file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise GoldenFileError(f"golden file {path} is not UTF-8 text") from None
     try:
         if path.suffix in (".jsonl", ".ndjson"):
             items = [json.loads(line) for line in raw.splitlines() if line.strip()]
@@ -267,21 +269,45 @@ def _snapshot_hit(hit: Hit) -> dict:
     }
 
 
+def check_snapshot_path(path: Path | str) -> None:
+    """Fail before a long evaluation, not after it, when a snapshot could not be written there."""
+    path = Path(path)
+    if path.is_dir() or not path.parent.is_dir():
+        raise GoldenFileError(f"cannot record a snapshot to {path}: {'it is a folder' if path.is_dir() else 'no such folder'}")
+
+
 def record_snapshot(report: EvalReport, path: Path | str) -> None:
     """Write each query's top hits, so a later run can show what changed."""
     data = {r.id: {"question": r.question, "rank": r.rank, "hits": r.hits} for r in report.results}
     path = Path(path)
+    check_snapshot_path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise GoldenFileError(f"cannot record a snapshot to {path}: {exc.strerror}") from None
 
 
-def diff_snapshot(report: EvalReport, path: Path | str) -> list[str]:
-    """Readable lines for every query whose rank, top hits or answer changed since the snapshot."""
+def load_snapshot(path: Path | str) -> dict:
+    """A snapshot `record_snapshot` wrote: {query id: {"question", "rank", "hits"}}."""
     try:
         before = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise GoldenFileError(f"cannot read snapshot {path}: {exc}") from None
+    shaped = isinstance(before, dict) and all(
+        isinstance(entry, dict) and isinstance(entry.get("hits"), list) and all(isinstance(h, dict) and {"passage_id", "answer"} <= h.keys() for h in entry["hits"])
+        for entry in before.values()
+    )
+    if not shaped:
+        raise GoldenFileError(f"{path} is not a snapshot (`qa eval --record` writes them)")
+    return before
+
+
+def diff_snapshot(report: EvalReport, path: Path | str) -> list[str]:
+    """Readable lines for every query whose rank, top hits or answer changed since the snapshot."""
+    before = load_snapshot(path)
     lines = []
     for result in report.results:
         old = before.get(result.id)

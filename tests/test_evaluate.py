@@ -134,6 +134,29 @@ def test_bad_golden_files_are_clear_errors(tmp_path, content, message):
         load_golden(path)
 
 
+def test_a_golden_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_bytes("- question: 问题\n  doc: a.txt\n".encode("gb18030"))
+    with pytest.raises(GoldenFileError, match="not UTF-8"):
+        load_golden(path)
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"question": "q", "hits": [], "answered": true}', '{"q1": {"rank": 1, "hits": [{"passage_id": "x"}]}}'])
+def test_a_file_that_is_not_a_snapshot_is_a_clear_error(tmp_path, content):
+    index, queries = toy()
+    (tmp_path / "other.json").write_text(content, encoding="utf-8")
+    with pytest.raises(GoldenFileError, match="is not a snapshot"):
+        diff_snapshot(evaluate(index, queries), tmp_path / "other.json")
+
+
+def test_a_snapshot_cannot_be_recorded_to_a_folder_and_leaves_nothing_behind(tmp_path):
+    index, queries = toy()
+    (tmp_path / "snaps").mkdir()
+    with pytest.raises(GoldenFileError, match="it is a folder"):
+        record_snapshot(evaluate(index, queries), tmp_path / "snaps")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snaps"]
+
+
 def test_snapshot_diff_shows_rank_and_answer_changes(tmp_path):
     index, queries = toy()
     record_snapshot(evaluate(index, queries), tmp_path / "snap.json")
@@ -179,6 +202,11 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
     assert bad.exit_code == 2 and "K=VALUE" in bad.output
     unmeasured = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "2=0.5"])
     assert unmeasured.exit_code == 2 and "measured at 1, 3, 5, 10, not at 2" in unmeasured.output
+    (tmp_path / "ask.json").write_text('{"question": "q", "hits": [], "answered": false}', encoding="utf-8")
+    for option, path, message in (("--against", tmp_path / "ask.json", "is not a snapshot"), ("--record", tmp_path, "it is a folder")):
+        refused = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), option, str(path)])
+        assert refused.exit_code == 2 and message in refused.output and "Traceback" not in refused.output
+        assert "must_pass" not in refused.output  # refused before the questions were asked
 
 
 def test_qa_eval_builds_the_index_like_ask_and_reports_one_query_plainly(corpus_dir, tmp_path, use_fake_model):
