@@ -216,6 +216,21 @@ def test_a_piped_build_prints_one_line_per_stage(corpus_dir, tmp_path, use_fake_
     assert [line.split()[2] for line in again.output.splitlines() if line.startswith("qa index: ")] == ["reading"]
 
 
+@pytest.mark.parametrize("field, value", [("files", 5), ("skipped", 5), ("model", None), ("dim", "384"), ("files", [{"format": "text"}])])
+def test_a_manifest_with_a_field_of_the_wrong_type_is_damage(built, corpus_dir, field, value):
+    generation = current_generation(built)
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    (generation / "manifest.json").write_text(json.dumps(dict(manifest, **{field: value})), encoding="utf-8")
+    for command in (["info"], ["ask", "龙井茶"], ["collections"]):
+        result = invoke(*command, "--index-dir", built)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output  # no crash
+        if command != ["collections"]:  # which lists the collections it can trust
+            assert result.exit_code == 2 and "damaged" in result.output, result.output
+    rebuilt = invoke("index", corpus_dir, "--index-dir", built)
+    assert rebuilt.exit_code == 0 and "up to date" not in rebuilt.output, rebuilt.output
+    assert invoke("info", "--index-dir", built).exit_code == 0
+
+
 def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp_path):
     from qa import load_index
     from qa.errors import IndexDamagedError

@@ -141,9 +141,31 @@ def live_manifest(index_dir: Path) -> dict | None:
         if generation is None:
             return None
         manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-        return manifest if manifest.get("format_version") == FORMAT_VERSION else None
     except (IndexDamagedError, OSError, ValueError):  # a path that is no folder stays an error
         return None
+    trusted = isinstance(manifest, dict) and manifest.get("format_version") == FORMAT_VERSION and manifest_problem(manifest) is None
+    return manifest if trusted else None
+
+
+# What a manifest must hold, and of what type: a hand-edited or half-written manifest is
+# reported as damage when the index opens, not met later as a crash in whatever reads it.
+_MANIFEST_FIELDS = {"model": str, "dim": int, "passage_count": int, "unit_count": int, "files": list, "corpus_dir": str, "built_at": str, "index_type": str}
+
+
+def manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with a manifest's fields, or None."""
+    for name, kind in _MANIFEST_FIELDS.items():
+        value = manifest.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"manifest field {name!r} is missing or not a {kind.__name__}"
+    if not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in manifest["files"]):
+        return "manifest lists a file without a path"
+    skipped = manifest.get("skipped", [])
+    if not isinstance(skipped, list) or not all(isinstance(s, dict) and isinstance(s.get("path"), str) and isinstance(s.get("reason"), str) for s in skipped):
+        return "manifest's skipped files are not a list of paths and reasons"
+    if not isinstance(manifest.get("engine"), (str, type(None))):
+        return "manifest field 'engine' is not a string"
+    return None
 
 
 def live_documents(index_dir: Path) -> list[Document]:
@@ -187,6 +209,8 @@ def open_generation(index_dir: Path) -> "LocalStore":
         raise IndexVersionError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa")
     if manifest["format_version"] < FORMAT_VERSION:
         raise IndexVersionError(f"index at {index_dir} has old format {manifest['format_version']}")
+    if problem := manifest_problem(manifest):
+        raise damaged(generation, problem)
     try:
         passages = []
         with open(generation / PASSAGES, encoding="utf-8") as handle:
