@@ -67,6 +67,9 @@ def test_ask_defaults_and_the_answer_sentence(client):
         ({"question": "茶", "mode": "fuzzy"}, "mode"),
         ({"question": "茶", "collection": "x"}, "collection"),  # not yet supported: refused, not ignored
         ({"top_k": 3}, "question"),
+        ({"question": "茶", "top_k": True}, "top_k"),  # not read as 1
+        ({"question": "茶", "top_k": "3"}, "top_k"),
+        ({"question": 3}, "question"),
     ],
 )
 def test_bad_input_is_400_with_a_json_error(client, body, message):
@@ -77,7 +80,17 @@ def test_bad_input_is_400_with_a_json_error(client, body, message):
 
 def test_a_body_that_is_not_json_is_400(client):
     response = client.post("/api/ask", content=b"question=tea", headers={"content-type": "application/json"})
-    assert response.status_code == 400 and "error" in response.json()
+    assert response.status_code == 400 and response.json()["error"].startswith("the body is not valid JSON")
+
+
+@pytest.mark.parametrize("host, status", [("127.0.0.1:8000", 200), ("localhost", 200), ("[::1]:8000", 200), ("attacker.example", 400), ("localhost.attacker.example:80", 400)])
+def test_only_the_allowed_host_names_are_answered_with_json_errors(index_dir, fake_embedder, host, status):
+    app = create_app(LiveIndex(index_dir, embedder=fake_embedder), allowed_hosts=["127.0.0.1", "localhost", "::1"])
+    with TestClient(app) as client:
+        response = client.get("/api/info", headers={"Host": host})
+    assert response.status_code == status
+    if status == 400:
+        assert "answers only to" in response.json()["error"]
 
 
 def test_a_body_over_the_limit_is_413_whether_or_not_it_says_its_length(client):

@@ -22,7 +22,6 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__, render
 from ..citations import MAX_AROUND, passage_context
@@ -39,7 +38,8 @@ SEARCH_SECONDS = 10.0  # a search (including waiting for a free slot) that takes
 class AskRequest(BaseModel):
     """What /api/ask takes. Unknown fields are refused, so a misspelt option is not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `"top_k": true` or `"3"` is a mistake to report, not a number to guess at.
+    model_config = ConfigDict(extra="forbid", strict=True)
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
@@ -99,7 +99,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(BearerToken, token=token)
     if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+        app.add_middleware(AllowedHosts, names=allowed_hosts)
     app.router.add_event_handler("shutdown", searches.close)
 
     @app.exception_handler(QAError)
@@ -109,6 +109,8 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            return error(400, f"the body is not valid JSON ({first.get('ctx', {}).get('error', 'cannot parse it')})")
         where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
         return error(400, f"{where}: {first.get('msg')}" if where else str(first.get("msg")))
 
@@ -221,6 +223,30 @@ class BearerToken:
                 await error(401, "this server needs a token: send `Authorization: Bearer TOKEN`")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class AllowedHosts:
+    """Only requests whose Host header names one of `names` (any port) are answered; others get
+    a JSON 400. A server on loopback so refuses a page elsewhere that reaches it by DNS rebinding."""
+
+    def __init__(self, app, names: list[str]):
+        self.app = app
+        self.names = {name.lower() for name in names}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+            if _host_name(host) not in self.names:
+                await error(400, f"this server answers only to {', '.join(sorted(self.names))}, not to the host {host!r}")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _host_name(host: str) -> str:
+    """A Host header without its port: `[::1]:8000` -> `::1`, `localhost:8000` -> `localhost`."""
+    if host.startswith("[") and "]" in host:
+        return host[1 : host.index("]")]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 class BodyLimit:
