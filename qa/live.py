@@ -41,7 +41,13 @@ class LiveIndex:
 
     def current(self) -> Index:
         """The newest loadable generation; IndexMissingError when there is none."""
-        generation = published_generation(self.index_dir, self.backend, self.collection)
+        try:
+            generation = published_generation(self.index_dir, self.backend, self.collection)
+        except QAError as exc:  # e.g. a CURRENT pointer written over with garbage
+            if self._index is None:
+                raise
+            self._failed = ("(unreadable pointer)", exc)
+            return self._index
         if generation is None:
             self._open()  # raises the backend's own IndexMissingError, unless a build just published
             generation = published_generation(self.index_dir, self.backend, self.collection)
@@ -49,6 +55,7 @@ class LiveIndex:
                 raise IndexMissingError("the index vanished while it was being opened")
         index = self._index
         if index is not None and index.generation == generation:
+            self._failed = None  # whatever failed since is no longer what is published
             return index
         if self._failed and self._failed[0] == generation:
             if index is None:

@@ -77,6 +77,18 @@ def test_a_generation_that_will_not_load_is_reported_and_not_retried(index_dir, 
     assert live_index.current() is old and attempts == []
 
 
+def test_a_garbled_pointer_keeps_the_loaded_generation_serving_until_it_is_put_back(index_dir, fake_embedder):
+    live_index = LiveIndex(index_dir, embedder=fake_embedder)
+    old = live_index.current()
+    pointer = (index_dir / CURRENT).read_text(encoding="utf-8")
+    (index_dir / CURRENT).write_text("garbage", encoding="utf-8")
+    assert live_index.current() is old
+    assert "bad CURRENT pointer" in live_index.status().reload_error
+    (index_dir / CURRENT).write_text(pointer, encoding="utf-8")
+    assert live_index.current() is old
+    assert live_index.status().reload_error is None  # the report does not outlive the damage
+
+
 def test_with_nothing_to_fall_back_on_the_error_is_raised(index_dir, fake_embedder):
     (current_generation(index_dir) / "forms.json").write_text("{", encoding="utf-8")
     live_index = LiveIndex(index_dir, embedder=fake_embedder)
