@@ -124,6 +124,9 @@ def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> lis
                         visit(path)
                 elif entry.is_file():
                     found.append(path)
+                else:  # not left out in silence either
+                    why = "broken symlink" if entry.is_symlink() else "not a regular file (a pipe, socket or device)"
+                    skipped.append(Skipped(_rel(path, root), why))
             except OSError as exc:  # e.g. a broken link or a symlink loop
                 skipped.append(Skipped(_rel(path, root), f"cannot stat ({exc.strerror})"))
 

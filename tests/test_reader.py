@@ -88,3 +88,25 @@ def test_an_index_kept_inside_the_corpus_is_not_read(tmp_path):
     documents, skipped = read_corpus(tmp_path)
     assert [d.path for d in documents] == ["doc.txt", "notes/todo.txt"]
     assert all(not s.path.startswith("embeddings") for s in skipped)
+
+
+def test_broken_links_and_pipes_are_named_not_passed_over(tmp_path):
+    (tmp_path / "good.txt").write_text("好的文件。", encoding="utf-8")
+    os.symlink(tmp_path / "gone.txt", tmp_path / "dangling.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.path for d in documents] == ["good.txt"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons == {"dangling.txt": "broken symlink", "pipe.txt": "not a regular file (a pipe, socket or device)"}
+
+
+def test_utf8_with_a_few_stray_bytes_is_read_and_says_so(tmp_path):
+    text = "这是一段很长的中文文本，用来测试。" * 20
+    (tmp_path / "stray.txt").write_bytes(text.encode("utf-8") + b"\xff\xfe\x80" + "结尾。".encode("utf-8"))
+    # A file that is mostly not UTF-8 is still not read as UTF-8 with holes.
+    (tmp_path / "noise.txt").write_bytes(bytes(range(0x80, 0x100)) * 3 + "短。".encode("utf-8"))
+    documents, skipped = read_corpus(tmp_path)
+    (document,) = documents
+    assert document.path == "stray.txt" and document.text.startswith(text) and document.text.endswith("\ufffd\ufffd\ufffd结尾。")
+    assert document.warnings == ("3 places are not UTF-8 and read as \ufffd",)
+    assert [s.path for s in skipped] == ["noise.txt"]

@@ -5,8 +5,17 @@ from __future__ import annotations
 from .assemble import Extracted, UnreadableFile
 
 
+# A file that is UTF-8 but for a few stray bytes (a bad copy, a cut multi-byte character) is
+# read with those bytes replaced, and says so, rather than left out whole.
+STRAY_SHARE = 0.01
+
+
 def extract(data: bytes) -> Extracted:
     text, encoding = decode(data)
+    if text is None and encoding == CANNOT_DETECT:
+        text, stray = _nearly_utf8(data)
+        if text is not None:
+            return Extracted(text=text, format="text", encoding="utf-8", warnings=(f"{stray} places are not UTF-8 and read as �",))
     if text is None:
         raise UnreadableFile(encoding)
     return Extracted(text=text, format="text", encoding=encoding)
@@ -34,8 +43,18 @@ def guess_encoding(data: bytes) -> tuple[str | None, str]:
 
     best = from_bytes(data, cp_isolation=["gb18030", "big5", "utf_16", "utf_16_le", "utf_16_be", "shift_jis", "euc_kr", "cp1252"]).best()
     if best is None:
-        return None, "cannot detect the text encoding"
+        return None, CANNOT_DETECT
     return _strip_nul(str(best)), best.encoding
+
+
+CANNOT_DETECT = "cannot detect the text encoding"
+
+
+def _nearly_utf8(data: bytes) -> tuple[str | None, int]:
+    """(text, how many bytes were not UTF-8) when few enough were; else (None, that count)."""
+    text = data.decode("utf-8", errors="replace")
+    stray = text.count("�") - data.decode("utf-8", errors="ignore").count("�")
+    return (_strip_nul(text) if stray <= STRAY_SHARE * len(text) else None), stray
 
 
 def _looks_binary(data: bytes) -> bool:
