@@ -241,7 +241,7 @@ def _embedding_bar(console) -> Iterator:
 @app.command()
 def ask(
     question: Optional[str] = typer.Argument(None, metavar="QUESTION", help="The question; leave out to ask one per line, with the index loaded once"),
-    top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),
+    top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),  # max: qa.search.MAX_TOP_K
     json_output: bool = typer.Option(False, "--json", help="Print JSON: hits with text, score, citation; char_start/char_end count characters from the start of the file"),
     mode: Mode = ModeOption,
     index_dir: Path = IndexDir,

@@ -17,6 +17,7 @@ from . import render
 from .citations import MAX_AROUND, passage_context
 from .errors import QAError
 from .live import LiveIndex
+from .search import MAX_TOP_K
 
 INSTRUCTIONS = (
     "Search a document collection. `search` returns the passages that answer a question, best first, "
@@ -33,8 +34,10 @@ def create_server(live: LiveIndex) -> MCPServer:
     def search(question: str, top_k: int = 5, mode: Literal["hybrid", "dense", "lexical"] = "hybrid") -> dict[str, Any]:
         """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences."""
         # `collection` and `filters` join the arguments when the library has them.
+        if not 1 <= top_k <= MAX_TOP_K:  # refused as the CLI and HTTP API refuse it, not cut silently
+            raise ToolError(f"top_k must be between 1 and {MAX_TOP_K}")
         try:
-            hits = live.current().search(question, top_k=min(top_k, 100), mode=mode)
+            hits = live.current().search(question, top_k=top_k, mode=mode)
         except QAError as exc:
             raise ToolError(str(exc)) from None
         return json.loads(render.hits_json(question, hits, mode))

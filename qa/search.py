@@ -34,6 +34,7 @@ DENSE_WEIGHT = 0.6
 TRANSLATED_DENSE_WEIGHT = 0.8
 CANDIDATES = 50  # per leg, before fusion
 MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
+MAX_TOP_K = 100  # the most hits the interfaces (CLI, HTTP, MCP) let a question ask for
 
 
 @dataclass(frozen=True)

@@ -94,11 +94,13 @@ def test_errors_are_tool_errors_the_agent_can_read(index_dir):
         return (
             await session.call_tool("get_passage", {"passage_id": "nope"}),
             await session.call_tool("search", {"question": "？？？"}),
+            await session.call_tool("search", {"question": "龙井茶", "top_k": 100000}),
         )
 
-    unknown, wordless = with_session(index_dir, use)
+    unknown, wordless, too_many = with_session(index_dir, use)
     assert unknown.is_error and "no passage 'nope'" in unknown.content[0].text
     assert wordless.is_error and "no words to search for" in wordless.content[0].text
+    assert too_many.is_error and "top_k must be between 1 and 100" in too_many.content[0].text  # as the CLI and HTTP refuse it
 
 
 def test_no_index_is_one_line_and_exit_2(tmp_path):

@@ -27,11 +27,10 @@ from .. import __version__, render
 from ..citations import MAX_AROUND, passage_context
 from ..errors import BadInputError, NotFoundError, QAError
 from ..live import LiveIndex
-from ..search import MAX_QUESTION_CHARS, MODES
+from ..search import MAX_QUESTION_CHARS, MAX_TOP_K, MODES
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
-MAX_TOP_K = 100
 SEARCH_SECONDS = 10.0  # a search (including waiting for a free slot) that takes longer gets 504
 
 
