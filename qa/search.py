@@ -14,7 +14,7 @@ from .answer import Sentences, pick_answer
 from .chunker import opening_title
 from . import crosslingual
 from .confidence import confidence, hit_features
-from .embedders import Embedder, canonical_spec, load_embedder, query_spec
+from .embedders import Embedder, canonical_spec, engine_of, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .fold import fold
 from .models import Document, Hit, Passage, Source
@@ -356,6 +356,8 @@ def load_index(
     used instead of loading the model's own."""
     from .storage.backend import open_store
 
+    if model:
+        engine_of(model)  # a misspelt engine is refused here as `qa index` refuses it
     store = open_store(index_dir, backend=backend, collection=collection)
     manifest = store.manifest
     wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)

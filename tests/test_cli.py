@@ -120,6 +120,7 @@ def test_profile_prints_timings(built):
         (("info", "--index-dir", "{tmp}/none"), "no index in"),
         (("ask", "？？？", "--index-dir", "{index}"), "no words to search for"),
         (("ask", "龙井茶", "--index-dir", "{index}", "--model", "st:another"), "was built with model"),
+        (("ask", "龙井茶", "--index-dir", "{index}", "--model", "e5-small@foo"), "unknown engine 'foo'"),  # as `qa index` says
         (("ask", "龙井茶", "--index-dir", "{index}", "--rerank", "bge"), "unknown reranker"),
     ],
 )
