@@ -81,6 +81,8 @@ class Source:
     paragraph: int
     line_start: int
     line_end: int
+    char_start: int  # offsets into the file's text, as a passage's
+    char_end: int
     page: int | None = None
 
 

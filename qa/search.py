@@ -339,7 +339,14 @@ def _min_max(scores: np.ndarray) -> np.ndarray:
 
 def _source(passage: Passage) -> Source:
     return Source(
-        passage_id=passage.id, doc_path=passage.doc_path, paragraph=passage.paragraph, line_start=passage.line_start, line_end=passage.line_end, page=passage.page
+        passage_id=passage.id,
+        doc_path=passage.doc_path,
+        paragraph=passage.paragraph,
+        line_start=passage.line_start,
+        line_end=passage.line_end,
+        char_start=passage.char_start,
+        char_end=passage.char_end,
+        page=passage.page,
     )
 
 

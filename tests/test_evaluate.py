@@ -31,7 +31,7 @@ def toy():
         "q1": [make_hit(1, "a.txt", "答案在这里，1864只。", answer="1864只。"), other(2)],
         "q2": [other(1), other(2), make_hit(3, "a.txt", "答案")],
         "q3": [other(1), other(2)],
-        "q4": [other(1), make_hit(2, "x.txt", "副本", also_in=[Source("p9", "a.txt", 4, 1, 1)])],
+        "q4": [other(1), make_hit(2, "x.txt", "副本", also_in=[Source("p9", "a.txt", 4, 1, 1, 0, 2)])],
     }
     queries = [
         GoldenQuery(id="q1", question="q1", docs=("a.txt",), answer=("1864",)),
@@ -238,7 +238,7 @@ def test_a_golden_page_must_match_the_hit_or_a_folded_copy():
         hit = make_hit(rank, "r.pdf", "第二页的内容", also_in=also_in)
         return Hit(passage=replace(hit.passage, page=page), score=hit.score, rank=rank, answer=hit.answer, also_in=hit.also_in)
 
-    index = ToyIndex({"q": [on_page(1, 1), on_page(2, 2)], "folded": [on_page(1, 1, also_in=[Source("p", "r.pdf", 1, 1, 1, page=3)])]})
+    index = ToyIndex({"q": [on_page(1, 1), on_page(2, 2)], "folded": [on_page(1, 1, also_in=[Source("p", "r.pdf", 1, 1, 1, 0, 6, page=3)])]})
     queries = [GoldenQuery(id="q", question="q", docs=("r.pdf",), page=2), GoldenQuery(id="folded", question="folded", docs=("r.pdf",), page=3)]
     assert [r.rank for r in evaluate(index, queries).results] == [2, 1]
 

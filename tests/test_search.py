@@ -98,6 +98,10 @@ def test_duplicates_are_folded_into_the_complete_clean_copy(fake_index):
     metro = next(h for h in hits if h.passage.doc_path in ("transport.md", "transport_trad.txt"))
     assert metro.passage.doc_path == "transport.md", "the copy without pinyin artifacts is shown"
     assert [s.doc_path for s in metro.also_in] == ["transport_trad.txt"]
+    (copy,) = metro.also_in
+    copy_text = fake_index.document_text(copy.doc_path)[copy.char_start : copy.char_end]
+    assert copy_text == fake_index.passage(copy.passage_id).text, "the copy is cited to its characters too"
+    assert metro.to_dict()["also_in"][0]["char_end"] == copy.char_end
 
 
 def test_seed_speech_folds_and_shows_the_copy_without_dropped_characters():
