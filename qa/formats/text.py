@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from .assemble import Extracted, UnreadableFile
 
-
 # A file that is UTF-8 but for a few stray bytes (a bad copy, a cut multi-byte character) is
 # read with those bytes replaced, and says so, rather than left out whole.
 STRAY_SHARE = 0.01
+CANNOT_DETECT = "cannot detect the text encoding"  # decode()'s reason, after which that is tried
 
 
 def extract(data: bytes) -> Extracted:
@@ -47,11 +47,8 @@ def guess_encoding(data: bytes) -> tuple[str | None, str]:
     return _strip_nul(str(best)), best.encoding
 
 
-CANNOT_DETECT = "cannot detect the text encoding"
-
-
 def _nearly_utf8(data: bytes) -> tuple[str | None, int]:
-    """(text, how many bytes were not UTF-8) when few enough were; else (None, that count)."""
+    """(text, how many places were not UTF-8) when few enough were; else (None, that count)."""
     text = data.decode("utf-8", errors="replace")
     stray = text.count("�") - data.decode("utf-8", errors="ignore").count("�")
     return (_strip_nul(text) if stray <= STRAY_SHARE * len(text) else None), stray
