@@ -232,6 +232,17 @@ def test_a_manifest_with_a_field_of_the_wrong_type_is_damage(built, corpus_dir, 
     assert invoke("info", "--index-dir", built).exit_code == 0
 
 
+def test_the_advice_for_a_garbled_pointer_repairs_it(built, corpus_dir):
+    (built / "CURRENT").write_bytes(b"\xff junk")
+    broken = invoke("ask", "龙井茶", "--index-dir", built, "--corpus-dir", corpus_dir)
+    assert broken.exit_code == 2 and "bad CURRENT pointer" in broken.output, broken.output
+    advice = broken.output.strip().rsplit("run `", 1)[1].rstrip("`")
+    assert advice.startswith("qa index ")
+    repaired = invoke(*advice.split()[1:])
+    assert repaired.exit_code == 0, repaired.output
+    assert invoke("ask", "龙井茶", "--index-dir", built).exit_code == 0
+
+
 def test_library_errors_say_what_is_wrong_and_the_cli_adds_the_remedy(built, tmp_path):
     from qa import load_index
     from qa.errors import IndexDamagedError

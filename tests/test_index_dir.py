@@ -19,10 +19,32 @@ def test_publish_swaps_generations_and_keeps_the_previous_one(tmp_path):
 
 
 def test_stray_staging_dirs_are_removed_by_the_next_build(tmp_path):
-    stray = tmp_path / ".tmp-killed"
+    stray = tmp_path / ".tmp-0123456789ab"
     stray.mkdir(parents=True)
     new_staging_dir(tmp_path)
     assert not stray.exists()
+
+
+def test_folders_a_build_did_not_make_are_never_removed(tmp_path):
+    # --index-dir may name a folder the user keeps other things in.
+    for name in ("gen-notes", ".tmp-mine"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "todo.txt").write_text("keep me")
+    for _ in range(3):
+        publish(tmp_path, new_staging_dir(tmp_path))
+    assert (tmp_path / "gen-notes" / "todo.txt").read_text() == "keep me"
+    assert (tmp_path / ".tmp-mine" / "todo.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("pointer", [b"junk\n", b"", b"\xff\xfe\x00gen"])
+def test_an_unreadable_pointer_is_damage_and_publishing_replaces_it(tmp_path, pointer):
+    first = publish(tmp_path, new_staging_dir(tmp_path))
+    (tmp_path / CURRENT).write_bytes(pointer)
+    with pytest.raises(IndexDamagedError, match="bad CURRENT pointer"):
+        current_generation(tmp_path)
+    second = publish(tmp_path, new_staging_dir(tmp_path))
+    assert current_generation(tmp_path) == second
+    assert first.exists(), "which generation readers were on is unknown: none is removed"
 
 
 def test_second_build_lock_fails_clearly(tmp_path):

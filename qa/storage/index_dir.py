@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import time
 import uuid
@@ -26,6 +27,10 @@ from ..errors import BadInputError, IndexBusyError, IndexDamagedError
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
+# The names a build gives its folders: only folders so named are ever removed, so a user's own
+# `gen-notes/` in a folder given as --index-dir is left alone.
+_GENERATION_NAME = re.compile(r"gen-\d{14}-[0-9a-f]{6}")
+_STAGING_NAME = re.compile(r"\.tmp-[0-9a-f]{12}")
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -35,6 +40,8 @@ def current_generation(index_dir: Path) -> Path | None:
         return None
     except OSError as exc:  # e.g. index_dir is a file: the path is wrong, the index is not damaged
         raise BadInputError(f"cannot use {index_dir} as an index folder: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise IndexDamagedError(f"index at {index_dir} is damaged (bad CURRENT pointer)") from None
     if not name.startswith("gen-") or "/" in name or "\\" in name:
         raise IndexDamagedError(f"index at {index_dir} is damaged (bad CURRENT pointer)")
     return index_dir / name
@@ -43,7 +50,7 @@ def current_generation(index_dir: Path) -> Path | None:
 def holds_index(directory: Path) -> bool:
     """Whether a folder is an index (its CURRENT names a generation it has) or a generation of
     one: an index kept inside its corpus folder is not part of the corpus."""
-    if directory.name.startswith("gen-") and (directory / "manifest.json").is_file():
+    if _GENERATION_NAME.fullmatch(directory.name) and (directory / "manifest.json").is_file():
         return True
     try:
         name = (directory / CURRENT).read_text(encoding="utf-8").strip()
@@ -77,15 +84,24 @@ def new_staging_dir(index_dir: Path) -> Path:
     Call only while holding the build lock.
     """
     for stray in index_dir.glob(".tmp-*"):
-        shutil.rmtree(stray, ignore_errors=True)
+        if _STAGING_NAME.fullmatch(stray.name):
+            shutil.rmtree(stray, ignore_errors=True)
     staging = index_dir / f".tmp-{uuid.uuid4().hex[:12]}"
     staging.mkdir(parents=True)
     return staging
 
 
 def publish(index_dir: Path, staging: Path) -> Path:
-    """Make `staging` the live generation atomically; keep the one before it for readers still on it."""
-    previous = current_generation(index_dir)
+    """Make `staging` the live generation atomically; keep the one before it for readers still on it.
+
+    A CURRENT pointer that cannot be read is replaced (that is how `qa index --rebuild` repairs
+    it), and then no generation is removed: which one readers are on is not known.
+    """
+    try:
+        previous = current_generation(index_dir)
+        unknown = False
+    except IndexDamagedError:
+        previous, unknown = None, True
     _fsync_tree(staging)
     generation = index_dir / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
     os.rename(staging, generation)
@@ -99,7 +115,7 @@ def publish(index_dir: Path, staging: Path) -> Path:
     _fsync_dir(index_dir)
     keep = {generation.name, previous.name if previous else ""}
     for old in index_dir.glob("gen-*"):
-        if old.name not in keep:
+        if not unknown and old.name not in keep and _GENERATION_NAME.fullmatch(old.name):
             shutil.rmtree(old, ignore_errors=True)
     return generation
 
