@@ -28,7 +28,7 @@ from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import answer, load_index  # noqa: E402
 from qa.align import QuestionAlignment  # noqa: E402
-from qa.evaluate import contains_any  # noqa: E402
+from qa.evaluation import contains_any  # noqa: E402
 from qa.normalize import normalize  # noqa: E402
 
 MARGINS = (-1.0, 0.5, 1.0, 1.5)  # -1: never join a neighbour

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import build_index, load_index  # noqa: E402
 from qa.embedders import load_embedder  # noqa: E402
-from qa.evaluate import GoldenQuery, contains_any, evaluate  # noqa: E402
+from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
 
 
 class TimedIndex:
@@ -105,7 +105,7 @@ def main() -> None:
         timed = TimedIndex(index)
         result = evaluate(timed, queries, mode=mode)
         m = result.metrics
-        # The measure: the top hit's answer, right paragraph or not. (qa.evaluate's
+        # The measure: the top hit's answer, right paragraph or not. (qa.evaluation's
         # answer_hit judges the first relevant hit's answer, as a golden test wants.)
         top_hit = sum(bool(r.hits and r.hits[0]["answer"] and contains_any(r.hits[0]["answer"], q.answer)) for r, q in zip(result.results, queries))
         without = [t - e for t, e in zip(timed.total, timed.embed)]

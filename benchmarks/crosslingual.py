@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa import build_index, load_index  # noqa: E402
-from qa.evaluate import GoldenQuery, contains_any, evaluate  # noqa: E402
+from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "xquad_zh_en_dev.json"
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import build_index, load_index  # noqa: E402
-from qa.evaluate import GoldenQuery, contains_any, evaluate  # noqa: E402
+from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
 from qa.reader import read_corpus  # noqa: E402
 
 PARAGRAPHS_PER_PDF = 8

@@ -36,7 +36,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .builder import build_index
-    from .evaluate import evaluate
+    from .evaluation import evaluate
     from .search import Index, load_index
 
 
@@ -51,7 +51,7 @@ def __getattr__(name: str):
 
         return getattr(search, name)
     if name == "evaluate":
-        from .evaluate import evaluate
+        from .evaluation import evaluate
 
         return evaluate
     raise AttributeError(f"module 'qa' has no attribute {name!r}")

@@ -532,7 +532,7 @@ def eval_command(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
-    from . import evaluate as ev
+    from . import evaluation as ev
     from . import render
 
     try:
@@ -576,7 +576,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def _threshold(text: str) -> tuple[int, float]:
-    from .evaluate import RECALL_KS
+    from .evaluation import RECALL_KS
 
     try:
         k, value = text.split("=", 1)
@@ -591,7 +591,7 @@ def _threshold(text: str) -> tuple[int, float]:
 def _evaluate_with_progress(engine, queries, mode):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from .evaluate import evaluate
+    from .evaluation import evaluate
 
     console = _stderr()
     if not console.is_terminal:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa.answer import NARROW_CHARS
-from qa.evaluate import evaluate, load_golden
+from qa.evaluation import evaluate, load_golden
 
 pytestmark = pytest.mark.model
 

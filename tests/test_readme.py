@@ -28,3 +28,15 @@ def test_the_python_snippet_runs_from_another_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0].split()
     assert first[0] == "1" and first[2].endswith(".txt")
+
+
+
+@pytest.mark.model
+def test_the_pytest_example_passes_as_written(tmp_path):
+    """README's example of a golden test (its relative paths are the clone's) runs and passes."""
+    block = README_PATH.read_text(encoding="utf-8").split("From pytest, build the index once per session", 1)[1]
+    (tmp_path / "test_example.py").write_text(re.search(r"```python\n(.*?)```", block, re.S).group(1), encoding="utf-8")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_example.py")]
+    result = subprocess.run(command, cwd=README_PATH.parent, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

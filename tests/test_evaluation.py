@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.errors import GoldenFileError
-from qa.evaluate import GoldenQuery, contains_any, diff_snapshot, evaluate, load_golden, ndcg, record_snapshot
+from qa.evaluation import GoldenQuery, contains_any, diff_snapshot, evaluate, load_golden, ndcg, record_snapshot
 from qa.models import Answer, Hit, Passage, Source
 
 
@@ -246,3 +246,11 @@ def test_a_golden_page_must_match_the_hit_or_a_folded_copy():
 def test_golden_files_may_name_a_page(tmp_path):
     (tmp_path / "g.yaml").write_text("- {question: 问题, doc: r.pdf, page: 12}\n", encoding="utf-8")
     assert load_golden(tmp_path / "g.yaml")[0].page == 12
+
+
+def test_qa_exports_the_evaluate_function_as_readme_imports_it():
+    import qa.evaluation  # once the module is imported, `from qa import evaluate` must still be the function
+
+    from qa import evaluate as exported
+
+    assert exported is qa.evaluation.evaluate
