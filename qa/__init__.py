@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .errors import (
     BadInputError,
+    CorpusConflictError,
     GoldenFileError,
     IndexBusyError,
     IndexDamagedError,
@@ -30,7 +31,7 @@ from .models import Answer, Document, Hit, Passage, Source
 __all__ = [
     "Answer", "Document", "Hit", "Passage", "Source", "build_index", "load_index", "evaluate", "Index",
     "QAError", "BadInputError", "GoldenFileError", "NotFoundError", "IndexMissingError", "IndexDamagedError",
-    "IndexVersionError", "IndexBusyError", "ModelMismatchError", "UnknownModelError",
+    "IndexVersionError", "IndexBusyError", "ModelMismatchError", "UnknownModelError", "CorpusConflictError",
 ]
 __version__ = "0.1.0"
 

@@ -63,6 +63,8 @@ def find_cited(index: "Index", citation: str) -> list[Passage]:
 
 def passage_context(index: "Index", cited: list[Passage], around: int = 1) -> PassageContext:
     """`around` passages before the first cited one and after the last, from the same document."""
+    if not cited:
+        raise BadInputError("no passage to show: cite at least one")
     passages = index.document_passages(cited[0].doc_path)
     ids = [p.id for p in passages]
     first, last = ids.index(cited[0].id), ids.index(cited[-1].id)

@@ -111,8 +111,10 @@ class Index:
         """
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
-        if top_k < 1:
-            raise BadInputError("top_k must be at least 1")
+        if not isinstance(question, str):
+            raise BadInputError(f"the question must be text, not {type(question).__name__}")
+        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+            raise BadInputError(f"top_k must be a whole number of at least 1, not {top_k!r}")
         question = question[:MAX_QUESTION_CHARS]
         form = normalize(question)
         if not any(ch.isalnum() for ch in form):

@@ -85,6 +85,19 @@ def test_questions_without_words_are_a_clear_error(fake_index, question):
         fake_index.search(question)
 
 
+@pytest.mark.parametrize("question, top_k", [(None, 3), (["龙井茶"], 3), ("龙井茶", "3"), ("龙井茶", True), ("龙井茶", 2.5), ("龙井茶", 0)])
+def test_arguments_of_the_wrong_kind_are_bad_input_not_a_type_error(fake_index, question, top_k):
+    with pytest.raises(BadInputError, match="question must be text|top_k must be a whole number"):
+        fake_index.search(question, top_k=top_k)
+
+
+def test_a_context_of_no_passages_is_bad_input(fake_index):
+    from qa.citations import passage_context
+
+    with pytest.raises(BadInputError, match="no passage to show"):
+        passage_context(fake_index, [])
+
+
 @pytest.mark.parametrize("question", ["熊猫" * 5000, "大熊猫🐼吃竹子吗？", "panda 大熊猫 パンダ", "大熊猫\t\n吃\r什么"])
 def test_odd_questions_still_answer(fake_index, question):
     hits = fake_index.search(question, top_k=3)
