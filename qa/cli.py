@@ -459,6 +459,8 @@ def show(
     around: int = typer.Option(1, "--around", min=0, max=50, help="How many passages to show before and after"),
     json_output: bool = typer.Option(False, "--json", help="Print JSON: the cited passages and those around them"),
     index_dir: Path = IndexDir,
+    backend: Optional[str] = BackendOption,
+    collection: Optional[str] = CollectionOption,
 ) -> None:
     """Show a cited passage in its context, the passage marked."""
     from . import render
@@ -466,10 +468,10 @@ def show(
     from .search import load_index
 
     try:
-        engine = load_index(index_dir)
+        engine = load_index(index_dir, backend=backend, collection=collection)
         context = passage_context(engine, find_cited(engine, citation), around)
     except QAError as exc:
-        _fail(exc, _rebuild(None, index_dir))
+        _fail(exc, _rebuild(None, index_dir, backend, collection))
     if json_output:
         typer.echo(json.dumps(context.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -364,6 +364,8 @@ def test_indexing_another_folder_into_a_collection_is_refused_with_a_hint(built,
     assert invoke("index", other, "--index-dir", built, "--collection", "bikes").exit_code == 0
     hits = json.loads(invoke("ask", "胎压", "-c", "bikes", "--index-dir", built, "--json").output)["hits"]
     assert {h["doc_path"] for h in hits} == {"tyres.txt"}
+    shown = invoke("show", hits[0]["passage_id"], "-c", "bikes", "--index-dir", built)  # what ask -c cited, show -c finds
+    assert shown.exit_code == 0 and "[[自行车胎压" in shown.output, shown.output
     listed = invoke("collections", "--index-dir", built)
     assert listed.exit_code == 0
     rows = [line.split("\t") for line in listed.output.splitlines()[1:]]
