@@ -188,6 +188,8 @@ def test_an_index_reopens_in_a_new_process(corpus_dir, where):
     asked = run("ask", "大熊猫每天吃多少竹子", "--json", "-k", "1")
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["hits"][0]["doc_path"] == "panda.txt"
+    listed = run("collections")  # a process that opens no collection first (Milvus loads per process)
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].startswith("default\t"), listed.stderr
 
 
 @pytest.mark.parametrize("spec, kind, uri", [

@@ -336,6 +336,7 @@ def milvus_collections(uri: str) -> list[dict]:
     with _milvus_errors(uri):
         if not client.has_collection(META):
             return []
+        _load(client, META)
         rows = _query_all(client, META, 'name != ""', ["name", "manifest"])
     found = []
     for row in rows:
