@@ -438,6 +438,7 @@ def collections(
     except QAError as exc:
         _fail(exc, _rebuild(None, index_dir, backend))
     rows = [
+        {"name": m["name"], "problem": m["problem"]} if "problem" in m else
         {"name": m["name"], "corpus_dir": m.get("corpus_dir"), "model": m.get("model"), "files": m["file_count"],
          "passages": m.get("passage_count"), "built_at": m.get("built_at")}
         for m in found
@@ -450,6 +451,9 @@ def collections(
         return
     typer.echo("name\tcorpus\tmodel\tfiles\tpassages\tbuilt")
     for row in rows:
+        if "problem" in row:
+            typer.echo(f"{row['name']}\t({row['problem']}: `qa info -c {row['name']}` says more)")
+            continue
         typer.echo("\t".join(str(row[key]) for key in ("name", "corpus_dir", "model", "files", "passages", "built_at")))
 
 

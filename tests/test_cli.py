@@ -225,7 +225,9 @@ def test_a_manifest_with_a_field_of_the_wrong_type_is_damage(built, corpus_dir, 
     for command in (["info"], ["ask", "龙井茶"], ["collections"]):
         result = invoke(*command, "--index-dir", built)
         assert result.exception is None or isinstance(result.exception, SystemExit), result.output  # no crash
-        if command != ["collections"]:  # which lists the collections it can trust
+        if command == ["collections"]:  # lists it, as unreadable, instead of passing it over
+            assert result.exit_code == 0 and "default\t(unreadable: damaged" in result.output, result.output
+        else:
             assert result.exit_code == 2 and "damaged" in result.output, result.output
     rebuilt = invoke("index", corpus_dir, "--index-dir", built)
     assert rebuilt.exit_code == 0 and "up to date" not in rebuilt.output, rebuilt.output
@@ -370,6 +372,9 @@ def test_indexing_another_folder_into_a_collection_is_refused_with_a_hint(built,
     assert listed.exit_code == 0
     rows = [line.split("\t") for line in listed.output.splitlines()[1:]]
     assert [(r[0], r[1], r[3], r[4]) for r in rows] == [("bikes", str(other.resolve()), "1", "1"), ("default", str(built.parent / "corpus"), "7", rows[1][4])]
+    (built / "collections" / "bikes" / "CURRENT").write_text("junk", encoding="utf-8")
+    listed = invoke("collections", "--index-dir", built, "--json")
+    assert json.loads(listed.output)[0] == {"name": "bikes", "problem": "unreadable: damaged, or written by another version of qa"}
     assert invoke("index", other, "--index-dir", built, "--replace").exit_code == 0
     assert json.loads(invoke("info", "--index-dir", built, "--json").output)["corpus_dir"] == str(other.resolve())
 

@@ -178,14 +178,18 @@ def list_collections(index_dir: Path | str | None, backend: str | None = None) -
 
         return milvus_collections(chosen.uri)
     from .generation import live_manifest
+    from .index_dir import CURRENT
 
     index_dir = Path(index_dir or "embeddings")
+    folders = [(DEFAULT_COLLECTION, index_dir)] + [(f.name, f) for f in sorted((index_dir / COLLECTIONS_DIR).glob("*")) if _NAME.fullmatch(f.name)]
     found = []
-    default = live_manifest(index_dir)
-    if default is not None:
-        found.append(dict(default, name=DEFAULT_COLLECTION, file_count=len(default["files"])))
-    for folder in sorted((index_dir / COLLECTIONS_DIR).glob("*")):
-        manifest = live_manifest(folder) if _NAME.fullmatch(folder.name) else None
+    for name, folder in folders:
+        manifest = live_manifest(folder)
         if manifest is not None:
-            found.append(dict(manifest, name=folder.name, file_count=len(manifest["files"])))
+            found.append(dict(manifest, name=name, file_count=len(manifest["files"])))
+        elif (folder / CURRENT).exists():  # listed, not passed over: opening it says what is wrong
+            found.append({"name": name, "problem": UNREADABLE})
     return sorted(found, key=lambda m: m["name"])
+
+
+UNREADABLE = "unreadable: damaged, or written by another version of qa"
