@@ -544,7 +544,7 @@ def eval_command(
     try:
         thresholds = {f"recall@{k}": v for k, v in (_threshold(t) for t in min_recall_at)}
         if min_mrr is not None:
-            thresholds["mrr@10"] = min_mrr
+            thresholds["mrr@10"] = _share("--min-mrr", min_mrr)
         queries = ev.load_golden(golden_file)
         if against:
             ev.load_snapshot(against)
@@ -572,7 +572,7 @@ def eval_command(
     for line in missed:
         typer.echo(f"threshold missed: {line}", err=True)
     for result in report.failed_must_pass:
-        typer.echo(f"must_pass query failed: {result.id} ({'not found' if result.rank is None else f'rank {result.rank}'})", err=True)
+        typer.echo(f"must_pass query failed: {result.id} ({_failure(result)})", err=True)
     if missed or report.failed_must_pass:
         raise typer.Exit(1)
 
@@ -591,7 +591,20 @@ def _threshold(text: str) -> tuple[int, float]:
         raise BadInputError(f"--min-recall-at takes K=VALUE, like 5=0.9, not {text!r}") from None
     if k not in RECALL_KS:
         raise BadInputError(f"--min-recall-at: Recall is measured at {', '.join(map(str, RECALL_KS))}, not at {k}")
-    return k, value
+    return k, _share("--min-recall-at", value)
+
+
+def _failure(result) -> str:
+    """Why a query failed, in a word or two."""
+    if result.unanswerable:
+        return "answered anyway"  # it should have been declared unanswerable
+    return "not found" if result.rank is None else f"rank {result.rank}"
+
+
+def _share(option: str, value: float) -> float:
+    if not 0.0 <= value <= 1.0:  # 1.5 would fail every run; 90 likely means 0.9
+        raise BadInputError(f"{option} takes a value from 0 to 1, not {value:g}")
+    return value
 
 
 def _evaluate_with_progress(engine, queries, mode):

@@ -97,7 +97,7 @@ def load_golden(path: Path | str) -> list[GoldenQuery]:
         raise GoldenFileError(f"golden file {path} is not UTF-8 text") from None
     try:
         if path.suffix in (".jsonl", ".ndjson"):
-            items = [json.loads(line) for line in raw.splitlines() if line.strip()]
+            items = [_json_line(line, number) for number, line in enumerate(raw.splitlines(), start=1) if line.strip()]
         else:
             import yaml
 
@@ -110,14 +110,24 @@ def load_golden(path: Path | str) -> list[GoldenQuery]:
         raise GoldenFileError(f"golden file {path} has no queries")
     queries = [_golden_query(item, n, path) for n, item in enumerate(items, start=1)]
     ids = [q.id for q in queries]
-    if len(set(ids)) != len(ids):
-        raise GoldenFileError(f"golden file {path} repeats a query id")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:  # a query without an id is q1, q2 …, by its place in the file
+        raise GoldenFileError(f"golden file {path} repeats the query id {', '.join(repeated)}")
     return queries
+
+
+def _json_line(line: str, number: int) -> object:
+    try:
+        return json.loads(line)
+    except ValueError as exc:  # its position is on the line; which line is the file's
+        raise ValueError(f"line {number}: {exc}") from None
 
 
 def _golden_query(item: object, n: int, path: Path) -> GoldenQuery:
     if not isinstance(item, dict) or not str(item.get("question", "")).strip():
         raise GoldenFileError(f"golden file {path}: query {n} needs a question")
+    if not isinstance(item["question"], (str, int, float)) or isinstance(item["question"], bool):
+        raise GoldenFileError(f"golden file {path}: query {n} needs its question to be text, not {item['question']!r}")
     known = set(GoldenQuery.__dataclass_fields__) - {"docs"} | {"doc"}
     unknown = set(item) - known
     if unknown:

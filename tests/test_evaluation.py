@@ -121,16 +121,25 @@ def test_load_golden_yaml_and_jsonl(tmp_path):
         ("- doc: a.txt\n", "needs a question"),
         ("- question: 问题\n  doc: a\n  colour: red\n", "unknown field"),
         ("- question: [unclosed\n", "not valid"),
-        ("- {id: a, question: x, doc: a}\n- {id: a, question: y, doc: a}\n", "repeats a query id"),
+        ("- {id: a, question: x, doc: a}\n- {id: a, question: y, doc: a}\n", "repeats the query id a"),
         ("- {question: x, doc: a, top_k: abc}\n", "top_k to be a whole number"),
         ("- {question: x, doc: a, top_k: 0}\n", "top_k to be a whole number"),
         ("- {question: x, doc: a, paragraph: [1]}\n", "paragraph to be a whole number"),
+        ("- {question: x, doc: a}\n- {id: q1, question: y, doc: a}\n", "repeats the query id q1"),  # the first is q1 by place
+        ("- {question: [1, 2], doc: a}\n", "question to be text"),
     ],
 )
 def test_bad_golden_files_are_clear_errors(tmp_path, content, message):
     path = tmp_path / "g.yaml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(GoldenFileError, match=message):
+        load_golden(path)
+
+
+def test_a_jsonl_error_names_its_line(tmp_path):
+    path = tmp_path / "g.jsonl"
+    path.write_text('{"question": "x", "doc": "a"}\n{"question": \n', encoding="utf-8")
+    with pytest.raises(GoldenFileError, match="line 2: "):
         load_golden(path)
 
 
@@ -202,6 +211,17 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
     assert bad.exit_code == 2 and "K=VALUE" in bad.output
     unmeasured = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), "--min-recall-at", "2=0.5"])
     assert unmeasured.exit_code == 2 and "measured at 1, 3, 5, 10, not at 2" in unmeasured.output
+    for option in (["--min-recall-at", "5=1.5"], ["--min-mrr", "90"]):
+        out_of_range = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), *option])
+        assert out_of_range.exit_code == 2 and "takes a value from 0 to 1" in out_of_range.output
+    unanswerable = tmp_path / "u.yaml"
+    unanswerable.write_text("- {id: tea-again, question: 龙井茶产于哪里, unanswerable: true, must_pass: true}\n", encoding="utf-8")
+    from qa import confidence
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(confidence.THRESHOLD, "hybrid", 0.0)  # every top hit counts as an answer
+        answered = runner.invoke(app, ["eval", str(unanswerable), "--index-dir", str(built_for_eval)])
+    assert answered.exit_code == 1 and "must_pass query failed: tea-again (answered anyway)" in answered.output
     (tmp_path / "ask.json").write_text('{"question": "q", "hits": [], "answered": false}', encoding="utf-8")
     for option, path, message in (("--against", tmp_path / "ask.json", "is not a snapshot"), ("--record", tmp_path, "it is a folder")):
         refused = runner.invoke(app, ["eval", str(golden), "--index-dir", str(built_for_eval), option, str(path)])
