@@ -168,6 +168,8 @@ def _watch(corpus_dir: Path, index_dir: Path, model: Optional[str], follow_links
             )
     except KeyboardInterrupt:
         typer.echo("Stopped watching; the index is as of the last update.", err=True)
+    except QAError as exc:  # the folder itself went away
+        _fail(exc)
 
 
 def _counts(counter: dict[str, int]) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .builder import BuildReport, build_index
-from .errors import QAError
+from .errors import BadInputError, QAError
 
 DEBOUNCE_MS = 700  # wait this long after the last change before updating
 READY_MS = 300
@@ -71,7 +71,20 @@ def watch_corpus(
         kinds: dict[str, set[str]] = {"added": set(), "modified": set(), "deleted": set()}
         for change, path in changes:
             kinds[change.name].add(_relative(path, corpus_dir))
-        yield _run(build, kinds)
+        update = _run(build, kinds)
+        # A change the index does not see (a photo, a log file written into the folder) is not
+        # news; reporting it would make a log kept in the folder report itself forever.
+        if update.error is not None or not update.report.up_to_date or _names_unreadable(update):
+            yield update
+        if update.error is not None and not corpus_dir.is_dir():
+            # Its events stop with it: a folder made again under the name would go unwatched.
+            raise BadInputError(f"{corpus_dir} is gone; stopped watching (the index is as of the last update)")
+
+
+def _names_unreadable(update: Update) -> bool:
+    """Whether the update skipped a changed file for a reason worth telling (not its type)."""
+    touched = set(update.added + update.changed)
+    return any(s.path in touched and s.kind != "unsupported" for s in update.report.skipped)
 
 
 def _run(build: Callable[[], BuildReport], kinds: dict[str, set[str]]) -> Update:

@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -79,5 +80,27 @@ def test_watch_follows_added_changed_and_deleted_files_and_survives_a_failed_upd
         assert "Stopped watching" in watcher.wait_for("Stopped watching")
         assert watcher.process.wait(timeout=30) == 0
         assert not list(index_dir.glob(".tmp-*"))
+    finally:
+        watcher.process.kill()
+
+
+def test_watch_passes_over_what_the_index_does_not_see_and_stops_when_its_folder_goes(tmp_path):
+    corpus_dir, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus_dir.mkdir()
+    (corpus_dir / "tea.txt").write_text("龙井茶产于浙江省杭州市西湖一带。", encoding="utf-8")
+    watcher = Watcher(corpus_dir, index_dir)
+    try:
+        watcher.wait_for("Watching")
+        (corpus_dir / "watch.log").write_text("a log kept in the folder\n")  # a type qa does not read
+        time.sleep(2)  # past the debounce: a batch of its own
+        (corpus_dir / "panda.txt").write_text("大熊猫主要栖息在四川。", encoding="utf-8")
+        line = watcher.wait_for("updated")
+        assert "panda.txt" in line and "watch.log" not in line, line  # the log's batch was not news
+        (corpus_dir / "watch.log").write_text("another line\n")
+        (corpus_dir / "broken.txt").write_bytes(bytes(range(256)) * 10)
+        assert "skipped broken.txt: binary file" in watcher.wait_for("warning")
+        shutil.rmtree(corpus_dir)
+        assert "stopped watching" in watcher.wait_for("is gone")
+        assert watcher.process.wait(timeout=30) == 2
     finally:
         watcher.process.kill()
