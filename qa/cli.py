@@ -129,12 +129,12 @@ def index(
 def _print_build_report(report, verbose: bool) -> None:
     for line in _file_notes([asdict(s) for s in report.skipped], report.warnings, verbose):
         typer.echo(f"warning: {line}", err=True)
-    files = f"{report.files} files ({_counts(report.formats)})"
+    files = f"{_count(report.files, 'file')} ({_counts(report.formats)})"
     if report.up_to_date:
-        typer.echo(f"Index at {report.index_dir} is up to date: {files}, {report.passages} passages ({report.seconds:.2f} s).")
+        typer.echo(f"Index at {report.index_dir} is up to date: {files}, {_count(report.passages, 'passage')} ({report.seconds:.2f} s).")
         return
     typer.echo(
-        f"Indexed {files} into {report.passages} passages ({report.units} sentences embedded as "
+        f"Indexed {files} into {_count(report.passages, 'passage')} ({_count(report.units, 'sentence')} embedded as "
         f"{report.embedded} new, {report.reused} reused, {report.removed} removed) in {report.seconds:.1f} s; "
         f"{len(report.skipped)} left out; index: {report.index_dir} ({report.index_type})."
     )
@@ -163,8 +163,8 @@ def _watch(corpus_dir: Path, index_dir: Path, model: Optional[str], follow_links
             for line in _file_notes(skipped, [(path, w) for path, w in r.warnings if path in touched], verbose):
                 typer.echo(f"{stamp} warning: {line}", err=True)
             typer.echo(
-                f"{stamp} updated ({changes}): {r.files} files, {r.passages} passages; "
-                f"{r.embedded} sentences embedded, {r.reused} reused; {r.seconds:.1f} s"
+                f"{stamp} updated ({changes}): {_count(r.files, 'file')}, {_count(r.passages, 'passage')}; "
+                f"{_count(r.embedded, 'sentence')} embedded, {r.reused} reused; {r.seconds:.1f} s"
             )
     except KeyboardInterrupt:
         typer.echo("Stopped watching; the index is as of the last update.", err=True)
@@ -311,7 +311,7 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend
             )
         typer.echo(f"No index in {where} yet: indexing {corpus_dir.resolve()} first.", err=True)
         report = _build(corpus_dir, index_dir, model, rebuild=False, backend=backend)
-        typer.echo(f"Indexed {report.files} files into {report.passages} passages in {report.seconds:.1f} s.", err=True)
+        typer.echo(f"Indexed {_count(report.files, 'file')} into {_count(report.passages, 'passage')} in {report.seconds:.1f} s.", err=True)
     return load_index(index_dir, model=model, backend=backend, collection=collection)
 
 
@@ -417,8 +417,8 @@ def info(
     typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
     formats = _counts(Counter(f.get("format", "text") for f in manifest["files"]))
     typer.echo(
-        f"corpus:   {manifest['corpus_dir']} ({len(manifest['files'])} files: {formats}; "
-        f"{manifest['passage_count']} passages, {manifest['unit_count']} sentences)"
+        f"corpus:   {manifest['corpus_dir']} ({_count(len(manifest['files']), 'file')}: {formats}; "
+        f"{_count(manifest['passage_count'], 'passage')}, {_count(manifest['unit_count'], 'sentence')})"
     )
     typer.echo(f"built:    {manifest['built_at']}")
     warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
@@ -581,6 +581,11 @@ def eval_command(
 
 def _plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 file`, `7 files`: the nouns these messages count take an s."""
+    return f"{n} {_plural(n, noun, noun + 's')}"
 
 
 def _threshold(text: str) -> tuple[int, float]:

@@ -67,7 +67,7 @@ def test_watch_follows_added_changed_and_deleted_files_and_survives_a_failed_upd
 
         (corpus_dir / "report.pdf").unlink()
         line = watcher.wait_for("updated")
-        assert "deleted report.pdf" in line and "1 files" in line
+        assert "deleted report.pdf" in line and "1 file," in line
 
         (corpus_dir / "tea.txt").unlink()  # nothing left to index: this update fails
         assert "the previous index still answers" in watcher.wait_for("update failed")
