@@ -78,5 +78,9 @@ def passage_context(index: "Index", cited: list[Passage], around: int = 1) -> Pa
 
 def _extent(passages: list[Passage]) -> str:
     pages = [p.page for p in passages if p.page is not None]
-    paragraphs = f"paragraphs ¶{passages[0].paragraph}–¶{passages[-1].paragraph}"
-    return f"pages {min(pages)}–{max(pages)}, {paragraphs}" if pages else paragraphs
+    paragraphs = _span("paragraph", f"¶{passages[0].paragraph}", f"¶{passages[-1].paragraph}")
+    return f"{_span('page', min(pages), max(pages))} with text, {paragraphs}" if pages else paragraphs
+
+
+def _span(noun: str, first: object, last: object) -> str:
+    return f"{noun} {first}" if first == last else f"{noun}s {first}–{last}"

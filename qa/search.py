@@ -278,6 +278,9 @@ class Index:
         """The passages of one indexed document, in document order."""
         numbers = self.store.document_numbers(doc_path)
         if numbers is None:
+            left_out = {s.get("path"): s.get("reason") for s in self.manifest.get("skipped", [])}
+            if doc_path in left_out:  # a file that was there but could not be read
+                raise NotFoundError(f"{doc_path} was left out when indexing: {left_out[doc_path]}")
             raise NotFoundError(f"no document {doc_path!r} in this index")
         self.store.fetch(numbers)
         return [self.store.passage(n) for n in numbers]

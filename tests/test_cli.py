@@ -329,7 +329,13 @@ def test_show_follows_a_citation_to_its_passage_in_context(documents_built, form
 
 @pytest.mark.parametrize(
     "citation, message",
-    [("0123456789ab", "no passage '0123456789ab'"), ("report.pdf p.9", "report.pdf has no passage at p.9 (pages 1–3"), ("nothing.pdf ¶1", "no document 'nothing.pdf'")],
+    [
+        ("0123456789ab", "no passage '0123456789ab'"),
+        ("report.pdf p.9", "report.pdf has no passage at p.9 (pages 1–3 with text"),
+        ("scanned.pdf p.2", "scanned.pdf has no passage at p.2 (page 1 with text, paragraph"),  # its page 2 is an image
+        ("nothing.pdf ¶1", "no document 'nothing.pdf'"),
+        ("encrypted.pdf p.1", "encrypted.pdf was left out when indexing: "),
+    ],
 )
 def test_show_names_what_it_could_not_find_in_one_line(documents_built, citation, message):
     index_dir, _ = documents_built
