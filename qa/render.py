@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from rich.console import Console
 from rich.text import Text
@@ -58,9 +59,15 @@ def print_hits(console: Console, hits: list[Hit], mode: str = "hybrid") -> None:
             console.print(Text(f"    {heading}", style="italic" if answered else "dim italic"))
         console.print(_passage_text(console, hit, answered), soft_wrap=True)
         if hit.also_in:
-            others = ", ".join(short_citation(s.doc_path, s.paragraph, s.page) for s in hit.also_in)
-            console.print(Text(f"    also in: {others}", style="dim"))
+            console.print(Text(f"    also in: {also_in_line(hit)}", style="dim"))
         console.print()
+
+
+def also_in_line(hit: Hit) -> str:
+    """`000.txt ¶1, 001.txt ¶3 (2 passages)`: the copies' places, each named once."""
+    labels = [short_citation(s.doc_path, s.paragraph, s.page) for s in hit.also_in]
+    counts = Counter(labels)
+    return ", ".join(label if counts[label] == 1 else f"{label} ({counts[label]} passages)" for label in dict.fromkeys(labels))
 
 
 def _passage_text(console: Console, hit: Hit, answered: bool = True) -> Text:
