@@ -80,6 +80,8 @@ def _advice(error: QAError, rebuild: str) -> str:
         return f": run `{rebuild}`"
     if isinstance(error, ModelMismatchError):
         return f": ask without --model, or run `{rebuild} --model {error.asked_for}`"
+    if isinstance(error, IndexMissingError) and error.collection:
+        return f": `qa collections` lists those there are; `qa index CORPUS_DIR -c {error.collection}` makes it"
     if isinstance(error, IndexMissingError):
         return ": run `qa index CORPUS_DIR` first, or point --index-dir (QA_INDEX_DIR) at an index"
     if isinstance(error, CorpusConflictError):

@@ -31,7 +31,11 @@ class CorpusConflictError(BadInputError):
 
 
 class IndexMissingError(QAError):
-    """There is no index where one was looked for."""
+    """There is no index where one was looked for (`collection`: the named collection asked for)."""
+
+    def __init__(self, message: str, collection: str | None = None):
+        super().__init__(message)
+        self.collection = collection
 
 
 class IndexDamagedError(QAError):

@@ -370,6 +370,8 @@ def test_indexing_another_folder_into_a_collection_is_refused_with_a_hint(built,
     assert "holds the index of" in line and "--collection NAME" in line and "--replace" in line
     assert json.loads(invoke("info", "--index-dir", built, "--json").output)["passage_count"] > 1, "the index is unchanged"
     assert invoke("index", other, "--index-dir", built, "--collection", "bikes").exit_code == 0
+    absent = invoke("ask", "胎压", "-c", "cars", "--index-dir", built)
+    assert absent.exit_code == 2 and "no collection 'cars'" in absent.output and "-c cars` makes it" in absent.output
     hits = json.loads(invoke("ask", "胎压", "-c", "bikes", "--index-dir", built, "--json").output)["hits"]
     assert {h["doc_path"] for h in hits} == {"tyres.txt"}
     shown = invoke("show", hits[0]["passage_id"], "-c", "bikes", "--index-dir", built)  # what ask -c cited, show -c finds
@@ -406,6 +408,7 @@ def test_every_command_runs_on_milvus_lite(corpus_dir, tmp_path, use_fake_model,
     assert invoke("collections").output.splitlines()[1].startswith("default\t")
     missing = invoke("ask", "龙井茶", "-c", "nope")
     assert missing.exit_code == 2 and "error: no collection 'nope'" in missing.output
+    assert "`qa index CORPUS_DIR -c nope` makes it" in missing.output  # not --index-dir: -c is what was asked
 
 
 @pytest.mark.parametrize("command", ["serve", "mcp"])

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..errors import BadInputError
+from ..errors import BadInputError, IndexMissingError
 
 if TYPE_CHECKING:
     from ..answer import Sentences
@@ -137,7 +137,10 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
         return open_milvus(chosen.uri, check_collection_name(collection))
     from .generation import open_generation
 
-    return open_generation(local_collection_dir(index_dir or "embeddings", collection))
+    folder = local_collection_dir(index_dir or "embeddings", collection)
+    if folder != Path(index_dir or "embeddings") and not folder.exists():
+        raise IndexMissingError(f"no collection {collection!r} in {Path(index_dir or 'embeddings').resolve()}", collection=collection)
+    return open_generation(folder)
 
 
 def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Writer:

@@ -33,6 +33,7 @@ import numpy as np
 from ..answer import Sentences
 from ..errors import BadInputError, IndexMissingError, QAError
 from ..models import Document, Passage, document_from_dict
+from .backend import DEFAULT_COLLECTION
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
 from .local import LexicalFound
@@ -317,7 +318,7 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
     with _milvus_errors(uri):
         manifest = _read_meta(client, collection)
         if manifest is None:
-            raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}")
+            raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}", collection=None if collection == DEFAULT_COLLECTION else collection)
         _load(client, *_names(collection).values())
         files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"])
     manifest["files"] = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
