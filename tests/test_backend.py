@@ -185,6 +185,7 @@ def test_an_index_reopens_in_a_new_process(corpus_dir, where):
     run = lambda *args: subprocess.run([sys.executable, "-m", "qa", *args, *target], capture_output=True, text=True, timeout=300, env=env)
     built = run("index", str(corpus_dir), "--model", "py:fakes:FakeEmbedder")
     assert built.returncode == 0, built.stderr
+    assert "prefix dict" not in built.stderr, built.stderr  # jieba's own chatter stays out of qa's output
     asked = run("ask", "大熊猫每天吃多少竹子", "--json", "-k", "1")
     assert asked.returncode == 0, asked.stderr
     assert json.loads(asked.stdout)["hits"][0]["doc_path"] == "panda.txt"

@@ -64,6 +64,8 @@ def _client(uri: str):
 
     # pymilvus logs every failed call with a traceback; qa reports failures as one line itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # Milvus Lite cuts text with jieba in this process, which announces its dictionary on stderr.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     # Milvus Lite's in-process server lacks AllocTimestamp, which query iterators try first (then
     # fall back to a client-side timestamp); grpc would log each try with a traceback.
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
