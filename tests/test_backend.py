@@ -202,6 +202,16 @@ def test_backend_specs(spec, kind, uri):
     assert (parse_backend(spec).kind, parse_backend(spec).uri) == (kind, uri)
 
 
+def test_asking_a_milvus_lite_file_that_is_not_there_does_not_create_it(tmp_path):
+    from qa.errors import IndexMissingError
+
+    backend = f"milvus:{tmp_path / 'new.db'}"
+    with pytest.raises(IndexMissingError, match=r"no collection 'default' .*\(no such file yet\)"):
+        load_index(None, backend=backend)
+    assert list_collections(None, backend) == []
+    assert not (tmp_path / "new.db").exists()
+
+
 @pytest.mark.parametrize("spec", ["milvus", "milvus:", "faiss", "milvus:/tmp/x.sqlite"])
 def test_bad_backend_specs_are_refused(spec):
     with pytest.raises(BadInputError, match="unknown backend"):

@@ -316,6 +316,8 @@ class MilvusStore:
 
 
 def open_milvus(uri: str, collection: str) -> MilvusStore:
+    if _no_lite_file(uri):
+        raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri} (no such file yet)", collection=None if collection == DEFAULT_COLLECTION else collection)
     client = _client(uri)
     with _milvus_errors(uri):
         manifest = _read_meta(client, collection)
@@ -327,7 +329,15 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
     return MilvusStore(uri, collection, manifest)
 
 
+def _no_lite_file(uri: str) -> bool:
+    """A Milvus Lite file that is not there: opening a client would create it, which only a
+    build should do."""
+    return uri.endswith(".db") and not os.path.exists(uri)
+
+
 def milvus_generation(uri: str, collection: str) -> str | None:
+    if _no_lite_file(uri):
+        return None
     client = _client(uri)
     with _milvus_errors(uri):
         manifest = _read_meta(client, collection)
@@ -335,6 +345,8 @@ def milvus_generation(uri: str, collection: str) -> str | None:
 
 
 def milvus_collections(uri: str) -> list[dict]:
+    if _no_lite_file(uri):
+        return []
     client = _client(uri)
     with _milvus_errors(uri):
         if not client.has_collection(META):
@@ -366,7 +378,7 @@ class MilvusWriter:
         return _milvus_errors(self.uri)
 
     def exists(self) -> bool:
-        return self.previous_manifest() is not None
+        return not _no_lite_file(self.uri) and self.previous_manifest() is not None
 
     def previous_manifest(self) -> dict | None:
         with _milvus_errors(self.uri):
