@@ -137,9 +137,10 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
         return open_milvus(chosen.uri, check_collection_name(collection))
     from .generation import open_generation
 
-    folder = local_collection_dir(index_dir or "embeddings", collection)
-    if folder != Path(index_dir or "embeddings") and not folder.exists():
-        raise IndexMissingError(f"no collection {collection!r} in {Path(index_dir or 'embeddings').resolve()}", collection=collection)
+    index_dir = Path(index_dir or "embeddings")
+    folder = local_collection_dir(index_dir, collection)
+    if folder != index_dir and not folder.exists():
+        raise IndexMissingError(f"no collection {collection!r} in {index_dir.resolve()}", collection=collection)
     return open_generation(folder)
 
 

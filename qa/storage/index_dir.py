@@ -53,10 +53,10 @@ def holds_index(directory: Path) -> bool:
     if _GENERATION_NAME.fullmatch(directory.name) and (directory / "manifest.json").is_file():
         return True
     try:
-        name = (directory / CURRENT).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        generation = current_generation(directory)
+    except (BadInputError, IndexDamagedError):
         return False
-    return name.startswith("gen-") and (directory / name).is_dir()
+    return generation is not None and generation.is_dir()
 
 
 @contextlib.contextmanager
