@@ -44,6 +44,10 @@ PAIR_MARGIN = 1.0
 # A longer answer (a run-on headline, a sentence of many clauses) is narrowed to the
 # clauses that answer: a highlight is read at a glance.
 NARROW_CHARS = 120
+# ... but only when the clauses it keeps clearly answer better than those it drops: the best
+# clause left out must score this far below the best one kept. Otherwise the whole answer
+# stays: a longer highlight is better than one that cut the answer away.
+NARROW_MARGIN = 1.0
 # Where a sentence divides into clauses; enumeration commas only when a clause is still too long.
 _CLAUSE_END = re.compile(r"[，；;：]")
 _ENUMERATION = re.compile(r"[、]")
@@ -194,11 +198,13 @@ def pick_answer(passage: Passage, sentences: Sentences, question_form: str, quer
 
 
 def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str, weights: np.ndarray) -> tuple[int, int]:
-    """The run of clauses within [start, end) that best matches the question, NARROW_CHARS at most.
+    """The run of clauses within [start, end) that best matches the question, NARROW_CHARS at most;
+    [start, end) itself where no run clearly does.
 
     Clauses are scored by the sentence features that need no vectors (focus words, numbers,
-    dates); the window whose clauses score highest in sum wins, so it keeps the clause that
-    echoes the question and what follows it while room remains.
+    dates); the window whose clauses score highest in sum wins, and then takes in the clauses
+    after it, then before it, while room remains: the answer often follows the clause that
+    echoes the question, and a fuller highlight is read as easily.
     """
     offset = passage.char_start
     text = passage.text[start - offset : end - offset]
@@ -217,7 +223,15 @@ def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str
             total += float(scores[j])
             if total > best_score:
                 best, best_score = (i, j), total
-    a, b = _trim_clause(text, pieces[best[0]][0], pieces[best[1]][1])
+    first, last = best
+    while last + 1 < len(pieces) and pieces[last + 1][1] - pieces[first][0] <= NARROW_CHARS:
+        last += 1
+    while first > 0 and pieces[last][1] - pieces[first - 1][0] <= NARROW_CHARS:
+        first -= 1
+    left_out = [float(x) for k, x in enumerate(scores) if not first <= k <= last]
+    if left_out and max(left_out) > float(scores[first : last + 1].max()) - NARROW_MARGIN:
+        return start, end
+    a, b = _trim_clause(text, pieces[first][0], pieces[last][1])
     return start + a, start + b
 
 

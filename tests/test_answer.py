@@ -126,6 +126,21 @@ def test_a_long_answer_narrows_to_the_clauses_that_answer():
     assert found.text[-1] not in "，、；"  # ends on a word, not on the clause mark
 
 
+def test_a_long_answer_is_kept_whole_when_no_clause_answers_more_clearly_than_the_rest():
+    # Every clause matches the question alike: narrowing could only guess, and might cut the answer.
+    text = "，".join(f"第{n}项工作按计划稳步推进并取得进展" for n in range(1, 10)) + "。"
+    assert len(text) > answer.NARROW_CHARS
+    found = pick_answer(make_passage(text), make_sentences(text), normalize("工作进展如何"), None)
+    assert found.text == text
+
+
+def test_a_narrowed_answer_takes_in_the_clauses_after_the_one_that_answers_while_room_remains():
+    found = pick_answer(make_passage(RUN_ON), make_sentences(RUN_ON), normalize("座谈会是哪天召开的"), None)
+    after = RUN_ON[RUN_ON.index("座谈会于") :]
+    assert found.text.startswith("座谈会于4月19日上午在北京召开，与会者就第1项议题")
+    assert len(found.text) > answer.NARROW_CHARS - len("与会者就第1项议题深入交流了看法，") and len(after) > answer.NARROW_CHARS
+
+
 def test_a_short_answer_is_not_narrowed():
     text = "座谈会于4月19日上午在北京召开，与会者深入交流了看法。"
     found = pick_answer(make_passage(text), make_sentences(text), normalize("座谈会是哪天召开的"), None)
