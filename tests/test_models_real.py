@@ -89,12 +89,19 @@ def season_index(tmp_path_factory):
     return index_dir
 
 
-def test_an_english_question_naming_a_team_finds_its_paragraph_by_token_alignment(season_index, monkeypatch):
-    from qa import search
+def test_an_english_question_naming_a_team_finds_its_paragraph_by_token_alignment(season_index):
+    from qa.align import QuestionAlignment
+    from qa.normalize import normalize
 
     question = "Who did the Panthers beat in the divisional round?"
-    hits = load_index(season_index).search(question, top_k=2)
+    index = load_index(season_index)
+    hits = index.search(question, top_k=2)
     assert hits[0].passage.doc_path == "panthers.txt"  # 黑豹队 … 险胜海鹰队
-    monkeypatch.setattr(search, "load_aligner", lambda model: None)
-    without = load_index(season_index).search(question, top_k=2)
-    assert without[0].passage.doc_path != "panthers.txt"  # the final, which both teams played, looks closer as a whole
+    # What qa promises of the alignment, not how close the legs come without it (that margin
+    # is a rounding matter and differs between CPUs): word by word, the question matches the
+    # paragraph about the Panthers' round better than the final, which both teams played.
+    aligned = QuestionAlignment(index.aligner, normalize(question))
+    numbers = {p.doc_path: n for n, p in enumerate(index.passages)}
+    aligned.compute({n: index.sentences(n).forms for n in numbers.values()})
+    panthers = aligned.passage(numbers.pop("panthers.txt"))
+    assert all(panthers > aligned.passage(n) + 0.01 for n in numbers.values())
