@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,6 +52,7 @@ class SentenceMatches:
 
 class Aligner(Protocol):
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list[TokenStates]: ...
+    def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> TokenStates: ...
 
 
 def part_matches(question: TokenStates, passage: TokenStates, parts: int) -> np.ndarray:
@@ -105,17 +107,24 @@ class QuestionAlignment:
     tokens computed once (for re-ordering, then for picking the answer sentence), or taken
     from `kept` (the index's, across questions)."""
 
-    def __init__(self, aligner: Aligner, question_form: str, kept: PassageStates | None = None):
+    def __init__(self, aligner: Aligner, question_form: str, kept: PassageStates | None = None, stored: Callable[[int], tuple | None] | None = None):
+        """`stored(p)`: passage p's tokens as its index kept them (ids, vectors, parts), or None."""
         self._aligner = aligner
         self._kept = kept if kept is not None else PassageStates()
+        self._stored = stored or (lambda p: None)
         (self.question,) = aligner.token_states([[question_form]], is_query=True)
         self._passages: dict[int, TokenStates] = {}
 
     def compute(self, sentences: dict[int, list[str]]) -> None:
-        """The token states of passages (number -> its sentences' texts) not yet computed."""
+        """The token states of passages (number -> its sentences' texts) not yet computed: as the
+        index kept them, or else through the encoder."""
         for p in sentences:
-            if p not in self._passages and (states := self._kept.get(p)) is not None:
+            if p in self._passages:
+                continue
+            if (states := self._kept.get(p)) is not None:
                 self._passages[p] = states
+            elif (tokens := self._stored(p)) is not None:
+                self._passages[p] = self._aligner.states_of(*tokens)
         missing = [p for p in sentences if p not in self._passages]
         if not missing:
             return

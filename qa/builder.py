@@ -12,17 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from . import chunker
-from .embedders import Embedder, canonical_spec, engine_of, index_engine, load_embedder
+from .embedders import Embedder, canonical_spec, engine_of, index_engine, keeps_token_states, load_embedder
 from .errors import BadInputError, CorpusConflictError
 from .models import Document, Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
 from .storage.generation import FORMAT_VERSION, Contents
 from .storage.index_dir import pause_point
+from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: token states kept
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
@@ -108,18 +109,23 @@ def build_index(
         units, unit_texts = _units(passages)
         keys = [_unit_key(spec, text) for text in unit_texts]
         cached = writer.cached_vectors(spec, engine, keys) if same_vectors else {}
-        missing = sorted({i for i, key in enumerate(keys) if key not in cached}, key=lambda i: len(unit_texts[i]))
+        # Token states (qa.align) come from the int8 engine's own pass, for a store that keeps them.
+        keeps_tokens = writer.keeps_token_states and keeps_token_states(spec, engine) and (embedder is None or hasattr(embedder, "embed_with_states"))
+        cached_tokens = writer.cached_tokens(keys) if same_vectors and keeps_tokens else {}
+        missing = sorted({i for i, key in enumerate(keys) if key not in cached or (keeps_tokens and key not in cached_tokens)}, key=lambda i: len(unit_texts[i]))
         if missing and embedder is None:
             stage(f"loading model {spec}")
             embedder = load_embedder(model or spec)
             engine = getattr(embedder, "engine", None)
+            keeps_tokens = keeps_tokens and hasattr(embedder, "embed_with_states")
         stage(f"embedding {len(missing)} of {len(keys)} sentences ({len(keys) - len(missing)} reused)")
         dim = embedder.dim if embedder is not None else int(previous["dim"])
         vectors = np.zeros((len(keys), dim), dtype=np.float32)
         for i, key in enumerate(keys):
             if key in cached:
                 vectors[i] = cached[key]
-        _embed_missing(embedder, unit_texts, missing, vectors, progress)
+        tokens = [cached_tokens.get(key) for key in keys] if keeps_tokens else None
+        _embed_missing(embedder, unit_texts, missing, vectors, tokens, progress)
 
         stage(f"writing the index ({len(passages)} passages)")
         manifest = {
@@ -132,6 +138,7 @@ def build_index(
             "corpus_fingerprint": fingerprint,
             "files": files,
             "skipped": [asdict(s) for s in skipped],
+            "token_states": tokens is not None,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         contents = Contents(
@@ -143,6 +150,7 @@ def build_index(
             unit_keys=keys,
             passage_forms=[normalize(p.text) for p in passages],
             unit_forms=unit_texts,
+            unit_tokens=TokenTable.of(tokens, dim) if tokens is not None else None,
         )
         written = writer.write(contents, rewrite=not same_vectors)
     return BuildReport(
@@ -185,13 +193,19 @@ def _unit_key(spec: str, text: str) -> str:
     return hashlib.sha1(f"{spec}\x00{text}".encode()).hexdigest()
 
 
-def _embed_missing(embedder: Embedder | None, texts: list[str], missing: list[int], vectors: np.ndarray, progress: Progress | None) -> None:
+def _embed_missing(embedder: Embedder | None, texts: list[str], missing: list[int], vectors: np.ndarray, tokens: list | None, progress: Progress | None) -> None:
+    """Fill vectors (and tokens, when kept) of the `missing` sentences."""
     if progress:
         progress(0, len(missing))
     # Similar lengths in one batch waste less padding; `missing` is sorted by length.
     for start in range(0, len(missing), EMBED_BATCH):
         batch = missing[start : start + EMBED_BATCH]
-        vectors[batch] = embedder.embed([texts[i] for i in batch], is_query=False)
+        if tokens is None:
+            vectors[batch] = embedder.embed([texts[i] for i in batch], is_query=False)
+        else:
+            vectors[batch], found = embedder.embed_with_states([texts[i] for i in batch])
+            for i, (ids, states) in zip(batch, found):
+                tokens[i] = SentenceTokens(ids=np.asarray(ids, dtype=np.int32), vectors=states)
         pause_point("embedding")
         if progress:
             progress(min(start + EMBED_BATCH, len(missing)), len(missing))

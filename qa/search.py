@@ -131,7 +131,7 @@ class Index:
         if reranker is not None:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         elif mode == "hybrid" and self.aligner is not None:
-            aligned = QuestionAlignment(self.aligner, form, self._passage_states)
+            aligned = QuestionAlignment(self.aligner, form, self._passage_states, self.store.passage_tokens)
             order, scores = self._align(aligned, order, scores, position)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]

@@ -194,3 +194,28 @@ def test_an_index_inside_its_corpus_does_not_index_itself(corpus_dir, fake_embed
     assert second.files == first.files + 1
     index = load_index(index_dir, embedder=fake_embedder)
     assert not any(p.doc_path.startswith("embeddings/") for p in index.passages)
+
+
+@pytest.mark.model  # the default int8 engine
+def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(corpus_dir, tmp_path):
+    from qa.embedders import load_embedder
+
+    engine = load_embedder("e5-small@onnx-int8")
+    first = build_index(corpus_dir, tmp_path / "index")
+    index = load_index(tmp_path / "index")
+    assert index.manifest["token_states"] is True
+    p = next(n for n, passage in enumerate(index.passages) if passage.doc_path == "panda.txt")
+    ids, vectors, parts = index.store.passage_tokens(p)
+    forms = index.sentences(p).forms
+    assert parts.max() == len(forms) - 1 and len(ids) == len(vectors)
+    # The kept states are the ones the sentence's own pass gives: the same tokens, and states as
+    # close as the engine's per-batch activation quantization lets two passes be (cosine ~0.97+).
+    (own_ids, own_vectors), = engine.embed_with_states([forms[0]])[1]
+    assert ids[parts == 0].tolist() == list(own_ids)
+    assert (vectors[parts == 0] * own_vectors).sum(axis=1).min() > 0.95
+    # An edit re-embeds one sentence; the others' states are carried over, not recomputed.
+    (corpus_dir / "tea.txt").write_text("碧螺春产于江苏省苏州市太湖洞庭山。", encoding="utf-8")
+    second = build_index(corpus_dir, tmp_path / "index")
+    assert second.embedded == 1 and first.embedded == first.units
+    again = load_index(tmp_path / "index")
+    assert np.array_equal(again.store.passage_tokens(next(n for n, x in enumerate(again.passages) if x.doc_path == "panda.txt"))[0], ids)

@@ -326,3 +326,27 @@ def test_a_question_about_passages_a_recent_one_aligned_skips_the_encoder_for_th
     fresh = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
     fresh.search("大熊猫每天吃多少竹子", top_k=5)
     assert aligner.batches == [3, 3]  # kept per index: another generation's numbers mean other passages
+
+
+@pytest.mark.model  # the default model's index of the test corpus
+def test_a_hybrid_question_runs_no_passage_through_the_encoder_when_the_index_kept_their_tokens(e5_test_index):
+    """Token alignment reads the passages' states from the index: only the question is encoded
+    (that pass cost a question most of its time)."""
+    from qa import load_index
+
+    class Counting:
+        def __init__(self, engine):
+            self.engine, self.passages = engine, 0
+
+        def token_states(self, texts, is_query=False):
+            self.passages += 0 if is_query else len(texts)
+            return self.engine.token_states(texts, is_query)
+
+        def states_of(self, *tokens):
+            return self.engine.states_of(*tokens)
+
+    counting = Counting(e5_test_index.aligner)
+    index = load_index(e5_test_index.generation_dir.parent, aligner=counting)
+    hits = index.search("How many wild giant pandas are there?", top_k=3)
+    assert hits[0].passage.doc_path == "panda.txt" and "1864" in hits[0].answer.text
+    assert counting.passages == 0

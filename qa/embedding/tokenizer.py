@@ -47,19 +47,25 @@ class E5Tokenizer:
         part_of: list[int] = []
         for number, part in enumerate(parts):
             if number == 0:
-                prefix = METASPACE + self.normalize(PREFIXES[is_query]).rstrip()
-                form = self.normalize(PREFIXES[is_query] + part)
-                end = 0
-                for piece_id in self.ids(form):
-                    end += len(self.pieces[piece_id])
-                    if end > len(prefix):  # ends past the prefix: the text's own
-                        ids.append(piece_id)
-                        part_of.append(0)
+                found = self.ids(self.normalize(PREFIXES[is_query] + part))
+                found = found[self.prefix_tokens(found, is_query) :]
+                ids += found
+                part_of += [0] * len(found)
             else:
                 found = self.ids(self.normalize(part), first=False)
                 ids += found
                 part_of += [number] * len(found)
         return ids, part_of
+
+    def prefix_tokens(self, ids: list[int], is_query: bool = False) -> int:
+        """How many of a prefixed text's first tokens end within its query:/passage: prefix."""
+        prefix = METASPACE + self.normalize(PREFIXES[is_query]).rstrip()
+        end = 0
+        for count, piece_id in enumerate(ids):
+            end += len(self.pieces[piece_id])
+            if end > len(prefix):  # ends past the prefix: the text's own
+                return count
+        return len(ids)
 
     def rarity(self, ids: list[int]) -> np.ndarray:
         """How rare each token is: its surprisal under the vocabulary's unigram model (the

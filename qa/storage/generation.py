@@ -7,6 +7,7 @@
             vectors.npy       one L2-normalized vector per sentence
             unit_keys.npy     a hash of (model, sentence text) per sentence: the embedding cache
             forms.json        normalized texts of passages and sentences
+            states/           each sentence's token states, when kept (qa.storage.token_states)
             dense.faiss       the dense leg (qa.storage.dense)
             lexical/          the lexical leg (qa.storage.lexical)
 
@@ -31,6 +32,7 @@ from .index_dir import build_lock, current_generation, new_staging_dir, pause_po
 if TYPE_CHECKING:
     from .backend import Written
     from .local import LocalStore
+    from .token_states import SentenceTokens, TokenTable
 
 FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
 MANIFEST = "manifest.json"
@@ -42,6 +44,7 @@ UNIT_KEYS = "unit_keys.npy"
 FORMS = "forms.json"
 DENSE = "dense.faiss"
 LEXICAL = "lexical"
+STATES = "states"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Contents:
     unit_keys: list[str]
     passage_forms: list[str]
     unit_forms: list[str]
+    unit_tokens: "TokenTable | None" = None  # each sentence's token states, where kept
 
 
 def write_generation(index_dir: Path, contents: Contents) -> Path:
@@ -74,6 +78,8 @@ def write_generation(index_dir: Path, contents: Contents) -> Path:
         np.save(staging / VECTORS, contents.vectors)
         pause_point("vectors")
         np.save(staging / UNIT_KEYS, np.array(contents.unit_keys, dtype="S40"))
+        if contents.unit_tokens is not None:
+            contents.unit_tokens.save(staging / STATES)
         # The normalized texts, so searches needn't normalize passages again.
         _write_json(staging / FORMS, {"passages": contents.passage_forms, "units": contents.unit_forms})
         save_faiss(build_faiss(contents.vectors, contents.manifest["index_type"]), staging / DENSE)
@@ -90,6 +96,8 @@ def write_generation(index_dir: Path, contents: Contents) -> Path:
 
 class LocalWriter:
     """The build side of the local backend: a whole new generation per build."""
+
+    keeps_token_states = True
 
     def __init__(self, index_dir: Path):
         self.index_dir = index_dir
@@ -123,6 +131,20 @@ class LocalWriter:
             return {}
         self._old_keys = set(found[0])
         return dict(zip(*found))
+
+    def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]":
+        """Token states of the live generation's sentences by unit key, where it kept them."""
+        generation = current_generation(self.index_dir)
+        manifest = live_manifest(self.index_dir)
+        found = live_vectors(self.index_dir)
+        if generation is None or manifest is None or found is None or not manifest.get("token_states"):
+            return {}
+        try:
+            table = open_token_table(generation, len(found[0]), int(manifest["dim"]))
+        except IndexDamagedError:
+            return {}
+        wanted = set(keys)
+        return {key: table.sentence(i) for i, key in enumerate(found[0]) if key in wanted}
 
     def write(self, contents: Contents, rewrite: bool) -> "Written":
         from .backend import Written
@@ -268,6 +290,15 @@ def open_lexical(generation_dir: Path, passage_count: int):
     if lexical.n_docs != passage_count:
         raise damaged(generation_dir, "lexical index and passages are out of step")
     return lexical
+
+
+def open_token_table(generation_dir: Path, unit_count: int, dim: int) -> "TokenTable":
+    from .token_states import TokenTable
+
+    try:
+        return TokenTable.load(generation_dir / STATES, unit_count, dim)
+    except (OSError, ValueError) as exc:
+        raise damaged(generation_dir, f"token states unreadable: {exc}") from None
 
 
 def damaged(generation_dir: Path, problem: str) -> IndexDamagedError:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..answer import Sentences
 from ..models import Document, Passage
-from .generation import damaged, open_faiss, open_lexical, read_documents, read_forms
+from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms
 
 
 class _Leg:
@@ -112,6 +112,7 @@ class LocalStore:
         self._by_document: dict[str, list[int]] | None = None
         self._documents: dict[str, Document] | None = None
         self._masks: dict[frozenset[str], np.ndarray] = {}
+        self._tokens = None
 
     @classmethod
     def in_memory(cls, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, forms: dict[str, list[str]], dense_index, lexical_index) -> "LocalStore":
@@ -160,6 +161,15 @@ class LocalStore:
             vectors=np.asarray(self.vectors[start:end]),
             previous_vector=np.asarray(self.vectors[start - 1]) if start > 0 else None,
         )
+
+    def passage_tokens(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Passage p's tokens as the build kept them (ids, unit vectors, sentence of each), or
+        None where it kept none (qa.storage.token_states)."""
+        if not self.manifest.get("token_states"):
+            return None
+        if self._tokens is None:
+            self._tokens = open_token_table(self.generation_dir, len(self.units), int(self.manifest["dim"]))
+        return self._tokens.sentences(int(self.unit_ptr[p]), int(self.unit_ptr[p + 1]))
 
     def number_of(self, passage_id: str) -> int | None:
         if self._by_id is None:

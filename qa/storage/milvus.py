@@ -288,6 +288,9 @@ class MilvusStore:
             previous_vector=np.asarray(before[-1]["vector"], dtype=np.float32) if before else None,
         )
 
+    def passage_tokens(self, p: int) -> None:
+        return None  # not kept in Milvus (MilvusWriter.keeps_token_states)
+
     def number_of(self, passage_id: str) -> int | None:
         with _milvus_errors(self.uri):
             rows = self.client.query(self.names["passages"], filter=self.visible(f"passage_id == {json.dumps(passage_id)}"), output_fields=["pid"])
@@ -363,6 +366,8 @@ def milvus_collections(uri: str) -> list[dict]:
 class MilvusWriter:
     """The build side: changed files' rows upserted, removed files' rows deleted, then published."""
 
+    keeps_token_states = False
+
     def __init__(self, uri: str, collection: str):
         self.uri = uri
         self.collection = collection
@@ -394,6 +399,9 @@ class MilvusWriter:
             rows = _query_all(self.client, self.names["files"], f"gen <= {int(manifest['generation'])}", ["path", "digest"])
         stored = {row["path"]: row["digest"] for row in rows}
         return {f["path"] for f in files if stored.get(f["path"]) != f["digest"]}
+
+    def cached_tokens(self, keys: list[str]) -> dict:
+        return {}  # token states are not kept in Milvus: questions align by running the encoder
 
     def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]:
         manifest = self.previous_manifest()
