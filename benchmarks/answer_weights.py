@@ -1,21 +1,24 @@
-"""Fit the answer picker's feature weights (qa/answer.py WEIGHTS) on CMRC2018.
+"""Fit the answer picker's feature weights (qa/answer.py WEIGHTS) on several kinds of text at once.
 
-Runs after benchmarks/cmrc2018.py has built its index (same --work-dir). For every
-question it takes the hybrid top hit, computes qa.answer.sentence_features for its
-sentences and marks the sentences holding a gold answer. The weights maximize the
-likelihood of those sentences under a softmax over each hit's sentences (questions
-whose top hit holds no answer are left out). It prints 2-fold cross-validated answer
-hit rates (folds split by paragraph, so no paragraph is in both), the rates of the
-weights now in qa/answer.py, and the weights fitted on all questions.
+Runs on the indexes benchmarks/guard.py builds (same --work-dir): CMRC2018 (every third
+question), XQuAD's English and Chinese questions, the seed golden set (the questions with
+`answer:`) and the real documents (the answerable questions). For every question it takes the
+hybrid top hit, computes qa.answer.sentence_features for its sentences and marks the
+sentences holding an answer. The weights maximize the likelihood of those sentences under a
+softmax over each hit's sentences (questions whose top hit holds no answer are left out).
 
-    python benchmarks/answer_weights.py [--limit N]
+It prints, for each set, the answer hit rate (before narrowing) of the weights now in
+qa/answer.py, of weights fitted on the other sets only (each set held out in turn), and of
+weights fitted on every set; then the weights fitted on every set, with and without the
+alignment features (UNALIGNED_WEIGHTS).
+
+    python benchmarks/answer_weights.py [--work-dir /tmp/qa-guard] [--sets cmrc,xquad_en,…]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,23 +38,31 @@ MARGINS = (-1.0, 0.5, 1.0, 1.5)  # -1: never join a neighbour
 
 
 def collect(index, queries):
-    """Per question: feature rows, the sentences' original texts, and which hold an answer."""
+    """Per question: feature rows of its top hit's sentences as qa.search makes them (the
+    question's form with its translations, its vector moved to its gloss, token states as the
+    index keeps them), the sentences' original texts, its answers and its document."""
+    from qa import crosslingual
+    from qa.search import CANDIDATES
+
     position = {p.id: i for i, p in enumerate(index.passages)}
     rows = []
     for query in queries:
-        (hit,) = index.search(query.question, top_k=1)
-        p = position[hit.passage.id]
+        hits = index.search(query.question, top_k=1)
+        if not hits:
+            continue
+        p = position[hits[0].passage.id]
         form = normalize(query.question)
+        candidates = index.candidates(query.question, form, "hybrid", CANDIDATES)
         sentences = index.sentences(p)
-        query_vector = index.embedder.embed([form], is_query=True)[0]
         matches = None
         if index.aligner is not None:
-            alignment = QuestionAlignment(index.aligner, form)
+            alignment = QuestionAlignment(index.aligner, form, stored=index.store.passage_tokens)
             alignment.compute({p: sentences.forms})
             matches = alignment.sentences(p, len(sentences.forms))
-        features = answer.sentence_features(hit.passage, sentences, form, query_vector, matches)
-        offset = hit.passage.char_start
-        texts = [hit.passage.text[a - offset : b - offset] for a, b in sentences.spans]
+        answer_form = crosslingual.with_translations(query.question, form, candidates.gloss)
+        features = answer.sentence_features(hits[0].passage, sentences, answer_form, candidates.query_vector, matches)
+        offset = hits[0].passage.char_start
+        texts = [hits[0].passage.text[a - offset : b - offset] for a, b in sentences.spans]
         rows.append((features, texts, query.answer, query.docs[0]))
     return rows
 
@@ -94,33 +105,52 @@ def hit_rates(rows, weights_for) -> list[tuple[float, float, float]]:
     return out
 
 
+def questions(name: str, work_dir: Path):
+    """(index, queries as GoldenQuery) of one set, on the index guard.py built."""
+    from crosslingual import load_xquad
+    from realdocs import load_questions
+
+    from qa.evaluation import GoldenQuery, load_golden
+
+    bench = ROOT.parent / "shared" / "bench"
+    if name == "cmrc":
+        return work_dir / "cmrc" / "index", load_cmrc(bench / "cmrc2018_dev.json", None)[1][::3]
+    if name.startswith("xquad_"):
+        return work_dir / "xquad" / "index", load_xquad(bench / "xquad_zh_en_dev.json")[1][name[len("xquad_") :]]
+    if name == "seed":
+        return work_dir / "seed" / "index", [q for q in load_golden(ROOT / "tests" / "golden" / "seed.yaml") if q.answer]
+    if name == "realdocs":
+        found = load_questions(bench / "realdocs")
+        return work_dir / "realdocs" / "index", [GoldenQuery(id=q["id"], question=q["question"], docs=(q["file"],), answer=tuple(q["answer"])) for q in found if q["file"]]
+    raise SystemExit(f"error: unknown set {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json")
-    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-cmrc2018"))
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-guard"))
+    parser.add_argument("--sets", default="cmrc,xquad_en,xquad_zh,seed,realdocs")
     args = parser.parse_args()
-    _, queries = load_cmrc(args.data, args.limit)
-    rows = collect(load_index(args.work_dir / "index"), queries)
-
-    fold = [zlib.crc32(doc.encode()) % 2 for *_, doc in rows]
-    fitted = [fit([r for r, f in zip(rows, fold) if f != k]) for k in (0, 1)]
-    oracle = sum(any(contains_any(t, a) for t in texts) for _, texts, a, _ in rows) / len(rows)
-    print(f"{len(rows)} questions; oracle (some sentence of the top hit holds an answer): {oracle:.4f}\n")
-    print("| weights | neighbour margin | answer hit | median chars |\n|---|---|---|---|")
-    for name, weights_for in (
-        ("2-fold cross-validated fit", lambda i: fitted[fold[i]]),  # fitted[k] never saw fold k
-        ("qa/answer.py WEIGHTS", lambda i: answer.WEIGHTS),
-    ):
-        for margin, rate, chars in hit_rates(rows, weights_for):
-            print(f"| {name} | {margin} | {rate:.4f} | {chars:.0f} |")
+    rows = {}
+    for name in args.sets.split(","):
+        index_dir, queries = questions(name, args.work_dir)
+        rows[name] = collect(load_index(index_dir), queries)
+        print(f"{name}: {len(rows[name])} questions", flush=True)
+    everything = [r for found in rows.values() for r in found]
+    fitted_all = fit(everything)
+    print("\nanswer hit before narrowing (margin 1.0); held out = fitted on the other sets only\n")
+    print("| set | questions | oracle | qa/answer.py | held out | fitted on all |\n|---|---|---|---|---|---|")
+    for name, found in rows.items():
+        held_out = fit([r for other, f in rows.items() if other != name for r in f])
+        rates = [hit_rates(found, lambda i, w=w: w)[2][1] for w in (answer.WEIGHTS, held_out, fitted_all)]
+        oracle = sum(any(contains_any(t, a) for t in texts) for _, texts, a, _ in found) / len(found)
+        print(f"| {name} | {len(found)} | {oracle:.4f} | " + " | ".join(f"{r:.4f}" for r in rates) + " |")
     unaligned = []
-    for features, *rest in rows:
+    for features, *rest in everything:
         features = features.copy()
         features[:, [answer.FEATURES.index("focus_aligned"), answer.FEATURES.index("asked_aligned")]] = 0.0
         unaligned.append((features, *rest))
-    print("\nfitted on all questions (WEIGHTS; then without the alignment, UNALIGNED_WEIGHTS):")
-    for name, value, without in zip(answer.FEATURES, fit(rows), fit(unaligned)):
+    print("\nfitted on every set (WEIGHTS; then without the alignment, UNALIGNED_WEIGHTS):")
+    for name, value, without in zip(answer.FEATURES, fitted_all, fit(unaligned)):
         print(f"  {name:15s} {value:8.2f} {without:8.2f}")
 
 
