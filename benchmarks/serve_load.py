@@ -4,7 +4,10 @@ The seed corpus (corpus/) is copied to a temporary folder and indexed with the d
 `qa serve` runs in its own process on 127.0.0.1. Clients are threads with keep-alive
 connections asking the golden seed questions in turn.
 
-    python benchmarks/serve_load.py [--requests 600] [--soak 10000]
+    python benchmarks/serve_load.py [--requests 600] [--soak 10000] [--corpus cmrc2018]
+
+`--corpus cmrc2018` serves CMRC2018's 848 paragraphs (../shared/bench) and asks its questions
+instead (the index is kept in /tmp/qa-bench-serve-cmrc2018, so a second run reuses it).
 
 Prints, for 1, 8 and 32 concurrent clients: p50/p95/p99 latency, requests/s, errors; then the
 server's resident memory every 1,000 requests over `--soak` requests; then a run during which
@@ -35,6 +38,17 @@ NEW_DOCUMENT = "敦煌莫高窟始建于十六国的前秦时期，历经十多�
 def questions() -> list[str]:
     data = yaml.safe_load((ROOT / "tests" / "golden" / "seed.yaml").read_text(encoding="utf-8"))
     return [q["question"] for q in (data["queries"] if isinstance(data, dict) else data)]
+
+
+def cmrc2018(corpus_dir: Path) -> list[str]:
+    """CMRC2018's paragraphs written to corpus_dir; its questions, in dataset order."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cmrc2018 import load_cmrc
+    from crosslingual import write_corpus
+
+    paragraphs, queries = load_cmrc(ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json", None)
+    write_corpus(paragraphs, corpus_dir)
+    return [q.question for q in queries]
 
 
 class Server:
@@ -113,12 +127,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=600, help="requests per concurrency level")
     parser.add_argument("--soak", type=int, default=10000, help="requests of the memory run")
+    parser.add_argument("--corpus", choices=("seed", "cmrc2018"), default="seed", help="what to serve: corpus/ or CMRC2018's paragraphs")
     args = parser.parse_args()
-    asked = questions()
-    print(f"machine: {os.cpu_count()} cores; {len(asked)} distinct questions (tests/golden/seed.yaml), top_k 5, mode hybrid")
     with tempfile.TemporaryDirectory() as tmp:
-        corpus_dir, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
-        shutil.copytree(ROOT / "corpus", corpus_dir)
+        if args.corpus == "cmrc2018":
+            work_dir = Path("/tmp/qa-bench-serve-cmrc2018")
+            corpus_dir, index_dir = work_dir / "corpus", work_dir / "index"
+            asked = cmrc2018(corpus_dir)
+        else:
+            corpus_dir, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
+            shutil.copytree(ROOT / "corpus", corpus_dir)
+            asked = questions()
+        print(f"machine: {os.cpu_count()} cores; {len(asked)} distinct questions ({args.corpus}), top_k 5, mode hybrid")
         subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), "--index-dir", str(index_dir)], check=True, capture_output=True, cwd=ROOT)
         server = Server(index_dir)
         try:
