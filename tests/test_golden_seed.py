@@ -1,10 +1,10 @@
 """The seed corpus's golden questions, as a regression test with the real default model.
 
-Thresholds: on the day they were set, hybrid retrieval passed 53 of 54 queries with
-Recall@5 0.981 and MRR@10 0.948 (dense alone: 0.963 / 0.854; lexical alone: 0.870 / 0.848).
-Each query is about 2% of a metric, so the floors below let one query move without noise
-failures but fail a change that loses two or more, and any failing must_pass query fails
-the run.
+Thresholds: when the set grew to 78 answerable questions (71 with `answer:`, many of them
+in sentences of hundreds of characters, and bylines and English questions that retrieval
+still misses), hybrid retrieval gave Recall@5 0.974 and MRR@10 0.907. Each query is about
+1.3% of a metric, so the floors below let one or two queries move without noise failures
+but fail a change that loses more, and any failing must_pass query fails the run.
 """
 
 import unicodedata
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.model
 
 GOLDEN_PATH = Path(__file__).parent / "golden" / "seed.yaml"
 MIN_RECALL_AT_5 = 0.95
-MIN_MRR = 0.92
+MIN_MRR = 0.89
 
 
 def test_golden_set_is_large_and_covers_every_document_and_kind():
