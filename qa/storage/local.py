@@ -137,9 +137,11 @@ class LocalStore:
         """A mask over passage numbers: those of the given documents (None: all)."""
         if doc_paths is None:
             return None
-        if doc_paths not in self._masks:
-            self._masks = {doc_paths: np.fromiter((p.doc_path in doc_paths for p in self.passages), dtype=bool, count=len(self.passages))}
-        return self._masks[doc_paths]
+        masks = self._masks  # one lookup table per call: another thread may replace it meanwhile
+        if doc_paths not in masks:
+            masks = {doc_paths: np.fromiter((p.doc_path in doc_paths for p in self.passages), dtype=bool, count=len(self.passages))}
+            self._masks = masks
+        return masks[doc_paths]
 
     def fetch(self, numbers: list[int], with_sentences: bool = False) -> None:
         """Everything is at hand locally; a remote store loads these passages (and their
@@ -178,9 +180,11 @@ class LocalStore:
 
     def document_numbers(self, doc_path: str) -> list[int] | None:
         if self._by_document is None:
-            self._by_document = {}
+            by_document: dict[str, list[int]] = {}
             for n, p in enumerate(self.passages):
-                self._by_document.setdefault(p.doc_path, []).append(n)
+                by_document.setdefault(p.doc_path, []).append(n)
+            # Published whole: a server thread that came first must not see it half-built.
+            self._by_document = by_document
         return self._by_document.get(doc_path)
 
     def document(self, doc_path: str) -> Document:
