@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -34,12 +34,13 @@ PASSAGES_KEPT = 64  # passages whose token states an index keeps across question
 
 @dataclass(frozen=True)
 class TokenStates:
-    """A text's tokens as the encoder sees them in context."""
+    """A text's tokens as the encoder sees them in context. How rare each token is, and how it
+    is spelt, are read for a question's tokens only; a passage's may leave them empty."""
 
     vectors: np.ndarray  # (tokens, dim), unit length
     parts: np.ndarray  # which part of the text (a passage's sentence) each token comes from
-    weights: np.ndarray  # how rare each token is; 0 for punctuation
-    pieces: tuple[str, ...]  # each token's text, as the vocabulary spells it ("▁" opens a word)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # how rare each token is; 0 for punctuation
+    pieces: tuple[str, ...] = ()  # each token's text, as the vocabulary spells it ("▁" opens a word)
 
 
 @dataclass(frozen=True)

@@ -44,14 +44,16 @@ def shingles(form: str, n: int = 3) -> frozenset[str]:
     return frozenset(form[i : i + n] for i in range(max(len(form) - n + 1, 1)))
 
 
-def is_near_duplicate(a: frozenset[str], b: frozenset[str], a_around: frozenset[str] | None = None, b_around: frozenset[str] | None = None) -> bool:
+def is_near_duplicate(a: frozenset[str], b: frozenset[str], a_around=None, b_around=None) -> bool:
     """a and b share most of the shorter one's text, and each is mostly in the other's surroundings
-    (`a_around`, `b_around`: trigrams of the passage with its neighbours; the passage alone if not given)."""
+    (`a_around`, `b_around`: trigrams of the passage with its neighbours, or a function that makes
+    them; the passage alone if not given)."""
     if not a or not b:
         return False
     if len(a & b) / min(len(a), len(b)) < CONTAINMENT:
         return False
-    a_around, b_around = a_around or a, b_around or b
+    a_around = (a_around() if callable(a_around) else a_around) or a
+    b_around = (b_around() if callable(b_around) else b_around) or b
     return len(a & b_around) / len(a) >= COVERAGE and len(b & a_around) / len(b) >= COVERAGE
 
 
@@ -63,7 +65,16 @@ def fold(passages: list[Passage], normalized: list[str], limit: int, surrounding
     """
     forms = [matching_form(text) for text in normalized]
     grams = [shingles(form) for form in forms]
-    around = grams if surroundings is None else [shingles(matching_form(text)) for text in surroundings]
+    around_of: dict[int, frozenset[str]] = {}
+
+    def around(i: int) -> frozenset[str]:
+        # Made on demand: only pairs that share most of their text get this far.
+        if surroundings is None:
+            return grams[i]
+        if i not in around_of:
+            around_of[i] = shingles(matching_form(surroundings[i]))
+        return around_of[i]
+
     groups: list[list[int]] = []
     for i in range(len(passages)):
         # Compared with each group's best passage only, so groups don't chain through
@@ -72,7 +83,7 @@ def fold(passages: list[Passage], normalized: list[str], limit: int, surrounding
             (
                 g
                 for g in groups
-                if passages[i].doc_path != passages[g[0]].doc_path and is_near_duplicate(grams[i], grams[g[0]], around[i], around[g[0]])
+                if passages[i].doc_path != passages[g[0]].doc_path and is_near_duplicate(grams[i], grams[g[0]], lambda: around(i), lambda: around(g[0]))
             ),
             None,
         )

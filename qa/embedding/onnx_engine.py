@@ -50,11 +50,11 @@ class OnnxE5Embedder:
         return self._encode(texts, False, with_states=True)
 
     def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
-        """TokenStates (qa.align) of tokens an index kept: their ids, states and parts."""
+        """TokenStates (qa.align) of a passage's tokens as an index kept them: their states and
+        parts (alignment reads no passage token's rarity or spelling)."""
         from ..align import TokenStates
 
-        ids = [int(i) for i in ids]
-        return TokenStates(vectors=vectors, parts=parts, weights=self._tokenizer.rarity(ids), pieces=tuple(self._tokenizer.pieces[i] for i in ids))
+        return TokenStates(vectors=vectors, parts=parts)
 
     def _encode(self, texts: list[str], is_query: bool, with_states: bool):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -90,10 +90,19 @@ class OnnxE5Embedder:
         tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
         windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]
         results = self._workers.map(lambda window: self._run([(0, window)], ("states",))[0][0], windows)
+        from ..align import TokenStates
+
         out = []
         for (ids, part_of), window, states in zip(tokenized, windows, results):
-            kept = len(window) - 2
-            out.append(self.states_of(ids[:kept], _unit_rows(states[1 : len(window) - 1]), np.array(part_of[:kept])))  # without <s> and </s>
+            kept = ids[: len(window) - 2]
+            out.append(
+                TokenStates(
+                    vectors=_unit_rows(states[1 : len(window) - 1]),  # without <s> and </s>
+                    parts=np.array(part_of[: len(kept)]),
+                    weights=self._tokenizer.rarity(kept),
+                    pieces=tuple(self._tokenizer.pieces[i] for i in kept),
+                )
+            )
         return out
 
     def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
