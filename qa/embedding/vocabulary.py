@@ -1,9 +1,9 @@
 """The model's 250k vocabulary pieces, looked up without turning them all into Python strings.
 
 A dict of every piece took a cold question 0.5 s and 60 MiB to build, while one question and
-a few passages use a few thousand. Here the pieces stay one decoded string with numpy
-offsets; they are grouped by their first two characters (a piece of one character is its own
-group), and a group becomes a dict the first time a text asks for it.
+a few passages use a few thousand. Here the pieces stay UTF-8 bytes (a view of the model
+file) with numpy offsets; they are grouped by their first two characters (a piece of one
+character is its own group), and a group becomes a dict the first time a text asks for it.
 """
 
 from __future__ import annotations
@@ -12,33 +12,38 @@ import threading
 
 import numpy as np
 
+_NO_CHARACTER = -1
+_SLICE = 8192  # pieces read at a time
+
 
 class Vocabulary:
     """`find(piece)`, `longest(character)` and, as a sequence, each id's piece, over pieces laid
     end to end in UTF-8, each with its score."""
 
-    def __init__(self, blob: bytes, byte_offsets: np.ndarray, scores: np.ndarray, skip: int | None = None):
-        """`skip`: an id `find` never returns (the unknown piece, which no text spells)."""
+    def __init__(self, blob, byte_offsets: np.ndarray, scores: np.ndarray, skip: int | None = None):
+        """`blob`: the pieces' UTF-8 bytes (bytes or a buffer); `skip`: an id `find` never
+        returns (the unknown piece, which no text spells)."""
+        self._blob = memoryview(blob)
+        self._offsets = np.asarray(byte_offsets, dtype=np.int64)
         self.scores = scores
-        self._text = blob.decode("utf-8")
-        # A UTF-8 character starts at every byte not of the form 10xxxxxx.
-        starts = np.frombuffer(blob, dtype=np.uint8) & 0xC0 != 0x80
-        char_offsets = np.zeros(len(blob) + 1, dtype=np.int32)
-        np.cumsum(starts, out=char_offsets[1:])
-        self._offsets = char_offsets[byte_offsets.astype(np.int64)]
         self._skip = skip
-        lengths = np.diff(self._offsets)
-        # Each piece's first and second character (0 past its end; two zeros pad the text).
-        codepoints = np.concatenate([np.frombuffer(self._text.encode("utf-32-le"), dtype="<u4"), np.zeros(2, dtype="<u4")])
-        first = np.where(lengths > 0, codepoints[self._offsets[:-1]].astype(np.int64), 0)
-        second = np.where(lengths > 1, codepoints[self._offsets[:-1] + 1].astype(np.int64), -1)
-        del codepoints
-        # Group key: first character, and second (or -1 for a one-character piece).
-        keys = first * 0x110001 + (second + 1)
+        data = np.frombuffer(self._blob, dtype=np.uint8)
+        keys = np.empty(len(self), dtype=np.int64)
+        self._longest = np.zeros(0x110000, dtype=np.uint8)
+        # In slices: whole-vocabulary temporaries stay in the heap (and in a cold question's
+        # peak memory) after they are freed.
+        for a in range(0, len(self), _SLICE):
+            b = min(a + _SLICE, len(self))
+            starts, ends = self._offsets[a:b], self._offsets[a + 1 : b + 1]
+            first, width = _codepoint_at(data, starts, ends)
+            second, _ = _codepoint_at(data, starts + width, ends)
+            # Group key: first character, and second (or -1 for a one-character piece).
+            keys[a:b] = first * 0x110001 + (second + 1)
+            has = first >= 0
+            lengths = np.minimum(_character_counts(data, self._offsets[a : b + 1]), 255).astype(np.uint8)
+            np.maximum.at(self._longest, first[has], lengths[has])
         self._order = np.argsort(keys, kind="stable").astype(np.int32)
         self._sorted_keys = keys[self._order]
-        self._longest = np.zeros(int(first.max()) + 1 if len(first) else 1, dtype=np.int32)
-        np.maximum.at(self._longest, first[lengths > 0], lengths[lengths > 0].astype(np.int32))
         self._groups: dict[int, dict[str, tuple[int, float]]] = {}
         self._lock = threading.Lock()
 
@@ -49,7 +54,7 @@ class Vocabulary:
         if not -len(self) <= i < len(self):
             raise IndexError(f"no piece {i}")
         i %= len(self)
-        return self._text[self._offsets[i] : self._offsets[i + 1]]
+        return bytes(self._blob[self._offsets[i] : self._offsets[i + 1]]).decode("utf-8")
 
     @property
     def loaded(self) -> int:
@@ -78,3 +83,29 @@ class Vocabulary:
         group = {self[i]: (i, float(self.scores[i])) for i in ids if i != self._skip}
         with self._lock:
             return self._groups.setdefault(key, group)
+
+
+def _codepoint_at(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The character that starts at each byte offset (-1 where the offset has reached `ends`),
+    and its width in bytes (0 there), read from UTF-8 without decoding the whole buffer."""
+    present = starts < ends
+    at = np.where(present, starts, 0)
+    lead = data[at].astype(np.int64) if len(data) else np.zeros(len(starts), dtype=np.int64)
+    width = np.select([lead < 0x80, lead < 0xE0, lead < 0xF0], [1, 2, 3], 4)
+    code = np.select([width == 1, width == 2, width == 3], [lead, lead & 0x1F, lead & 0x0F], lead & 0x07)
+    for k in (1, 2, 3):
+        more = present & (width > k)
+        following = data[np.where(more, at + k, 0)].astype(np.int64) if len(data) else code
+        code = np.where(more, (code << 6) | (following & 0x3F), code)
+    return np.where(present, code, _NO_CHARACTER), np.where(present, width, 0)
+
+
+def _character_counts(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Characters in each piece between `offsets`: its bytes that do not continue a character (10xxxxxx)."""
+    span = data[offsets[0] : offsets[-1]]
+    if not len(span):
+        return np.zeros(len(offsets) - 1, dtype=np.int64)
+    starts = ((span & 0xC0) != 0x80).view(np.uint8)
+    begins = np.minimum(offsets[:-1] - offsets[0], len(starts) - 1)
+    counts = np.add.reduceat(starts, begins, dtype=np.int64)
+    return np.where(offsets[1:] > offsets[:-1], counts, 0)

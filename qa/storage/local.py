@@ -42,12 +42,15 @@ class FaissDenseLeg(_Leg):
 
     def search(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> list[int]:
         """Passages of the top `pool * 4` sentences, best first; `allowed` masks passages before ranking."""
-        from .dense import search_faiss
+        from .dense import search_faiss, search_flat
 
         units = self._store.units
         # Several sentences of one passage may rank high: ask for more sentences than passages.
         selected = None if allowed is None else np.flatnonzero(allowed[units[:, 0]])
-        unit_ids, _ = search_faiss(self.index, query_vector, pool * 4, selected)
+        if self._store.manifest.get("index_type") == "flat":
+            unit_ids, _ = search_flat(self._store.vectors, query_vector, pool * 4, selected)
+        else:
+            unit_ids, _ = search_faiss(self.index, query_vector, pool * 4, selected)
         return list(dict.fromkeys(int(p) for p in units[unit_ids, 0]))
 
     def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
