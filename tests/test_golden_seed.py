@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from qa.answer import NARROW_CHARS
-from qa.evaluation import evaluate, load_golden
+from qa.evaluation import contains_any, evaluate, load_golden
 
 pytestmark = pytest.mark.model
 
 GOLDEN_PATH = Path(__file__).parent / "golden" / "seed.yaml"
 MIN_RECALL_AT_5 = 0.95
 MIN_MRR = 0.89
+MIN_TOP_ANSWER_HIT = 0.75  # the top hit's highlight holds the answer; see test_seed_golden_answers_are_highlighted
 
 
 def test_golden_set_is_large_and_covers_every_document_and_kind():
@@ -37,6 +38,15 @@ def test_seed_golden_set_passes(e5_seed_index):
     assert report.metrics["recall@5"] >= MIN_RECALL_AT_5, failed
     assert report.metrics["mrr@10"] >= MIN_MRR, failed
     assert report.failed_must_pass == [], failed
+
+
+def test_seed_golden_answers_are_highlighted(e5_seed_index):
+    """The top hit's highlight holds the answer for most questions that give one: the figure
+    that fell from 0.86 to 0.69 unseen when the picker was fitted on CMRC2018 alone."""
+    queries = [q for q in load_golden(GOLDEN_PATH) if q.answer]
+    report = evaluate(e5_seed_index, queries)
+    held = [r.id for r, q in zip(report.results, queries) if r.hits and r.hits[0]["answer"] and contains_any(r.hits[0]["answer"], q.answer)]
+    assert len(held) / len(queries) >= MIN_TOP_ANSWER_HIT, sorted({q.id for q in queries} - set(held))
 
 
 def test_breaking_pinyin_stripping_fails_the_golden_set(tmp_path, monkeypatch):
