@@ -63,7 +63,7 @@ def collect(index, queries):
         features = answer.sentence_features(hits[0].passage, sentences, answer_form, candidates.query_vector, matches)
         offset = hits[0].passage.char_start
         texts = [hits[0].passage.text[a - offset : b - offset] for a, b in sentences.spans]
-        rows.append((features, texts, query.answer, query.docs[0]))
+        rows.append((features, texts, query.answer, query.docs[0] if query.docs else query.id))
     return rows
 
 
