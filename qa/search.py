@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment, TokenStates, load_aligner
+from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment, load_aligner
 from .answer import Sentences, pick_answer
 from .chunker import opening_title
 from . import crosslingual
@@ -47,7 +47,6 @@ class Candidates:
     translated: bool = False  # the question's words were translated (qa.crosslingual)
     coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
     gloss: str | None = None  # a translated question's gloss (qa.crosslingual.gloss)
-    question_states: TokenStates | None = None  # from the pass that embedded the question, if it gave them
 
     @property
     def dense_weight(self) -> float:
@@ -132,7 +131,7 @@ class Index:
         if reranker is not None:
             order, scores = self._rerank(reranker, question, order, scores, position, top_k)
         elif mode == "hybrid" and self.aligner is not None:
-            aligned = QuestionAlignment(self.aligner, form, self._passage_states, self.store.passage_tokens, candidates.question_states)
+            aligned = QuestionAlignment(self.aligner, form, self._passage_states, self.store.passage_tokens)
             order, scores = self._align(aligned, order, scores, position)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
@@ -169,14 +168,11 @@ class Index:
     def candidates(self, question: str, form: str, mode: str, pool: int, where: Filter | None = None) -> "Candidates":
         """Passages either leg finds in its top `pool`, with both legs' scores for each."""
         allowed = self.store.allowed(self._doc_paths(where))
-        query_vector = question_states = None
+        query_vector = None
         found: dict[int, None] = {}
         if mode != "lexical":
             started = time.perf_counter()
-            if mode == "hybrid" and self.aligner is self.embedder and hasattr(self.embedder, "embed_question"):
-                query_vector, question_states = self.embedder.embed_question(form)  # one pass for both
-            else:
-                query_vector = self.embedder.embed([form], is_query=True)[0]
+            query_vector = self.embedder.embed([form], is_query=True)[0]
             self.timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
             found.update(dict.fromkeys(self.store.dense.search(query_vector, pool, allowed)))
@@ -197,7 +193,6 @@ class Index:
             query_vector=query_vector,
             translated=translated,
             coverage=lexical.coverage if lexical is not None else 0.0,
-            question_states=question_states,
         )
         return self._with_gloss(question, mode, candidates) if translated and query_vector is not None else candidates
 

@@ -352,16 +352,3 @@ def test_a_hybrid_question_runs_no_passage_through_the_encoder_when_the_index_ke
     hits = index.search("How many wild giant pandas are there?", top_k=3)
     assert hits[0].passage.doc_path == "panda.txt" and "1864" in hits[0].answer.text
     assert counting.passages == 0
-
-
-@pytest.mark.model
-def test_a_hybrid_question_goes_through_the_encoder_once(e5_test_index, monkeypatch):
-    """Its vector and its tokens' states come from one pass (the passages' from the index)."""
-    engine = e5_test_index.embedder
-    assert e5_test_index.aligner is engine
-    calls = []
-    run = engine._run
-    monkeypatch.setattr(engine, "_run", lambda batch, outputs=("pooled",): calls.append(outputs) or run(batch, outputs))
-    hits = e5_test_index.search("大熊猫吃什么？", top_k=3)
-    assert hits[0].passage.doc_path == "panda.txt"
-    assert calls == [("pooled", "states")]
