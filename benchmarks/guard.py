@@ -178,24 +178,30 @@ def part_speed(work_dir: Path) -> dict[str, float]:
     return out
 
 
-def cold_asks(index_dir: Path, runs: int) -> tuple[list[float], list[float]]:
-    """Wall seconds and peak memory (MiB) of `qa ask` in a new process, `runs` times after a warm-up.
+# Started from a small launcher: a child of this large process would be charged this
+# process's memory as its own peak (fork copies the pages, vfork shares them until exec).
+LAUNCH = """
+import os, sys, time
+quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+started = time.perf_counter()
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[1:]], os.environ, file_actions=quiet)
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - started, usage.ru_maxrss, status)
+"""
 
-    The process is started with posix_spawn: a forked child's peak memory would count this
-    large parent's pages it shared before exec."""
-    argv = [sys.executable, "-m", "qa", "ask", COLD_QUESTION, "--index-dir", str(index_dir)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+
+def cold_asks(index_dir: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Wall seconds and peak memory (MiB) of `qa ask` in a new process, `runs` times after a warm-up."""
+    argv = ["-m", "qa", "ask", COLD_QUESTION, "--index-dir", str(index_dir)]
     walls, peaks = [], []
     for run in range(runs + 1):  # the first warms the OS file cache
-        started = time.perf_counter()
-        pid = os.posix_spawn(sys.executable, argv, env, file_actions=quiet)
-        _, status, usage = os.wait4(pid, 0)
-        if status != 0:
-            raise SystemExit(f"error: {' '.join(argv)} failed")
+        out = subprocess.run([sys.executable, "-c", LAUNCH, *argv], check=True, capture_output=True, text=True, cwd=ROOT)
+        wall, peak_kib, status = out.stdout.split()
+        if int(status) != 0:
+            raise SystemExit(f"error: qa {' '.join(argv[2:])} failed")
         if run:
-            walls.append(time.perf_counter() - started)
-            peaks.append(usage.ru_maxrss / 1024)  # KiB on Linux
+            walls.append(float(wall))
+            peaks.append(int(peak_kib) / 1024)  # ru_maxrss is KiB on Linux
     return walls, peaks
 
 
