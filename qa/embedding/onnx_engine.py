@@ -87,11 +87,11 @@ class OnnxE5Embedder:
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
         """Each text, given in parts, as its tokens' states (qa.align): the first window of
         510 tokens, one call per text, as many at once as there are cores."""
+        from ..align import TokenStates
+
         tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
         windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]
         results = self._workers.map(lambda window: self._run([(0, window)], ("states",))[0][0], windows)
-        from ..align import TokenStates
-
         out = []
         for (ids, part_of), window, states in zip(tokenized, windows, results):
             kept = ids[: len(window) - 2]
