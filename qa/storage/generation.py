@@ -134,17 +134,17 @@ class LocalWriter:
 
     def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]":
         """Token states of the live generation's sentences by unit key, where it kept them."""
-        generation = current_generation(self.index_dir)
         manifest = live_manifest(self.index_dir)
-        found = live_vectors(self.index_dir)
-        if generation is None or manifest is None or found is None or not manifest.get("token_states"):
+        if manifest is None or not manifest.get("token_states"):
             return {}
         try:
-            table = open_token_table(generation, len(found[0]), int(manifest["dim"]))
-        except IndexDamagedError:
+            generation = current_generation(self.index_dir)
+            stored = [key.decode() for key in np.load(generation / UNIT_KEYS, allow_pickle=False)]
+            table = open_token_table(generation, len(stored), int(manifest["dim"]))
+        except (QAError, OSError, ValueError, TypeError):
             return {}
         wanted = set(keys)
-        return {key: table.sentence(i) for i, key in enumerate(found[0]) if key in wanted}
+        return {key: table.sentence(i) for i, key in enumerate(stored) if key in wanted}
 
     def write(self, contents: Contents, rewrite: bool) -> "Written":
         from .backend import Written
