@@ -20,7 +20,9 @@ class Document:
     title: str = ""  # the document's own title (metadata, <title>), when it has one
     page_starts: tuple[int, ...] = ()  # char offset where each page begins; () when the format has no pages
     heading_starts: tuple[int, ...] = ()  # char offsets of lines the format marks as headings
+    heading_levels: tuple[int, ...] = ()  # each heading's level (1 = top), parallel to heading_starts
     warnings: tuple[str, ...] = ()  # what could be read only in part
+    layout: tuple[str, ...] = ()  # what the reader found and did with the layout ("TOC on p. 2–3 left out")
     size: int = 0  # the file's size and modification time when it was read, so an
     mtime_ns: int = 0  # unchanged file's extracted text can be reused instead of parsed again
 
@@ -35,7 +37,7 @@ class Document:
 
 def document_from_dict(data: dict) -> Document:
     """A Document from its JSON form (lists back to tuples)."""
-    tuples = ("page_starts", "heading_starts", "warnings")
+    tuples = ("page_starts", "heading_starts", "heading_levels", "warnings", "layout")
     return Document(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
 
 

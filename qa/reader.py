@@ -87,7 +87,9 @@ def read_file(path: Path, rel: str) -> Document | Skipped:
         title=extracted.title,
         page_starts=extracted.page_starts,
         heading_starts=extracted.heading_starts,
+        heading_levels=extracted.heading_levels,
         warnings=extracted.warnings,
+        layout=extracted.layout,
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
     )

@@ -26,7 +26,9 @@ class Extracted:
     title: str = ""
     page_starts: tuple[int, ...] = ()  # char offset where each page begins; () for formats without pages
     heading_starts: tuple[int, ...] = ()  # char offsets of the lines that are headings
+    heading_levels: tuple[int, ...] = ()  # 1 for a top heading, 2 below it…; one per heading_starts entry
     warnings: tuple[str, ...] = ()  # what was read only in part ("3 of 40 pages have no text layer")
+    layout: tuple[str, ...] = ()  # what the reader found and did ("2 two-column pages", "TOC on p. 2–3 left out")
 
     def as_format(self, format_name: str) -> "Extracted":
         return replace(self, format=format_name)
@@ -44,16 +46,18 @@ class TextAssembler:
         self._length = 0
         self.page_starts: list[int] = []
         self.heading_starts: list[int] = []
+        self.heading_levels: list[int] = []
 
     def new_page(self) -> None:
         self.page_starts.append(self._length)
 
-    def line(self, text: str, heading: bool = False) -> None:
+    def line(self, text: str, heading: bool = False, level: int = 1) -> None:
         text = collapse_spaces(text)
         if not text:
             return
         if heading:
             self.heading_starts.append(self._length)
+            self.heading_levels.append(max(1, level))
         self._lines.append(text)
         self._length += len(text) + 1  # the line and its "\n"
 
@@ -61,7 +65,14 @@ class TextAssembler:
     def empty(self) -> bool:
         return not self._lines
 
-    def result(self, format_name: str, title: str = "", warnings: tuple[str, ...] = (), encoding: str = "") -> Extracted:
+    def table(self, rows: list[list[str]], header_rows: int | None = None) -> None:
+        """Lay out a table, one line per row, every row carrying the header's labels."""
+        for row in labeled_rows(rows, header_rows):
+            self.line(row)
+
+    def result(
+        self, format_name: str, title: str = "", warnings: tuple[str, ...] = (), encoding: str = "", layout: tuple[str, ...] = ()
+    ) -> Extracted:
         return Extracted(
             text="".join(line + "\n" for line in self._lines),
             format=format_name,
@@ -69,5 +80,50 @@ class TextAssembler:
             title=collapse_spaces(title),
             page_starts=tuple(self.page_starts),
             heading_starts=tuple(self.heading_starts),
+            heading_levels=tuple(self.heading_levels),
             warnings=warnings,
+            layout=layout,
         )
+
+
+CELL_SEPARATOR = " | "
+LABEL_SEPARATOR = "；"
+_NUMERIC = re.compile(r"^[\s\d.,%±~～—–+\-×/:()（）<>≤≥]*$")
+
+
+def labeled_rows(rows: list[list[str]], header_rows: int | None = None) -> list[str]:
+    """The lines of a table: a row reads "label: value；label: value", so a row found alone
+    still says what its numbers are. Empty cells keep their column ("label: "); columns
+    that share one value (a merged cell) share it once ("一级/二级: 13.0"). Without a header
+    the cells are joined with " | ", empty ones included, so columns never shift.
+
+    `header_rows`: how many leading rows are the header; None guesses 1 when the first row
+    looks like labels (every cell filled, not numbers) and more rows follow, else 0.
+    """
+    rows = [[collapse_spaces(cell) for cell in row] for row in rows]
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        return []
+    if header_rows is None:
+        first = rows[0]
+        header_rows = int(len(rows) > 1 and len(first) > 1 and all(first) and not any(_NUMERIC.match(cell) for cell in first))
+    width = max(len(row) for row in rows)
+    labels = [""] * width
+    for row in rows[:header_rows]:  # stacked header rows: "大类 › 小类"
+        for column, cell in enumerate(row):
+            if cell and cell not in labels[column].split(" › "):
+                labels[column] = f"{labels[column]} › {cell}" if labels[column] else cell
+    lines = [CELL_SEPARATOR.join(labels)] if header_rows else []
+    for row in rows[header_rows:]:
+        row = row + [""] * (width - len(row))
+        if not header_rows or not any(labels):
+            lines.append(CELL_SEPARATOR.join(row))
+            continue
+        pairs: list[tuple[list[str], str]] = []
+        for label, cell in zip(labels, row):
+            if pairs and cell and cell == pairs[-1][1]:
+                pairs[-1][0].append(label)
+            else:
+                pairs.append(([label], cell))
+        lines.append(LABEL_SEPARATOR.join(f"{'/'.join(l for l in names if l)}: {cell}" if any(names) else cell for names, cell in pairs))
+    return lines
