@@ -23,7 +23,7 @@ from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
-PIPELINE_VERSION = "4"  # 4: token states kept
+PIPELINE_VERSION = "5"  # 4: token states kept; 5: short paragraphs grouped, heading paths
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

@@ -20,10 +20,21 @@ MAX_SENTENCE_CHARS = 600  # a sentence longer than this is cut at clause marks
 MIN_PASSAGE_CHARS = 60  # shorter pieces of a split paragraph join a neighbour
 MIN_UNIT_CHARS = 16  # shorter sentences join a neighbour before embedding
 TITLE_CHARS = 40
+PATH_DEPTH = 3  # headings kept in a passage's section path
+PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(\S.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_WORD = re.compile(r"[^\W_]")  # a letter, digit or ideograph: a passage without one says nothing
 # Numbered sub-headings common in Chinese documents: 一、… （二）… 第三章 …
+_NUMBERED_LEVELS = [
+    re.compile(r"^第[一二三四五六七八九十百0-9]+(?:编|篇|部分)"),
+    re.compile(r"^第[一二三四五六七八九十百0-9]+章"),
+    re.compile(r"^第[一二三四五六七八九十百0-9]+节"),
+    re.compile(r"^[一二三四五六七八九十]+、"),
+    re.compile(r"^[（(][一二三四五六七八九十]+[)）]"),
+]
 _NUMBERED_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百0-9]+[章节部分篇])")
 _SENTENCE_END = re.compile(
     r"(?:[。！？；!?]+|…+|\.(?=\s)|\.$)"  # the end mark(s)
@@ -34,16 +45,26 @@ _TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
 
 
 def split_document(document: Document) -> list[Passage]:
-    """All passages of a document, in order."""
+    """All passages of a document, in order.
+
+    Passages are the document's paragraphs: a long one is cut at sentence ends, and short
+    ones (list items, table rows, lines of code, a lead-in line) join their neighbours in the
+    same section and on the same page, up to TARGET_CHARS. A passage with no word in it (a
+    lone brace, a row of dashes) is not indexed.
+    """
     title = _shorten(document.title) if document.title else opening_title(document.text)
     passages: list[Passage] = []
     seen_ids: dict[str, int] = {}
     # Extracted formats say which lines are headings; plain text shows them with # or numbering.
     markdown = document.format in ("text", "markdown")
-    for section, paragraph, line_start, start, end in _paragraphs(document.text, frozenset(document.heading_starts), markdown):
-        for piece_start, piece_end in _split_paragraph(document.text, start, end):
-            text = document.text[piece_start:piece_end]
-            first_line = line_start + document.text.count("\n", start, piece_start) if "\n" in text or piece_start > start else line_start
+    levels = dict(zip(document.heading_starts, document.heading_levels or (1,) * len(document.heading_starts)))
+    for section, paragraphs in _sections(document.text, levels, markdown):
+        if section.startswith(title + PATH_SEPARATOR):  # the title is said once, not again in the path
+            section = section[len(title + PATH_SEPARATOR) :]
+        for paragraph, line_start, start, end in _group(document, paragraphs):
+            text = document.text[start:end]
+            if not _WORD.search(text):
+                continue
             passages.append(
                 Passage(
                     id=_passage_id(document.path, text, seen_ids),
@@ -51,15 +72,33 @@ def split_document(document: Document) -> list[Passage]:
                     title=title,
                     section=section,
                     paragraph=paragraph,
-                    line_start=first_line,
-                    line_end=first_line + _count_breaks(text),
-                    char_start=piece_start,
-                    char_end=piece_end,
+                    line_start=line_start,
+                    line_end=line_start + _count_breaks(text),
+                    char_start=start,
+                    char_end=end,
                     text=text,
-                    page=document.page_at(piece_start),
+                    page=document.page_at(start),
                 )
             )
     return passages
+
+
+def _group(document: Document, paragraphs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """(paragraph, first line, start, end) of each passage of one section: long paragraphs cut,
+    short ones joined with a neighbour while the two fit in TARGET_CHARS on one page."""
+    text = document.text
+    groups: list[list[int]] = []
+    for paragraph, line_start, start, end in paragraphs:
+        for piece_start, piece_end in _split_paragraph(text, start, end):
+            line = line_start + text.count("\n", start, piece_start)
+            if groups:
+                last = groups[-1]
+                short = last[3] - last[2] < MIN_PASSAGE_CHARS or piece_end - piece_start < MIN_PASSAGE_CHARS
+                if short and piece_end - last[2] <= TARGET_CHARS and document.page_at(piece_start) == document.page_at(last[2]):
+                    last[3] = piece_end
+                    continue
+            groups.append([paragraph, line, piece_start, piece_end])
+    return [(a, b, c, d) for a, b, c, d in groups]
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -89,27 +128,53 @@ def dense_units(passage: Passage) -> list[tuple[int, int]]:
     return [(start, end) for start, end in units] or [(passage.char_start, passage.char_end)]
 
 
-def _paragraphs(text: str, heading_starts: frozenset[int] = frozenset(), markdown: bool = True) -> Iterator[tuple[str, int, int, int, int]]:
-    """(section, paragraph number, first line, start, end) of every non-heading, non-blank line."""
-    section = ""
-    paragraph = 0
+def _sections(text: str, heading_levels: dict[int, int], markdown: bool = True) -> Iterator[tuple[str, list[tuple[int, int, int, int]]]]:
+    """(heading path, its paragraphs) for each run of paragraphs between two headings; a
+    paragraph is (number, first line, start, end), numbered across the whole document."""
+    path: list[tuple[int, str]] = []  # (level, heading) from the top down
+    paragraphs: list[tuple[int, int, int, int]] = []
+    number = 0
+    fence = ""  # the ``` or ~~~ that opened the Markdown code block we are in
     for line_number, (start, end) in enumerate(_lines(text), start=1):
         line = text[start:end]
         if not line.strip(_TRIM):
             continue
-        if start in heading_starts:
-            section = line.strip()
+        heading, level = None, 1
+        if markdown and (opening := _FENCE.match(line)):
+            fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
+        if start in heading_levels:
+            heading, level = line.strip(), heading_levels[start]
+        elif fence:
+            pass  # a `# comment` in code is not a heading
+        elif markdown and (found := _HEADING.match(line)):
+            heading, level = found.group(2), len(found.group(1))
+        elif _is_numbered_heading(line):
+            heading, level = line.strip(), _numbered_level(line)
+        if heading is not None:
+            if paragraphs:
+                yield _path_text(path), paragraphs
+                paragraphs = []
+            path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading)]
             continue
-        heading = _HEADING.match(line) if markdown else None
-        if heading:
-            section = heading.group(1)
-            continue
-        if _is_numbered_heading(line):
-            section = line.strip()
-            continue
-        paragraph += 1
+        number += 1
         start, end = _trim(text, start, end)
-        yield section, paragraph, line_number, start, end
+        paragraphs.append((number, line_number, start, end))
+    if paragraphs:
+        yield _path_text(path), paragraphs
+
+
+def _path_text(path: list[tuple[int, str]]) -> str:
+    """"第三章 国家机构 › 第一节 全国人民代表大会": the last PATH_DEPTH headings above a passage."""
+    return PATH_SEPARATOR.join(heading for _, heading in path[-PATH_DEPTH:])
+
+
+def _numbered_level(line: str) -> int:
+    """Chinese numbering says the level: 第一编/篇/部分 > 第一章 > 第一节 > 一、 > （一）."""
+    stripped = line.strip()
+    for level, pattern in enumerate(_NUMBERED_LEVELS, start=1):
+        if pattern.match(stripped):
+            return level
+    return len(_NUMBERED_LEVELS)
 
 
 def _is_numbered_heading(line: str) -> bool:
@@ -176,7 +241,7 @@ def opening_title(text: str) -> str:
         line = text[start:end]
         heading = _HEADING.match(line)
         if heading:
-            return _shorten(heading.group(1))
+            return _shorten(heading.group(2))
         if line.strip(_TRIM):
             spans = sentence_spans(line)
             first = line[spans[0][0] : spans[0][1]] if spans else line

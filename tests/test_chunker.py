@@ -49,7 +49,7 @@ def test_markdown_headings_are_sections_and_repeated_heading_counts_once():
     assert md[0].paragraph == 1, "the repeated heading is not a paragraph"
     assert md[0].section == "中央网信办：阔步迈向网络强国"
     sections = {p.section for p in md}
-    assert any(s.startswith("一、") for s in sections)
+    assert "一、高瞻远瞩、举旗定向，网络强国战略目标鲜明指引信息时代强国之路" in sections, "a numbered heading under the title heading"
 
 
 def test_ids_are_stable_and_unique():
@@ -60,9 +60,12 @@ def test_ids_are_stable_and_unique():
     assert len(set(ids)) == len(ids)
 
 
+LONG = "这是一段足够长的正文，它独自成为一个段落，不和邻居合并，因为它已经说了一件完整的事情，长度也超过了下限。"
+
+
 def test_id_survives_an_edit_elsewhere_in_the_file():
-    before = split_document(Document("a.txt", "第一段内容在这里。\n第二段内容也在这里。", "utf-8"))
-    after = split_document(Document("a.txt", "第一段内容改过了。\n第二段内容也在这里。", "utf-8"))
+    before = split_document(Document("a.txt", "第一段内容在这里。" + LONG + "\n第二段内容也在这里。" + LONG, "utf-8"))
+    after = split_document(Document("a.txt", "第一段内容改过了。" + LONG + "\n第二段内容也在这里。" + LONG, "utf-8"))
     assert before[1].id == after[1].id
     assert before[0].id != after[0].id
 
@@ -82,11 +85,45 @@ def test_dense_units_join_very_short_sentences():
 
 
 def test_crlf_and_lone_cr_line_ends():
-    text = "第一段落的文字。\r\n\r\n第二段落的文字。\r第三段落的文字。"
+    text = f"第一段落的文字。{LONG}\r\n\r\n第二段落的文字。{LONG}\r第三段落的文字。{LONG}"
     passages = split_document(Document("a.txt", text, "utf-8"))
-    assert [p.text for p in passages] == ["第一段落的文字。", "第二段落的文字。", "第三段落的文字。"]
+    assert [p.text[:8] for p in passages] == ["第一段落的文字。", "第二段落的文字。", "第三段落的文字。"]
     assert [p.line_start for p in passages] == [1, 3, 4]
     assert [p.paragraph for p in passages] == [1, 2, 3]
+
+
+def test_short_paragraphs_join_their_neighbours_within_a_section():
+    text = "# 一章\n下列情形之一的：\na) 甲；\nb) 乙；\n" + LONG + "\n# 二章\n短句。\n"
+    passages = split_document(Document("a.md", text, "utf-8"))
+    assert [p.text for p in passages] == ["下列情形之一的：\na) 甲；\nb) 乙；\n" + LONG, "短句。"]
+    assert [(p.section, p.paragraph, p.line_start, p.line_end) for p in passages] == [("一章", 1, 2, 5), ("二章", 5, 7, 7)]
+
+
+def test_paragraphs_on_two_pages_stay_apart():
+    text = "第一页的短句。\n第二页的短句。\n"
+    passages = split_document(Document("a.pdf", text, format="pdf", page_starts=(0, 8)))
+    assert [(p.text, p.page) for p in passages] == [("第一页的短句。", 1), ("第二页的短句。", 2)]
+
+
+def test_code_is_grouped_and_a_passage_without_words_is_left_out():
+    code = "\n".join(["```python", "# a comment, not a heading", "def f(x):", "    return {", "        'a': x,", "    }", "```"])
+    text = f"# Code\nSee below.\n{code}\n# Next\n}}\n"
+    passages = split_document(Document("a.md", text, "utf-8"))
+    assert len(passages) == 1, [p.text for p in passages]
+    assert passages[0].text.startswith("See below.\n```python\n# a comment")
+    assert passages[0].section == "Code"
+
+
+def test_heading_path_keeps_the_levels_above_a_passage():
+    text = "第三章 国家机构\n第一节 全国人民代表大会\n第五十七条 全国人民代表大会是最高国家权力机关。\n第二节 中华人民共和国主席\n第七十九条 主席、副主席由全国人民代表大会选举。\n"
+    passages = split_document(Document("a.txt", text, "utf-8"))
+    assert [p.section for p in passages] == ["第三章 国家机构 › 第一节 全国人民代表大会", "第三章 国家机构 › 第二节 中华人民共和国主席"]
+
+
+def test_extracted_heading_levels_make_the_path():
+    text = "总则\n适用范围\n本标准适用于射阳大米。\n要求\n水分不超过百分之十五。\n"
+    doc = Document("a.docx", text, format="docx", title="射阳大米", heading_starts=(0, 3, 20), heading_levels=(1, 2, 1))
+    assert [p.section for p in split_document(doc)] == ["总则 › 适用范围", "要求"]
 
 
 pieces = st.sampled_from(list("网络安全信息化。，！？；/ \n\r#、“”abc1") + ["# 标题\n", "一、小节\n", "。”", "\r\n"])
@@ -108,8 +145,8 @@ def test_property_offsets_and_coverage(text):
         if re.match(r"^\s{0,3}#{1,6}\s+\S", line) or line.strip().startswith("一、"):
             heading_chars.update(range(match.start(), match.end()))
     for i, ch in enumerate(text):
-        if ch in _TRIM:
-            continue
+        if ch in _TRIM or not (ch.isalnum() and ch != "_"):
+            continue  # a line of punctuation alone is left out
         assert covered[i] + (i in heading_chars) >= 1, f"character {i} ({ch!r}) is in no passage"
         assert covered[i] <= 1, f"character {i} is in two passages"
     assert [p.id for p in passages] == [p.id for p in split_document(Document("x.md", text, "utf-8"))]
