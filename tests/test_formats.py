@@ -83,7 +83,7 @@ def test_html_declared_gbk_without_scripts_navigation_or_footer():
         assert noise not in document.text
     assert "梅家坞，狮峰龙井品质最佳。" in document.text, "inline markup stays in its line"
     found = sections(document)
-    assert found["西湖龙井的核"] == "产地" and found["清明节前采摘"] == "采摘时间"
+    assert found["西湖龙井的核"] == "龙井茶 › 产地" and found["清明节前采摘"] == "龙井茶 › 产地 › 采摘时间"
 
 
 def test_epub_chapters_in_spine_order_with_titles_from_the_table_of_contents():
