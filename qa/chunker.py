@@ -49,7 +49,8 @@ def split_document(document: Document) -> list[Passage]:
 
     Passages are the document's paragraphs: a long one is cut at sentence ends, and short
     ones (list items, table rows, lines of code, a lead-in line) join their neighbours in the
-    same section and on the same page, up to TARGET_CHARS. A passage with no word in it (a
+    same section and on the same page, up to TARGET_CHARS. A section's heading opens its first
+    passage (a bare heading is never a passage of its own). A passage with no word in it (a
     lone brace, a row of dashes) is not indexed.
     """
     title = _shorten(document.title) if document.title else opening_title(document.text)
@@ -58,12 +59,12 @@ def split_document(document: Document) -> list[Passage]:
     # Extracted formats say which lines are headings; plain text shows them with # or numbering.
     markdown = document.format in ("text", "markdown")
     levels = dict(zip(document.heading_starts, document.heading_levels or (1,) * len(document.heading_starts)))
-    for section, paragraphs in _sections(document.text, levels, markdown):
+    for section, heading, paragraphs in _sections(document.text, levels, markdown):
         if section.startswith(title + PATH_SEPARATOR):  # the title is said once, not again in the path
             section = section[len(title + PATH_SEPARATOR) :]
-        for paragraph, line_start, start, end in _group(document, paragraphs):
+        for paragraph, line_start, start, body_start, end in _group(document, heading, paragraphs):
             text = document.text[start:end]
-            if not _WORD.search(text):
+            if not _WORD.search(document.text, body_start, end):
                 continue
             passages.append(
                 Passage(
@@ -83,22 +84,25 @@ def split_document(document: Document) -> list[Passage]:
     return passages
 
 
-def _group(document: Document, paragraphs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """(paragraph, first line, start, end) of each passage of one section: long paragraphs cut,
-    short ones joined with a neighbour while the two fit in TARGET_CHARS on one page."""
+def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int, int]]:
+    """(paragraph, first line, start, body start, end) of each passage of one section: long paragraphs cut,
+    short ones joined with a neighbour while the two fit in TARGET_CHARS on one page; the
+    section's heading (line, start), when on the first passage's page, opens that passage."""
     text = document.text
     groups: list[list[int]] = []
     for paragraph, line_start, start, end in paragraphs:
         for piece_start, piece_end in _split_paragraph(text, start, end):
-            line = line_start + text.count("\n", start, piece_start)
-            if groups:
+            line, body_start = line_start + text.count("\n", start, piece_start), piece_start
+            if not groups and heading is not None and document.page_at(heading[1]) == document.page_at(piece_start):
+                line, piece_start = heading
+            elif groups:
                 last = groups[-1]
-                short = last[3] - last[2] < MIN_PASSAGE_CHARS or piece_end - piece_start < MIN_PASSAGE_CHARS
+                short = last[4] - last[3] < MIN_PASSAGE_CHARS or piece_end - piece_start < MIN_PASSAGE_CHARS
                 if short and piece_end - last[2] <= TARGET_CHARS and document.page_at(piece_start) == document.page_at(last[2]):
-                    last[3] = piece_end
+                    last[4] = piece_end
                     continue
-            groups.append([paragraph, line, piece_start, piece_end])
-    return [(a, b, c, d) for a, b, c, d in groups]
+            groups.append([paragraph, line, piece_start, body_start, piece_end])
+    return [(a, b, c, d, e) for a, b, c, d, e in groups]
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -128,10 +132,14 @@ def dense_units(passage: Passage) -> list[tuple[int, int]]:
     return [(start, end) for start, end in units] or [(passage.char_start, passage.char_end)]
 
 
-def _sections(text: str, heading_levels: dict[int, int], markdown: bool = True) -> Iterator[tuple[str, list[tuple[int, int, int, int]]]]:
-    """(heading path, its paragraphs) for each run of paragraphs between two headings; a
-    paragraph is (number, first line, start, end), numbered across the whole document."""
+def _sections(
+    text: str, heading_levels: dict[int, int], markdown: bool = True
+) -> Iterator[tuple[str, tuple[int, int] | None, list[tuple[int, int, int, int]]]]:
+    """(heading path, (line, start) of its heading, its paragraphs) for each run of paragraphs
+    under one heading; a paragraph is (number, first line, start, end), numbered across the
+    whole document, headings not counted."""
     path: list[tuple[int, str]] = []  # (level, heading) from the top down
+    heading: tuple[int, int] | None = None
     paragraphs: list[tuple[int, int, int, int]] = []
     number = 0
     fence = ""  # the ``` or ~~~ that opened the Markdown code block we are in
@@ -139,28 +147,29 @@ def _sections(text: str, heading_levels: dict[int, int], markdown: bool = True) 
         line = text[start:end]
         if not line.strip(_TRIM):
             continue
-        heading, level = None, 1
+        name, level, name_start = None, 1, start
         if markdown and (opening := _FENCE.match(line)):
             fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
         if start in heading_levels:
-            heading, level = line.strip(), heading_levels[start]
+            name, level = line.strip(), heading_levels[start]
         elif fence:
             pass  # a `# comment` in code is not a heading
         elif markdown and (found := _HEADING.match(line)):
-            heading, level = found.group(2), len(found.group(1))
+            name, level, name_start = found.group(2), len(found.group(1)), start + found.start(2)
         elif _is_numbered_heading(line):
-            heading, level = line.strip(), _numbered_level(line)
-        if heading is not None:
+            name, level = line.strip(), _numbered_level(line)
+        if name is not None:
             if paragraphs:
-                yield _path_text(path), paragraphs
+                yield _path_text(path), heading, paragraphs
                 paragraphs = []
-            path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading)]
+            path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, name)]
+            heading = (line_number, _trim(text, name_start, end)[0])
             continue
         number += 1
         start, end = _trim(text, start, end)
         paragraphs.append((number, line_number, start, end))
     if paragraphs:
-        yield _path_text(path), paragraphs
+        yield _path_text(path), heading, paragraphs
 
 
 def _path_text(path: list[tuple[int, str]]) -> str:

@@ -95,8 +95,8 @@ def test_crlf_and_lone_cr_line_ends():
 def test_short_paragraphs_join_their_neighbours_within_a_section():
     text = "# 一章\n下列情形之一的：\na) 甲；\nb) 乙；\n" + LONG + "\n# 二章\n短句。\n"
     passages = split_document(Document("a.md", text, "utf-8"))
-    assert [p.text for p in passages] == ["下列情形之一的：\na) 甲；\nb) 乙；\n" + LONG, "短句。"]
-    assert [(p.section, p.paragraph, p.line_start, p.line_end) for p in passages] == [("一章", 1, 2, 5), ("二章", 5, 7, 7)]
+    assert [p.text for p in passages] == ["一章\n下列情形之一的：\na) 甲；\nb) 乙；\n" + LONG, "二章\n短句。"], "a heading opens its section"
+    assert [(p.section, p.paragraph, p.line_start, p.line_end) for p in passages] == [("一章", 1, 1, 5), ("二章", 5, 6, 7)]
 
 
 def test_paragraphs_on_two_pages_stay_apart():
@@ -110,7 +110,7 @@ def test_code_is_grouped_and_a_passage_without_words_is_left_out():
     text = f"# Code\nSee below.\n{code}\n# Next\n}}\n"
     passages = split_document(Document("a.md", text, "utf-8"))
     assert len(passages) == 1, [p.text for p in passages]
-    assert passages[0].text.startswith("See below.\n```python\n# a comment")
+    assert passages[0].text.startswith("Code\nSee below.\n```python\n# a comment")
     assert passages[0].section == "Code"
 
 
