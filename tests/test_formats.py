@@ -22,8 +22,8 @@ def read(name: str, path: Path | None = None):
 
 
 def sections(document) -> dict[str, str]:
-    """First words of each passage → its section."""
-    return {p.text[:6]: p.section for p in split_document(document)}
+    """First words of each line of each passage → the passage's section."""
+    return {line[:6]: p.section for p in split_document(document) for line in p.text.splitlines()}
 
 
 @pytest.mark.parametrize("name", READABLE)
@@ -71,8 +71,8 @@ def test_docx_heading_styles_become_sections_and_table_rows_lines():
     assert document.format == "docx" and document.title == "臺灣高山簡介"
     found = sections(document)
     assert found["玉山主峰海拔"] == "玉山" and found["雪山主峰海拔"] == "雪山"
-    assert found["山名 | 海"] == "高度比較"
-    assert "玉山 | 3952\n" in document.text
+    assert found["山名 | 海"] == "雪山 › 高度比較", "Heading 2 under Heading 1"
+    assert "山名: 玉山；海拔（公尺）: 3952\n" in document.text, "a table row carries its header's labels"
 
 
 def test_html_declared_gbk_without_scripts_navigation_or_footer():

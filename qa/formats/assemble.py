@@ -61,6 +61,10 @@ class TextAssembler:
         self._lines.append(text)
         self._length += len(text) + 1  # the line and its "\n"
 
+    def text(self) -> str:
+        """The text laid out so far."""
+        return "".join(line + "\n" for line in self._lines)
+
     @property
     def empty(self) -> bool:
         return not self._lines
@@ -74,7 +78,7 @@ class TextAssembler:
         self, format_name: str, title: str = "", warnings: tuple[str, ...] = (), encoding: str = "", layout: tuple[str, ...] = ()
     ) -> Extracted:
         return Extracted(
-            text="".join(line + "\n" for line in self._lines),
+            text=self.text(),
             format=format_name,
             encoding=encoding,
             title=collapse_spaces(title),

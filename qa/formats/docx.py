@@ -1,13 +1,22 @@
-"""Word .docx (python-docx): paragraphs and tables in document order; heading styles become headings."""
+"""Word .docx (python-docx): paragraphs and tables in document order.
+
+Headings are paragraphs styled Title / Heading N, or given an outline level by their style
+(localized and custom templates name their heading styles anything: 章标题, 一级条标题).
+A table of data is laid out row by row, every row with its header's labels; merged cells
+repeat their text in each column and row they cover. A table of one row or one column is
+page layout (a cover, a title in a box): its cells are read as paragraphs.
+"""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 
 from .assemble import Extracted, TextAssembler, UnreadableFile
 
-CELL_SEPARATOR = " | "
+
+TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
 
 
 def extract(data: bytes) -> Extracted:
@@ -22,37 +31,99 @@ def extract(data: bytes) -> Extracted:
         raise UnreadableFile(f"damaged DOCX ({type(exc).__name__}: {str(exc)[:80]})") from None
     assembler = TextAssembler()
     first_heading = ""
+    tables = toc_lines = 0
+    opening: list = []  # body paragraphs before the first heading, where a cover states the title
     for block in document.iter_inner_content():
         if hasattr(block, "rows"):
-            for row in block.rows:
-                assembler.line(CELL_SEPARATOR.join(_row_cells(row)))
+            rows = _rows(block)
+            if len(rows) > 1 and max(len(row) for row in rows) > 1:
+                tables += 1
+                assembler.table(rows, _header_rows(block))
+            else:
+                for cell in dict.fromkeys(cell for row in rows for cell in row):
+                    assembler.line(cell)
             continue
-        heading = _is_heading(block)
-        if heading and not first_heading:
+        if _is_toc(block):
+            toc_lines += 1  # contents lines repeat the headings, with page numbers: not passages
+            continue
+        level = heading_level(block)
+        if level and not first_heading:
             first_heading = block.text
-        assembler.line(block.text, heading=heading)
-    title = document.core_properties.title or first_heading
-    return assembler.result("docx", title=title)
+        elif not level and not first_heading and block.text.strip():
+            opening.append(block)
+        assembler.line(block.text, heading=bool(level), level=level or 1)
+    title = _title(document, assembler, opening) or first_heading
+    layout = ((f"{tables} table{'s' if tables != 1 else ''}",) if tables else ()) + ((f"table of contents ({toc_lines} lines) left out",) if toc_lines else ())
+    return assembler.result("docx", title=title, layout=layout)
 
 
-def _is_heading(paragraph) -> bool:
+def _is_toc(paragraph) -> bool:
+    style = paragraph.style
+    return style is not None and (style.name or "").lower().startswith("toc ")
+
+
+def _title(document, assembler: TextAssembler, opening: list) -> str:
+    """The core properties' title when the text bears it out (templates leave placeholders
+    such as "标准名称" there), else the cover's largest type before the first heading."""
+    stated = (document.core_properties.title or "").strip()
+    if stated and "".join(stated.split()) in "".join(assembler.text().split()):
+        return stated
+    sized = [(size, text) for p in opening[:TITLE_PARAGRAPHS] if (size := _type_size(p)) and 4 <= len(text := p.text.strip()) <= 80]
+    body = Counter(size for size, _ in sized).most_common(1)[0][0] if sized else 0.0
+    largest = max((size for size, _ in sized), default=0.0)
+    if largest <= body:  # nothing stands out: no cover title to read
+        return ""
+    return " ".join(text for size, text in sized if size == largest)
+
+
+def _type_size(paragraph) -> float:
+    """The paragraph's largest run size in points, from its runs or else its style chain."""
+    sizes = [run.font.size.pt for run in paragraph.runs if run.font.size is not None and run.text.strip()]
+    if sizes:
+        return max(sizes)
+    style = paragraph.style
+    while style is not None:
+        if style.font.size is not None:
+            return style.font.size.pt
+        style = style.base_style
+    return 0.0
+
+
+def heading_level(paragraph) -> int:
+    """1 for a top heading, 2 below it…; 0 for body text."""
     style = paragraph.style
     name = (style.name if style is not None else "") or ""
-    if name == "Title" or name.startswith("Heading"):
-        return True
-    # Headings made by outline level rather than by a built-in style name (as localized templates do).
-    level = paragraph._p.xpath("./w:pPr/w:outlineLvl/@w:val")
-    return bool(level) and level[0].isdigit() and int(level[0]) < 9
+    if name == "Title":
+        return 1
+    if name.startswith("Heading"):
+        digits = name[len("Heading") :].strip()
+        return int(digits) + 1 if digits.isdigit() else 2  # below a Title
+    # Headings made by outline level rather than by a built-in style name (as localized templates
+    # do), on the paragraph or on its style and the styles it is based on.
+    element, seen = paragraph._p.pPr, 0
+    while seen < 10:
+        level = element.xpath("./w:outlineLvl/@w:val") if element is not None else []
+        if level:
+            return int(level[0]) + 2 if level[0].isdigit() and int(level[0]) < 9 else 0
+        if style is None or seen and style.base_style is None:
+            return 0
+        style = style.base_style if seen else style
+        element = style.element.pPr if style is not None else None
+        seen += 1
+    return 0
 
 
-def _row_cells(row) -> list[str]:
-    """The row's cell texts, a merged cell once."""
-    seen, cells = set(), []
-    for cell in row.cells:
-        if id(cell._tc) in seen:
-            continue
-        seen.add(id(cell._tc))
-        text = " ".join(p.text for p in cell.paragraphs).strip()
-        if text:
-            cells.append(text)
-    return cells
+def _rows(table) -> list[list[str]]:
+    """Each row's cell texts, one per grid column: a merged cell repeats in every column and
+    row it covers, so no column shifts."""
+    return [[" ".join(p.text for p in cell.paragraphs).strip() for cell in row.cells] for row in table.rows]
+
+
+def _header_rows(table) -> int | None:
+    """The rows Word repeats as a header on each page; None (guess) when none is marked."""
+    marked = 0
+    for row in table.rows:
+        if not row._tr.xpath("./w:trPr/w:tblHeader"):
+            break
+        marked += 1
+    return marked or None
