@@ -1,40 +1,40 @@
-"""PDF, from its text layer (pypdfium2), page by page.
+"""PDF, from its text layer (pypdfium2), page by page, with its layout read from geometry.
 
-Lines are put in reading order (top to bottom; sane for single-column pages), joined
-into paragraphs where the layout says one goes on (the line before reaches the right
-margin, the next is not indented and follows at the usual spacing), and lines set in a
-larger type become headings. Running headers and footers — the same line, numbers
-aside, at the top or bottom of most pages — and bare page numbers are left out.
+Each page's chars are grouped into runs on one baseline (pdf_layout); ruled tables are
+found from the lines drawn on the page and read cell by cell (pdf_tables), each row laid
+out with the header's labels. Pages set in two columns are read per band: a full-width
+title, abstract or table, then the left column, then the right. Left out: rotated text
+(watermarks), running headers and footers (rows in the same margin band on many pages,
+even when their words change by section) and page numbers, contents entries with dot
+leaders (and whole contents pages), and long runs of 1–3-char rows (a figure's labels).
+Lines are joined into paragraphs where the layout says one goes on (the line before
+reaches its block's right edge, the next is not indented further and follows at the usual
+spacing); lines set in larger type, or numbered like a section, become headings, with
+levels by size. What was found is said in `Extracted.layout`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
 
+from . import pdf_layout as layout
+from . import pdf_tables as tables
 from .assemble import Extracted, TextAssembler, UnreadableFile
+from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
 MAX_HEADING_CHARS = 80
-MARGIN_LINES = 2  # lines at the top and at the bottom of a page where running headers live
-RUNNING_SHARE = 0.6  # a margin line on this share of the pages (and at least 2) repeats
-_PAGE_NUMBER = re.compile(r"^[-–—\s]*(?:第\s*)?\d+\s*(?:页|頁)?(?:\s*/\s*\d+)?(?:\s*(?:页|頁))?[-–—\s]*$|^(?:page|p\.)\s*\d+(?:\s*(?:/|of)\s*\d+)?$", re.I)
+MAX_NUMBERED_HEADING_CHARS = 40  # a body-size heading is known by its number, and is short
+_SENTENCE_END = re.compile(r"[。．.!！?？；;：:，,、]$")
+_SECTION_NUMBER = re.compile(
+    r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}|\d{1,2})\s+(?=[^\d\s])"
+)
+_INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
-
-
-@dataclass
-class Line:
-    text: str
-    left: float
-    right: float
-    top: float
-    bottom: float
-    size: float  # font size
-    first_word: float  # width of the line's first word (a run of Latin letters and digits, or one character)
 
 
 def extract(data: bytes) -> Extracted:
@@ -50,27 +50,37 @@ def extract(data: bytes) -> Extracted:
         pages = []
         for number in range(len(pdf)):
             try:
-                pages.append(_page_lines(pdf[number]))
+                pages.append(_read_page(pdf[number]))
             except pdfium.PdfiumError:
-                pages.append([])  # one unreadable page is counted below, not fatal
+                pages.append(layout.Page(0.0, 0.0, []))  # one unreadable page is counted below, not fatal
         title = (pdf.get_metadata_value("Title") or "").strip()
     finally:
         pdf.close()
-    empty = sum(1 for lines in pages if not lines)
+    empty = sum(1 for page in pages if not page.segments and not page.tables)
     if empty == len(pages):
         raise UnreadableFile(f"no text layer on any of its {len(pages)} page{'s' if len(pages) != 1 else ''} — scanned? (qa reads text, not images)")
-    pages = _drop_running_lines(pages)
-    assembler = TextAssembler()
     body_size = _body_size(pages)
-    left_edge, right_edge = _text_block(pages)
-    for lines in pages:
+    running = layout.running_lines(pages, body_size)
+    for page in pages:
+        page.segments = [line for line in page.segments if id(line) not in running]
+    notes = _Notes()
+    notes.running = len(running)
+    edges = _text_block(pages)
+    laid_out = [_lay_out(page, number, notes, edges) for number, page in enumerate(pages, 1)]
+    levels = _heading_levels(laid_out, body_size)
+    assembler = TextAssembler()
+    for blocks in laid_out:
         assembler.new_page()
-        for text, heading in _paragraphs(lines, body_size, left_edge, right_edge):
-            assembler.line(text, heading=heading)
+        for block, edges in blocks:
+            for text, heading, size, table in _paragraphs(block, body_size, edges):
+                if table is not None:
+                    assembler.table(table.rows)
+                else:
+                    assembler.line(text, heading=heading is not None, level=levels.get((heading, size), 1))
     warnings = (f"{empty} of {len(pages)} pages have no text layer — scanned?",) if empty else ()
     if title.lower() in ("untitled", "(untitled)", "(anonymous)"):
         title = ""
-    return assembler.result("pdf", title=title, warnings=warnings)
+    return assembler.result("pdf", title=title, warnings=warnings, layout=notes.lines())
 
 
 def _pdfium_reason(exc: Exception) -> str:
@@ -78,146 +88,187 @@ def _pdfium_reason(exc: Exception) -> str:
     return match.group(1) if match else str(exc)
 
 
-def _page_lines(page) -> list[Line]:
-    """The page's text lines (pdfium marks line ends), top to bottom."""
-    import pypdfium2.raw as raw
-
+def _read_page(page) -> layout.Page:
+    width, height = page.get_size()
     textpage = page.get_textpage()
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    lines: list[Line] = []
-    chars: list[tuple[str, tuple[float, float, float, float, float] | None]] = []  # each with its box, if drawn
-
-    def flush() -> None:
-        boxes = [box for _, box in chars if box is not None]
-        text = "".join(char for char, _ in chars).strip()
-        if text and boxes:
-            lines.append(
-                Line(
-                    text=text,
-                    left=min(b[0] for b in boxes),
-                    right=max(b[1] for b in boxes),
-                    bottom=min(b[2] for b in boxes),
-                    top=max(b[3] for b in boxes),
-                    size=statistics.median(b[4] for b in boxes),
-                    first_word=_first_word_width(chars),
-                )
-            )
-        chars.clear()
-
     try:
-        count = textpage.count_chars()
-        for i in range(count):
-            code = raw.FPDFText_GetUnicode(textpage, i)
-            if code in (0x0D, 0x0A):
-                flush()
-                continue
-            if 0xD800 <= code < 0xDC00 and i + 1 < count:  # a character outside the BMP comes in two halves
-                low = raw.FPDFText_GetUnicode(textpage, i + 1)
-                if 0xDC00 <= low < 0xE000:
-                    chars.append((chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), None))
-                continue
-            if code == 0x02:  # pdfium's mark for a hyphen at a line end
-                code = ord("-")
-            elif code == 0x09:
-                code = ord(" ")
-            if 0xDC00 <= code < 0xE000 or code < 0x20 or code in (0xFFFE, 0xFFFF):
-                continue
-            box = None
-            if not chr(code).isspace() and raw.FPDFText_IsGenerated(textpage, i) != 1:
-                if raw.FPDFText_GetCharBox(textpage, i, left, right, bottom, top):
-                    box = (left.value, right.value, bottom.value, top.value, raw.FPDFText_GetFontSize(textpage, i))
-            chars.append((chr(code), box))
-        flush()
+        chars, rotated, diagonal = layout.read_chars(textpage)
     finally:
         textpage.close()
-    # Reading order: rows from the top of the page down, and left to right within a row.
-    return sorted(lines, key=lambda line: (-round(line.top), line.left))
+    found = []
+    if chars:
+        for grid in tables.find_tables(*tables.rulings(page)):
+            table, chars = tables.fill_table(grid, chars)
+            if table.rows:
+                found.append(table)
+    return layout.Page(width, height, layout.segments(chars), found, rotated, diagonal)
 
 
-def _first_word_width(chars: list[tuple[str, tuple | None]]) -> float:
-    """How wide the line's first word is (a run of Latin letters and digits, or one character):
-    a line before it that stopped short by less than this wrapped, its paragraph goes on."""
-    word: list[tuple] = []
-    for char, box in chars:
-        if box is None:
-            if word:
-                break  # a space ends the word
+class _Notes:
+    """What the layout pass found, for Extracted.layout."""
+
+    def __init__(self) -> None:
+        self.two_column = 0
+        self.tables = 0
+        self.toc_pages: list[int] = []
+        self.watermarked = 0
+        self.rotated = 0
+        self.figure_labels = 0
+        self.running = 0
+
+    def lines(self) -> tuple[str, ...]:
+        notes = []
+        if self.two_column:
+            notes.append(_count(self.two_column, "two-column page"))
+        if self.tables:
+            notes.append(_count(self.tables, "table"))
+        if self.toc_pages:
+            first, last = self.toc_pages[0], self.toc_pages[-1]
+            notes.append(f"TOC on page{'s' if last > first else ''} {first}{f'–{last}' if last > first else ''} left out")
+        if self.watermarked:
+            notes.append(f"watermark left out on {_count(self.watermarked, 'page')}")
+        if self.rotated:
+            notes.append(f"rotated text left out on {_count(self.rotated, 'page')}")
+        if self.running:
+            notes.append("running headers, footers and page numbers left out")
+        if self.figure_labels:
+            notes.append(f"figure labels left out on {_count(self.figure_labels, 'page')}")
+        return tuple(notes)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _lay_out(page: layout.Page, number: int, notes: _Notes, page_edges: tuple[float, float]) -> list[tuple[list[Line], tuple[float, float]]]:
+    """The page's blocks of rows in reading order, each with its left and right text edges
+    (the document's on a one-column page, the column's own on a two-column one)."""
+    if page.diagonal:
+        notes.watermarked += 1
+    elif page.rotated:
+        notes.rotated += 1
+    blocks, two_column = layout.reading_order(page)
+    notes.two_column += two_column
+    notes.tables += len(page.tables)
+    toc = layout.toc_rows([row for block in blocks for row in block])
+    if len(toc) >= 3:
+        notes.toc_pages.append(number)
+    stray = set().union(*(layout.stray_rows(block) for block in blocks))
+    notes.figure_labels += bool(stray)
+    result = []
+    for block in blocks:
+        kept = [row for row in block if id(row) not in toc and id(row) not in stray]
+        text_rows = [row for row in kept if row.table is None]
+        if not kept:
             continue
-        latin = char.isascii()
-        if word and not latin:
-            break
-        word.append(box)
-        if not latin:
-            break  # a CJK character is a word by itself
-    return max(b[1] for b in word) - min(b[0] for b in word) if word else 0.0
+        if not two_column:
+            edges = page_edges
+        elif len(text_rows) >= 6:
+            lefts, rights = sorted(row.left for row in text_rows), sorted(row.right for row in text_rows)
+            edges = (lefts[len(lefts) // 10], rights[(len(rights) * 9) // 10])
+        else:
+            edges = (min((row.left for row in text_rows), default=0.0), max((row.right for row in text_rows), default=0.0))
+        result.append((kept, edges))
+    return result
 
 
-def _margin_key(text: str) -> str:
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
-
-
-def _drop_running_lines(pages: list[list[Line]]) -> list[list[Line]]:
-    """Leave out page numbers and the lines repeated in the margins of most pages."""
-    texted = [lines for lines in pages if lines]
-    counts: Counter[str] = Counter()
-    for lines in texted:
-        counts.update({_margin_key(line.text) for line in _margins(lines)})
-    needed = max(2, RUNNING_SHARE * len(texted))
-    running = {key for key, n in counts.items() if n >= needed}
-    kept_pages = []
-    for lines in pages:
-        margins = {id(line) for line in _margins(lines)}
-        kept_pages.append(
-            [line for line in lines if id(line) not in margins or not (_margin_key(line.text) in running or _PAGE_NUMBER.match(line.text))]
-        )
-    return kept_pages
-
-
-def _margins(lines: list[Line]) -> list[Line]:
-    return lines[:MARGIN_LINES] + lines[-MARGIN_LINES:] if len(lines) > 2 * MARGIN_LINES else list(lines)
-
-
-def _body_size(pages: list[list[Line]]) -> float:
-    """The type size most of the text is set in (weighted by characters)."""
-    sizes: Counter[float] = Counter()
-    for lines in pages:
-        for line in lines:
-            sizes[round(line.size, 1)] += len(line.text)
-    return sizes.most_common(1)[0][0] if sizes else 0.0
-
-
-def _text_block(pages: list[list[Line]]) -> tuple[float, float]:
+def _text_block(pages: list[layout.Page]) -> tuple[float, float]:
     """Where body lines start and end: the common left edge and the right margin."""
-    lefts = sorted(line.left for lines in pages for line in lines)
-    rights = sorted(line.right for lines in pages for line in lines)
+    lefts = sorted(line.left for page in pages for line in page.segments)
+    rights = sorted(line.right for page in pages for line in page.segments)
     if not lefts:
         return 0.0, 0.0
     return lefts[len(lefts) // 10], rights[(len(rights) * 9) // 10]
 
 
-def _paragraphs(lines: list[Line], body_size: float, left_edge: float, right_edge: float) -> list[tuple[str, bool]]:
-    """(text, is_heading) for each paragraph of a page, its lines joined."""
-    result: list[tuple[str, bool]] = []
-    pitches = [a.bottom - b.bottom for a, b in zip(lines, lines[1:]) if a.bottom - b.bottom > 0]
+def _body_size(pages: list[layout.Page]) -> float:
+    """The type size most of the text is set in (weighted by characters)."""
+    sizes: Counter[float] = Counter()
+    for page in pages:
+        for line in page.segments:
+            sizes[round(line.size, 1)] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+
+def _heading_kind(line: Line, body_size: float) -> str | None:
+    """"size" for a line in larger type, "number" for a body-size line numbered like a section."""
+    text = line.text
+    if _SENTENCE_END.search(text) or body_size <= 0:
+        return None
+    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS:
+        return "size"
+    numbered = len(text) <= MAX_NUMBERED_HEADING_CHARS and _SECTION_NUMBER.match(text) and not _INNER_PUNCTUATION.search(text)
+    if line.size >= 0.95 * body_size and numbered:
+        return "number"
+    return None
+
+
+def _heading_levels(laid_out: list, body_size: float) -> dict[tuple, int]:
+    """Level of each heading kind: the largest heading size is 1, the next 2…; numbered
+    body-size headings come below the sized ones, one level per depth of their number."""
+    sizes = sorted(
+        {round(row.size * 2) / 2 for blocks in laid_out for block, _ in blocks for row in block if row.table is None and _heading_kind(row, body_size) == "size"},
+        reverse=True,
+    )
+    levels = {("size", size): rank for rank, size in enumerate(sizes, 1)}
+    for depth in range(1, 7):  # below a title in larger type, if there is one
+        levels[("number", depth)] = min(6, depth + bool(sizes))
+    return levels
+
+
+def _paragraphs(block: list[Line], body_size: float, edges: tuple[float, float]) -> list[tuple[str, str | None, object, object]]:
+    """(text, heading kind or None, level key, table or None) for each paragraph of a block, its lines joined."""
+    left_edge, right_edge = edges
+    result: list[list] = []
+    pitches = [a.bottom - b.bottom for a, b in zip(block, block[1:]) if a.bottom - b.bottom > 0]
     pitch = statistics.median(pitches) if pitches else 0.0
     previous: Line | None = None
-    for line in lines:
-        heading = body_size > 0 and line.size >= HEADING_SIZE_RATIO * body_size and len(line.text) <= MAX_HEADING_CHARS
+    for index, line in enumerate(block):
+        if line.table is not None:
+            result.append(["", None, None, line.table, ""])
+            previous = None
+            continue
+        kind = _heading_kind(line, body_size)
         char_width = line.size or body_size or 10.0
         starts_new = (
             previous is None
-            or heading
-            or result[-1][1]  # the line before was a heading
-            # the line before stopped short of the margin by more than this line's first word needed
-            or previous.right + line.first_word < right_edge - 1.5 * char_width
-            or line.left > left_edge + 1.2 * char_width  # an indented first line
+            or kind == "size"
+            or result[-1][1] == "size"  # the line before was a heading
+            or len(line.parts) >= 3  # a row of cells set apart (a table drawn without rules)
+            or len(previous.parts) >= 3
+            or _LIST_ITEM.match(line.text) is not None
+            # the line before stopped short of its block's edge by more than this line's first word needed
+            or previous.right + line.first_word < _block_right(block, index - 1, edges, char_width) - 1.5 * char_width
+            or line.left > previous.left + 1.2 * char_width  # indented further than the line before: a first line
             or (pitch > 0 and previous.bottom - line.bottom > 1.6 * pitch)  # a gap wider than the line spacing
         )
         if starts_new:
-            result.append((line.text, heading))
+            key = round(line.size * 2) / 2 if kind == "size" else line.text.split()[0].count(".") + 1 if kind else None
+            result.append([line.text, kind, key, None, line.text])
         else:
             text = result[-1][0]
             joiner = " " if _ASCII_WORD_END.search(text) and _ASCII_WORD_START.match(line.text) else ""
-            result[-1] = (text + joiner + line.text, False)
+            result[-1][0] = text + joiner + line.text
         previous = line
-    return result
+    # A numbered line is a heading only when it stands alone; joined with the next, it is a clause.
+    for paragraph in result:
+        if paragraph[1] == "number" and paragraph[0] != paragraph[4]:
+            paragraph[1] = paragraph[2] = None
+    return [tuple(paragraph[:4]) for paragraph in result]
+
+
+def _block_right(block: list[Line], index: int, edges: tuple[float, float], char_width: float) -> float:
+    """The right edge of an indented run of lines that are mostly full (a quotation set in from
+    both sides), or the block's edge."""
+    indent = block[index].left
+    if abs(indent - edges[0]) < 0.5 * char_width:
+        return edges[1]
+    run = [block[index]]
+    for step in (-1, 1):
+        i = index + step
+        while 0 <= i < len(block) and block[i].table is None and abs(block[i].left - indent) < 0.5 * char_width:
+            run.append(block[i])
+            i += step
+    right = max(line.right for line in run)
+    full = sum(1 for line in run if line.right > right - char_width)
+    return right if len(run) >= 3 and full >= len(run) / 2 else edges[1]

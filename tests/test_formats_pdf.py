@@ -1,0 +1,101 @@
+"""Reading PDF layouts: columns, tables, headings, contents pages, running headers, quotations, watermarks.
+
+The fixtures in tests/data/layouts/ are written by tests/data/make_layouts.py (reportlab).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.chunker import split_document
+from qa.formats import pdf
+from qa.reader import read_file
+
+LAYOUTS = Path(__file__).parent / "data" / "layouts"
+
+
+def extract(name: str):
+    return pdf.extract((LAYOUTS / name).read_bytes())
+
+
+def lines(name: str) -> list[str]:
+    return extract(name).text.splitlines()
+
+
+def headings(extracted) -> list[tuple[str, int]]:
+    return [(extracted.text[start:].split("\n", 1)[0], level) for start, level in zip(extracted.heading_starts, extracted.heading_levels)]
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in LAYOUTS.glob("*.pdf")))
+def test_every_passage_is_the_text_its_offsets_point_at(name):
+    document = read_file(LAYOUTS / name, name)
+    passages = split_document(document)
+    assert passages
+    for passage in passages:
+        assert document.text[passage.char_start : passage.char_end] == passage.text
+
+
+def test_two_columns_are_read_left_column_first_under_the_full_width_title():
+    extracted = extract("two-columns.pdf")
+    text = extracted.text
+    assert text.index("稻田管理手册") < text.index("摘要：") < text.index("左栏第一段") < text.index("右栏第一段")
+    # Each column's wrapped lines are one paragraph, not interleaved with the other column's.
+    assert any(line.startswith("左栏第一段") and line.endswith("安排好劳力和农机。") for line in text.splitlines())
+    assert any(line.startswith("右栏第一段") and line.endswith("保证每块稻田都能按时灌溉。") for line in text.splitlines())
+    assert "1 two-column page" in extracted.layout
+
+
+def test_a_ruled_table_keeps_its_columns_and_labels_each_row():
+    extracted = extract("table.pdf")
+    assert "品种: 早稻；播种期: 3月下旬；亩产（公斤）: 450" in extracted.text.splitlines()
+    assert "品种: 晚稻；播种期: 6月下旬；亩产（公斤）:" in extracted.text.splitlines(), "the empty cell keeps its column"
+    assert "1 table" in extracted.layout
+    text = extracted.text
+    assert text.index("见下表") < text.index("品种: 早稻") < text.index("表中空格"), "the table stands where it is on the page"
+
+
+def test_a_bold_body_line_is_not_a_heading():
+    extracted = extract("bold-rule.pdf")
+    assert headings(extracted) == [("第一章 安全规定", 1)]
+    assert "所有人员必须佩戴安全帽" in extracted.text.splitlines(), "the bold rule is its own paragraph"
+
+
+def test_a_contents_page_with_dot_leaders_is_left_out():
+    extracted = extract("toc.pdf")
+    assert ". ." not in extracted.text and "目  录" not in extracted.text and "1.1 适用范围" not in extracted.text
+    assert extracted.text.count("第一章 总则") == 1, "the chapter heading, not its contents entry"
+    assert "TOC on page 1 left out" in extracted.layout
+    assert [title for title, _ in headings(extracted)] == ["第一章 总则", "第二章 种植要求"]
+
+
+def test_a_running_header_that_changes_by_section_and_its_footer_are_left_out():
+    extracted = extract("running-header.pdf")
+    assert "水稻种植规程" not in extracted.text and "V1.2" not in extracted.text
+    assert extracted.text.count("第二章 气候") == 1
+    # Body text on the pages without a chapter heading stays.
+    assert "耕层深度一般在十五到二十厘米" in extracted.text and "年平均降水量约一千毫米" in extracted.text
+    assert "running headers, footers and page numbers left out" in extracted.layout
+
+
+def test_an_indented_quotation_is_one_paragraph():
+    found = lines("quotation.pdf")
+    assert found[1].startswith("孔子曰") and found[1].endswith("死而后已。"), found
+    assert found[2] == "以上引文出自《论语》和《出师表》。"
+
+
+def test_a_diagonal_watermark_is_left_out():
+    extracted = extract("watermark.pdf")
+    assert "内部资料" not in extracted.text and "请勿外传" not in extracted.text
+    assert extracted.text.splitlines() == ["灌溉用水取自射阳河上游，水质符合农田灌溉标准。", "收获后的稻谷应在两天内晒干入库。"]
+    assert "watermark left out on 2 pages" in extracted.layout
+
+
+def test_contents_lines_and_page_numbers_are_recognised():
+    from qa.formats.pdf_layout import PAGE_NUMBER, is_toc_line
+
+    assert is_toc_line("1.2 安装 ........ 5") and is_toc_line("Setting the timer . . . . . . 14")
+    assert not is_toc_line("价格是 5.00 元") and not is_toc_line("见第 5 页。")
+    for number in ("5/34", "–3/11–", "- 2 -", "第 3 页", "Page 4 of 10"):
+        assert PAGE_NUMBER.match(number), number
