@@ -44,6 +44,7 @@ class BuildReport:
     index_type: str = "flat"
     formats: dict[str, int] = field(default_factory=dict)  # files read, by format
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read only in part)
+    layouts: list[tuple[str, str]] = field(default_factory=list)  # (path, what its reader found: columns, tables, a TOC left out)
 
 
 def build_index(
@@ -80,7 +81,11 @@ def build_index(
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
-    read = {"formats": dict(Counter(d.format for d in documents)), "warnings": [(d.path, w) for d in documents for w in d.warnings]}
+    read = {
+        "formats": dict(Counter(d.format for d in documents)),
+        "warnings": [(d.path, w) for d in documents for w in d.warnings],
+        "layouts": [(d.path, "; ".join(d.layout)) for d in documents if d.layout],
+    }
 
     with writer.lock():
         previous = writer.previous_manifest()
@@ -176,6 +181,8 @@ def _file_entry(document: Document) -> dict:
         entry["pages"] = len(document.page_starts)
     if document.warnings:
         entry["warnings"] = list(document.warnings)
+    if document.layout:
+        entry["layout"] = list(document.layout)
     return entry
 
 

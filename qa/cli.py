@@ -17,6 +17,9 @@ import typer
 
 from .errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
 
+LAYOUT_LINES = 10  # files whose layout a build summary or `qa info` describes without -v
+
+
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
@@ -131,6 +134,8 @@ def index(
 def _print_build_report(report, verbose: bool) -> None:
     for line in _file_notes([asdict(s) for s in report.skipped], report.warnings, verbose):
         typer.echo(f"warning: {line}", err=True)
+    for line in _layout_notes(report.layouts, verbose):
+        typer.echo(f"layout: {line}")
     files = f"{_count(report.files, 'file')} ({_counts(report.formats)})"
     if report.up_to_date:
         typer.echo(f"Index at {report.index_dir} is up to date: {files}, {_count(report.passages, 'passage')} ({report.seconds:.2f} s).")
@@ -176,6 +181,15 @@ def _watch(corpus_dir: Path, index_dir: Path, model: Optional[str], follow_links
 
 def _counts(counter: dict[str, int]) -> str:
     return ", ".join(f"{n} {name}" for name, n in sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _layout_notes(layouts: list[tuple[str, str]], verbose: bool) -> list[str]:
+    """What the readers found in each file (columns, tables, a TOC left out), the first
+    LAYOUT_LINES files unless -v."""
+    lines = [f"{path}: {notes}" for path, notes in layouts]
+    if verbose or len(lines) <= LAYOUT_LINES:
+        return lines
+    return lines[:LAYOUT_LINES] + [f"… and {len(lines) - LAYOUT_LINES} more files; -v lists them"]
 
 
 def _file_notes(skipped: list[dict], warnings: list[tuple[str, str]], verbose: bool) -> list[str]:
@@ -426,6 +440,9 @@ def info(
     warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
     for line in _file_notes(manifest.get("skipped", []), warnings, verbose):
         typer.echo(f"note:     {line}")
+    layouts = [(f["path"], "; ".join(f["layout"])) for f in manifest["files"] if f.get("layout")]
+    for line in _layout_notes(layouts, verbose):
+        typer.echo(f"layout:   {line}")
 
 
 @app.command()

@@ -417,3 +417,16 @@ def test_servers_name_the_missing_milvus_collection(command, tmp_path, monkeypat
     result = invoke(command, "-c", "docs")
     assert result.exit_code == 2 and len(result.output.splitlines()) == 1
     assert result.output.startswith(f"error: no collection 'docs' in Milvus at {tmp_path / 'qa.db'}")
+
+
+def test_index_and_info_say_what_layout_each_file_had(tmp_path, use_fake_model):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    for name in ("charset_mismatch.html", "table_cells.html"):
+        shutil.copy(Path(__file__).parent / "data" / "layouts" / name, corpus / name)
+    result = invoke("index", corpus, "--index-dir", tmp_path / "index")
+    assert result.exit_code == 0, result.output
+    assert "layout: charset_mismatch.html: declared gb2312, read as UTF-8" in result.output
+    assert "layout: table_cells.html: " in result.output and "2 tables" in result.output
+    info = invoke("info", "--index-dir", tmp_path / "index")
+    assert "layout:   charset_mismatch.html: declared gb2312, read as UTF-8" in info.output
