@@ -23,6 +23,8 @@ from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
+DENSE_CONTEXT = "title"  # what of a passage's context each embedded sentence is read after: "", "title" or "path"
+LEXICAL_CONTEXT = "path"  # what of it is indexed with the passage's words
 PIPELINE_VERSION = "5"  # 4: token states kept; 5: short paragraphs grouped, heading paths
 
 Progress = Callable[[int, int], None]
@@ -111,7 +113,9 @@ def build_index(
         same_vectors = previous is not None and not rebuild and previous.get("model") == spec and index_engine(previous) == engine
         needed = writer.needs(files) if same_vectors else {f["path"] for f in files}
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
-        units, unit_texts = _units(passages)
+        units, unit_forms = _units(passages)
+        # What the encoder reads: each sentence after its passage's context (title, headings).
+        unit_texts = [_in_context(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
         keys = [_unit_key(spec, text) for text in unit_texts]
         cached = writer.cached_vectors(spec, engine, keys) if same_vectors else {}
         # Token states (qa.align) come from the int8 engine's own pass, for a store that keeps them.
@@ -154,7 +158,8 @@ def build_index(
             vectors=vectors,
             unit_keys=keys,
             passage_forms=[normalize(p.text) for p in passages],
-            unit_forms=unit_texts,
+            lexical_forms=[normalize(f"{chunker.context(p, LEXICAL_CONTEXT)}\n{p.text}") for p in passages],
+            unit_forms=unit_forms,
             unit_tokens=TokenTable.of(tokens, dim) if tokens is not None else None,
         )
         written = writer.write(contents, rewrite=not same_vectors)
@@ -194,6 +199,11 @@ def _units(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
             rows.append((number, start, end))
             texts.append(normalize(passage.text[start - passage.char_start : end - passage.char_start]))
     return np.asarray(rows, dtype=np.int64).reshape(-1, 3), texts
+
+
+def _in_context(passage: Passage, form: str) -> str:
+    context = chunker.context(passage, DENSE_CONTEXT)
+    return f"{normalize(context)}: {form}" if context else form
 
 
 def _unit_key(spec: str, text: str) -> str:

@@ -105,6 +105,16 @@ def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list
     return [(a, b, c, d, e) for a, b, c, d, e in groups]
 
 
+def context(passage: Passage, depth: str = "path") -> str:
+    """What a passage is part of, which its own words may not say ("本法自…起施行"): its
+    document's title ("title"), and the headings above it ("path"); "" for none."""
+    if not depth:
+        return ""
+    if depth == "title" or not passage.section:
+        return passage.title
+    return f"{passage.title}{PATH_SEPARATOR}{passage.section}" if passage.title and not passage.section.startswith(passage.title) else passage.section
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, shifted by `offset`, trimmed of separators."""
     spans: list[tuple[int, int]] = []

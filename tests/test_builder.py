@@ -225,7 +225,9 @@ def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(co
     assert parts.max() == len(forms) - 1 and len(ids) == len(vectors)
     # The kept states are the ones the sentence's own pass gives: the same tokens, and states as
     # close as the engine's per-batch activation quantization lets two passes be (cosine ~0.97+).
-    (own_ids, own_vectors), = engine.embed_with_states([forms[0]])[1]
+    from qa.builder import _in_context
+
+    (own_ids, own_vectors), = engine.embed_with_states([_in_context(index.passages[p], forms[0])])[1]
     assert ids[parts == 0].tolist() == list(own_ids)
     assert (vectors[parts == 0] * own_vectors).sum(axis=1).min() > 0.95
     # An edit re-embeds one sentence; the others' states are carried over, not recomputed.

@@ -60,6 +60,7 @@ class Contents:
     passage_forms: list[str]
     unit_forms: list[str]
     unit_tokens: "TokenTable | None" = None  # each sentence's token states, where kept
+    lexical_forms: list[str] | None = None  # what the lexical leg indexes (a passage with its context); None: passage_forms
 
 
 def write_generation(index_dir: Path, contents: Contents) -> Path:
@@ -83,7 +84,7 @@ def write_generation(index_dir: Path, contents: Contents) -> Path:
         # The normalized texts, so searches needn't normalize passages again.
         _write_json(staging / FORMS, {"passages": contents.passage_forms, "units": contents.unit_forms})
         save_faiss(build_faiss(contents.vectors, contents.manifest["index_type"]), staging / DENSE)
-        LexicalIndex().index(contents.passage_forms, normalized=True).save(staging / LEXICAL)
+        LexicalIndex().index(contents.lexical_forms or contents.passage_forms, normalized=True).save(staging / LEXICAL)
         pause_point("lexical")
         _write_json(staging / MANIFEST, dict(contents.manifest, format_version=FORMAT_VERSION))
         generation = publish(index_dir, staging)
