@@ -352,3 +352,17 @@ def test_a_hybrid_question_runs_no_passage_through_the_encoder_when_the_index_ke
     hits = index.search("How many wild giant pandas are there?", top_k=3)
     assert hits[0].passage.doc_path == "panda.txt" and "1864" in hits[0].answer.text
     assert counting.passages == 0
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_kangxi_radicals_are_searched_as_the_characters_they_look_like(tmp_path, fake_embedder, mode):
+    # Some PDFs map common characters to Kangxi radicals (⼤ U+2F24 for 大): the searched forms
+    # are NFKC-normalized, the citation still quotes the text as extracted.
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "kangxi.txt").write_bytes((Path(__file__).parent / "data" / "layouts" / "kangxi.txt").read_bytes())
+    (corpus / "tea.txt").write_text("龙井茶产于杭州西湖一带，干茶的水分含量很低，以色绿、香郁、味甘著称。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    hits = load_index(tmp_path / "index", embedder=fake_embedder).search("大米的水分", top_k=1, mode=mode)
+    assert hits[0].passage.doc_path == "kangxi.txt"
+    assert "射阳⼤⽶的⽔分" in hits[0].passage.text
