@@ -172,7 +172,9 @@ def _sections(
             if paragraphs:
                 yield _path_text(path), heading, paragraphs
                 paragraphs = []
-            path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, name)]
+            # A heading said twice (a chapter's title from a table of contents, then in its text) is one.
+            key = "".join(name.split())
+            path = [(lvl, h) for lvl, h in path if lvl < level and "".join(h.split()) != key] + [(level, name)]
             heading = (line_number, _trim(text, name_start, end)[0])
             continue
         number += 1

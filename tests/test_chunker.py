@@ -150,3 +150,9 @@ def test_property_offsets_and_coverage(text):
         assert covered[i] + (i in heading_chars) >= 1, f"character {i} ({ch!r}) is in no passage"
         assert covered[i] <= 1, f"character {i} is in two passages"
     assert [p.id for p in passages] == [p.id for p in split_document(Document("x.md", text, "utf-8"))]
+
+
+def test_a_heading_repeated_below_itself_is_one_step_of_the_path():
+    text = "第一章 总纲\n第一章　总　纲\n第一条 中华人民共和国是工人阶级领导的社会主义国家。\n"
+    doc = Document("a.epub", text, format="epub", title="宪法", heading_starts=(0,), heading_levels=(1,))
+    assert [p.section for p in split_document(doc)] == ["第一章　总　纲"]
