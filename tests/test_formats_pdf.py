@@ -45,6 +45,7 @@ def test_two_columns_are_read_left_column_first_under_the_full_width_title():
     assert any(line.startswith("左栏第一段") and line.endswith("安排好劳力和农机。") for line in text.splitlines())
     assert any(line.startswith("右栏第一段") and line.endswith("保证每块稻田都能按时灌溉。") for line in text.splitlines())
     assert "1 two-column page" in extracted.layout
+    assert extracted.title == "稻田管理手册", "no title in the metadata: the first page's largest type"
 
 
 def test_a_ruled_table_keeps_its_columns_and_labels_each_row():

@@ -33,6 +33,9 @@ _SECTION_NUMBER = re.compile(
 )
 _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
+# Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
+_FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
+_WORDS = re.compile(r"[^\W\d_]")  # letters and ideographs: a title has some
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
 
@@ -78,9 +81,22 @@ def extract(data: bytes) -> Extracted:
                 else:
                     assembler.line(text, heading=heading is not None, level=levels.get((heading, size), 1))
     warnings = (f"{empty} of {len(pages)} pages have no text layer — scanned?",) if empty else ()
-    if title.lower() in ("untitled", "(untitled)", "(anonymous)"):
+    if title.lower() in ("untitled", "(untitled)", "(anonymous)") or _FILE_NAME_TITLE.search(title):
         title = ""
-    return assembler.result("pdf", title=title, warnings=warnings, layout=notes.lines())
+    return assembler.result("pdf", title=title or _cover_title(pages), warnings=warnings, layout=notes.lines())
+
+
+def _cover_title(pages: list[layout.Page]) -> str:
+    """The first page's largest type, where a cover or a paper states its title (lines of that
+    size joined in reading order); "" when nothing on it stands out from the rest."""
+    lines = [line for page in pages[:1] for line in page.segments if len(_WORDS.findall(line.text)) >= 3]
+    if not lines:
+        return ""
+    largest = max(line.size for line in lines)
+    if largest < HEADING_SIZE_RATIO * statistics.median(line.size for line in lines):
+        return ""
+    title = " ".join(line.text for line in sorted(lines, key=lambda line: (-line.top, line.left)) if line.size >= 0.97 * largest)
+    return title if len(title) <= MAX_HEADING_CHARS else ""
 
 
 def _pdfium_reason(exc: Exception) -> str:
