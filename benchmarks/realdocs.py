@@ -8,7 +8,7 @@ removed and traditional characters made simplified, on both sides.
 - notfound: an unanswerable question that qa declares unanswered; answered: the share of
   answerable questions qa declares answered.
 
-    python benchmarks/realdocs.py [--data ../shared/bench/realdocs] [--work-dir DIR] [--rebuild]
+    python benchmarks/realdocs.py [--data ../shared/bench/realdocs] [--work-dir DIR] [--rebuild] [--misses]
 
 Prints the figures overall, by file, by kind and by question language, and the indexing time.
 """
@@ -81,6 +81,9 @@ def score_question(index, question: dict) -> dict:
     }
     if question.get("page") is not None:
         out["page@1"] = float(top and hits[0].passage.page == question["page"])
+    if hits:  # for --misses
+        first = hits[0].passage
+        out["top"] = f"{first.doc_path} p{first.page} ¶{first.paragraph}: {' '.join(first.text.split())[:70]}"
     return out
 
 
@@ -89,6 +92,8 @@ def summarize(rows: list[dict]) -> dict[str, float]:
     sums, counts = defaultdict(float), defaultdict(int)
     for row in rows:
         for name, value in row.items():
+            if name not in FIGURES:
+                continue
             sums[name] += value
             counts[name] += 1
     return {name: sums[name] / counts[name] for name in FIGURES if counts[name]}
@@ -117,6 +122,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/qa-bench-realdocs"))
     parser.add_argument("--rebuild", action="store_true", help="index from scratch (to time the build)")
+    parser.add_argument("--misses", action="store_true", help="list the answerable questions whose top hit is wrong, with that hit")
     args = parser.parse_args()
     if not (args.data / "questions.jsonl").exists():
         sys.exit(f"error: benchmark data not found: {args.data}")
@@ -130,6 +136,11 @@ def main() -> None:
     print_groups("file", scored, lambda q: q["file"] or "(unanswerable)")
     print_groups("kind", scored, lambda q: q["kind"])
     print_groups("question language", scored, lambda q: q["lang"])
+    if args.misses:
+        print("\n== top hit wrong")
+        for question, figures in scored:
+            if figures.get("hit@1") == 0.0:
+                print(f"{question['id']:10} {question['question'][:60]}\n{'':10} want {question['file']} p{question.get('page')} {question['answer'][:2]}\n{'':10} got  {figures.get('top', '(no hit)')}")
 
 
 if __name__ == "__main__":
