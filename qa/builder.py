@@ -23,9 +23,8 @@ from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
-DENSE_CONTEXT = "title"  # what of a passage's context each embedded sentence is read after: "", "title" or "path"
-LEXICAL_CONTEXT = "path"  # what of it is indexed with the passage's words
-PIPELINE_VERSION = "5"  # 4: token states kept; 5: short paragraphs grouped, heading paths
+LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its words: "", "title" or "path" (chunker.context)
+PIPELINE_VERSION = "6"  # 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
@@ -78,7 +77,10 @@ def build_index(
     # Vectors are reused only from the same engine, so an index's vectors all come from one.
     engine = getattr(embedder, "engine", None) if embedder is not None else engine_of(model)
     stage(f"reading {corpus_dir.resolve()}")
-    known = {} if rebuild else writer.previous_documents()
+    # Extracted text is reused for unchanged files, but only from this pipeline: a newer qa
+    # reads layouts and tables differently.
+    earlier = None if rebuild else writer.previous_manifest()
+    known = writer.previous_documents() if earlier and earlier.get("pipeline_version") == PIPELINE_VERSION else {}
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links, known=known)
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
@@ -115,7 +117,7 @@ def build_index(
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
         units, unit_forms = _units(passages)
         # What the encoder reads: each sentence after its passage's context (title, headings).
-        unit_texts = [_in_context(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
+        unit_texts = [chunker.embedding_text(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
         keys = [_unit_key(spec, text) for text in unit_texts]
         cached = writer.cached_vectors(spec, engine, keys) if same_vectors else {}
         # Token states (qa.align) come from the int8 engine's own pass, for a store that keeps them.
@@ -148,6 +150,7 @@ def build_index(
             "files": files,
             "skipped": [asdict(s) for s in skipped],
             "token_states": tokens is not None,
+            "pipeline_version": PIPELINE_VERSION,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         contents = Contents(
@@ -199,11 +202,6 @@ def _units(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
             rows.append((number, start, end))
             texts.append(normalize(passage.text[start - passage.char_start : end - passage.char_start]))
     return np.asarray(rows, dtype=np.int64).reshape(-1, 3), texts
-
-
-def _in_context(passage: Passage, form: str) -> str:
-    context = chunker.context(passage, DENSE_CONTEXT)
-    return f"{normalize(context)}: {form}" if context else form
 
 
 def _unit_key(spec: str, text: str) -> str:

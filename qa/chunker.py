@@ -21,6 +21,7 @@ MIN_PASSAGE_CHARS = 60  # shorter pieces of a split paragraph join a neighbour
 MIN_UNIT_CHARS = 16  # shorter sentences join a neighbour before embedding
 TITLE_CHARS = 40
 PATH_DEPTH = 3  # headings kept in a passage's section path
+DENSE_CONTEXT = "path"  # what of a passage's context each embedded sentence is read after: "", "title" or "path"
 PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -113,6 +114,16 @@ def context(passage: Passage, depth: str = "path") -> str:
     if depth == "title" or not passage.section:
         return passage.title
     return f"{passage.title}{PATH_SEPARATOR}{passage.section}" if passage.title and not passage.section.startswith(passage.title) else passage.section
+
+
+def embedding_text(passage: Passage, sentence_form: str) -> str:
+    """What the encoder reads for one of a passage's sentences (its normalized form): the
+    sentence after its passage's context, at DENSE_CONTEXT depth. The build embeds this, and
+    token alignment reads the same."""
+    from .normalize import normalize
+
+    found = context(passage, DENSE_CONTEXT)
+    return f"{normalize(found)}: {sentence_form}" if found else sentence_form
 
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:

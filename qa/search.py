@@ -11,6 +11,7 @@ import numpy as np
 
 from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment, load_aligner
 from .answer import Sentences, pick_answer
+from . import chunker
 from .chunker import opening_title
 from . import crosslingual
 from .confidence import confidence, hit_features
@@ -143,7 +144,7 @@ class Index:
         store.fetch(shown, with_sentences=True)
         answer_form = crosslingual.with_translations(question, form, candidates.gloss)
         if aligned is not None:  # the first hits' answers weigh it too (folding may have brought another up)
-            aligned.compute({p: store.sentences(p).forms for p in shown[:ALIGN_DEPTH]})
+            aligned.compute({p: _embedded_sentences(store, p) for p in shown[:ALIGN_DEPTH]})
         answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         hit_alignment = None if aligned is None else [aligned.passage(p) for p in shown]
@@ -238,7 +239,7 @@ class Index:
         started = time.perf_counter()
         head = order[:ALIGN_DEPTH]
         self.store.fetch(head, with_sentences=True)
-        aligned.compute({p: self.store.sentences(p).forms for p in head})
+        aligned.compute({p: _embedded_sentences(self.store, p) for p in head})
         bonus = np.array([aligned.passage(p) for p in head], dtype=np.float32)
         scores = scores.copy()
         for p, value in zip(head, ALIGN_WEIGHT * (bonus - bonus.min())):
@@ -376,3 +377,10 @@ def load_index(
     if wanted and wanted != manifest.get("model"):
         raise ModelMismatchError(f"index at {store.location} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
     return Index(store, embedder=embedder, aligner=aligner)
+
+
+def _embedded_sentences(store, p: int) -> list[str]:
+    """Passage p's sentences as the build embedded them (with their context): what token
+    alignment reads where the index kept no token states."""
+    passage = store.passage(p)
+    return [chunker.embedding_text(passage, form) for form in store.sentences(p).forms]

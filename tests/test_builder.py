@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from qa import build_index, load_index
+from qa import build_index, builder, load_index
 from qa.errors import BadInputError
 from qa.storage.index_dir import current_generation
 
@@ -199,6 +199,10 @@ def test_an_unchanged_pdf_is_not_parsed_again(tmp_path, fake_embedder, monkeypat
     assert parsed == [1]
     index = load_index(tmp_path / "index", embedder=fake_embedder)
     assert all(index.document_text(p.doc_path)[p.char_start : p.char_end] == p.text for p in index.passages)
+    # A qa that reads documents differently (a new pipeline version) parses it again.
+    monkeypatch.setattr(builder, "PIPELINE_VERSION", "next")
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    assert parsed == [1, 1]
 
 
 def test_an_index_inside_its_corpus_does_not_index_itself(corpus_dir, fake_embedder):
@@ -225,9 +229,9 @@ def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(co
     assert parts.max() == len(forms) - 1 and len(ids) == len(vectors)
     # The kept states are the ones the sentence's own pass gives: the same tokens, and states as
     # close as the engine's per-batch activation quantization lets two passes be (cosine ~0.97+).
-    from qa.builder import _in_context
+    from qa.chunker import embedding_text
 
-    (own_ids, own_vectors), = engine.embed_with_states([_in_context(index.passages[p], forms[0])])[1]
+    (own_ids, own_vectors), = engine.embed_with_states([embedding_text(index.passages[p], forms[0])])[1]
     assert ids[parts == 0].tolist() == list(own_ids)
     assert (vectors[parts == 0] * own_vectors).sum(axis=1).min() > 0.95
     # An edit re-embeds one sentence; the others' states are carried over, not recomputed.
