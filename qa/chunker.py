@@ -42,6 +42,7 @@ _SENTENCE_END = re.compile(
     r"[”’」』）)】》\"']*"  # closing quotes and brackets that belong to the sentence
 )
 _CLAUSE_END = re.compile(r"[，,、：:]")
+_LEAD_IN = re.compile(r"[：:](?:\s*\n[^\n]*[；;，,])*\s*$")  # "…如下：" and its items so far, none ending the list
 _TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
 
 
@@ -99,7 +100,9 @@ def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list
             elif groups:
                 last = groups[-1]
                 short = last[4] - last[3] < MIN_PASSAGE_CHARS or piece_end - piece_start < MIN_PASSAGE_CHARS
-                if short and piece_end - last[2] <= TARGET_CHARS and document.page_at(piece_start) == document.page_at(last[2]):
+                # A page break ends a passage, unless it falls in a list its lead-in announced ("…之一的：").
+                same_page = document.page_at(piece_start) == document.page_at(last[2]) or _LEAD_IN.search(text, last[2], last[4])
+                if short and piece_end - last[2] <= TARGET_CHARS and same_page:
                     last[4] = piece_end
                     continue
             groups.append([paragraph, line, piece_start, body_start, piece_end])

@@ -105,6 +105,12 @@ def test_paragraphs_on_two_pages_stay_apart():
     assert [(p.text, p.page) for p in passages] == [("第一页的短句。", 1), ("第二页的短句。", 2)]
 
 
+def test_a_list_announced_by_its_lead_in_goes_on_across_a_page_break():
+    text = "有下列情况之一的应进行型式检验：\na）新产品投产；\nb）产品停产一年以上；\nc）连续生产三年。\n第二页的另一段话。\n"
+    passages = split_document(Document("a.pdf", text, format="pdf", page_starts=(0, text.index("b）"))))
+    assert [(p.page, p.text) for p in passages] == [(1, text[: text.index("\n第二页")]), (2, "第二页的另一段话。")]
+
+
 def test_code_is_grouped_and_a_passage_without_words_is_left_out():
     code = "\n".join(["```python", "# a comment, not a heading", "def f(x):", "    return {", "        'a': x,", "    }", "```"])
     text = f"# Code\nSee below.\n{code}\n# Next\n}}\n"
