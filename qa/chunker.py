@@ -21,7 +21,7 @@ MIN_PASSAGE_CHARS = 60  # shorter pieces of a split paragraph join a neighbour
 MIN_UNIT_CHARS = 16  # shorter sentences join a neighbour before embedding
 TITLE_CHARS = 40
 PATH_DEPTH = 3  # headings kept in a passage's section path
-DENSE_CONTEXT = "path"  # what of a passage's context each embedded sentence is read after: "", "title" or "path"
+DENSE_CONTEXT = "path"  # what of a passage's context each embedded sentence is read after: "", "title", "section" or "path"
 PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -111,9 +111,11 @@ def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list
 
 def context(passage: Passage, depth: str = "path") -> str:
     """What a passage is part of, which its own words may not say ("本法自…起施行"): its
-    document's title ("title"), and the headings above it ("path"); "" for none."""
+    document's title ("title"), the headings above it ("section"), or both ("path"); "" for none."""
     if not depth:
         return ""
+    if depth == "section":
+        return passage.section
     if depth == "title" or not passage.section:
         return passage.title
     return f"{passage.title}{PATH_SEPARATOR}{passage.section}" if passage.title and not passage.section.startswith(passage.title) else passage.section
