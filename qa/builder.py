@@ -80,7 +80,8 @@ def build_index(
     # Extracted text is reused for unchanged files, but only from this pipeline: a newer qa
     # reads layouts and tables differently.
     earlier = None if rebuild else writer.previous_manifest()
-    known = writer.previous_documents() if earlier and earlier.get("pipeline_version") == PIPELINE_VERSION else {}
+    same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == _ocr_on()
+    known = writer.previous_documents() if same_reading else {}
     documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links, known=known)
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
@@ -151,6 +152,7 @@ def build_index(
             "skipped": [asdict(s) for s in skipped],
             "token_states": tokens is not None,
             "pipeline_version": PIPELINE_VERSION,
+            "ocr": _ocr_on(),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         contents = Contents(
@@ -179,6 +181,14 @@ def build_index(
         index_type=written.index_type,
         **read,
     )
+
+
+def _ocr_on() -> bool:
+    """Whether scanned pages and images are read (the OCR extra installed, not turned off): when
+    that changes, documents read the other way are read again."""
+    from .formats.ocr import unavailable
+
+    return unavailable() is None
 
 
 def _file_entry(document: Document) -> dict:

@@ -118,8 +118,11 @@ def index(
     backend: Optional[str] = BackendOption,
     collection: Optional[str] = CollectionOption,
     replace: bool = typer.Option(False, "--replace", help="Replace the collection even if it holds another corpus folder's index"),
+    no_ocr: bool = typer.Option(False, "--no-ocr", help="Skip scanned pages and images instead of reading them by OCR (as QA_OCR=0)"),
 ) -> None:
     """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub)."""
+    if no_ocr:
+        os.environ["QA_OCR"] = "0"  # read by qa/formats/ocr.py, in this process and the --watch that follows
     if watch and (backend or collection):
         _fail(BadInputError("--watch keeps only the local default collection up to date; leave out --backend and --collection"))
     try:

@@ -203,6 +203,11 @@ def test_an_unchanged_pdf_is_not_parsed_again(tmp_path, fake_embedder, monkeypat
     monkeypatch.setattr(builder, "PIPELINE_VERSION", "next")
     build_index(corpus, tmp_path / "index", embedder=fake_embedder)
     assert parsed == [1, 1]
+    # So does a build that reads scans differently (OCR turned off, or installed since).
+    ocr_was_on = builder._ocr_on()
+    monkeypatch.setenv("QA_OCR", "0")
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    assert parsed == [1, 1] + [1] * ocr_was_on
 
 
 def test_an_index_inside_its_corpus_does_not_index_itself(corpus_dir, fake_embedder):

@@ -26,8 +26,16 @@ EXTENSIONS = {
     ".htm": "html",
     ".xhtml": "html",
     ".epub": "epub",
+    # Read by OCR (formats/image.py), or skipped with the command that installs it.
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".webp": "image",
+    ".bmp": "image",
 }
-MODULES = {"text": "text", "markdown": "text", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub"}
+MODULES = {"text": "text", "markdown": "text", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub", "image": "image"}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office files and of encrypted OOXML
 

@@ -29,6 +29,8 @@ class Extracted:
     heading_levels: tuple[int, ...] = ()  # 1 for a top heading, 2 below it…; one per heading_starts entry
     warnings: tuple[str, ...] = ()  # what was read only in part ("3 of 40 pages have no text layer")
     layout: tuple[str, ...] = ()  # what the reader found and did ("2 two-column pages", "TOC on p. 2–3 left out")
+    # Each OCR'd line: (page or None, char_start, char_end, box (x0, y0, x1, y1), confidence); see formats/ocr.py.
+    ocr_lines: tuple[tuple, ...] = ()
 
     def as_format(self, format_name: str) -> "Extracted":
         return replace(self, format=format_name)

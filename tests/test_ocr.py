@@ -1,0 +1,183 @@
+"""OCR of scanned PDF pages and images (qa/formats/ocr.py, image.py): text, paragraphs, columns,
+rotation, pages, offsets, the cache, QA_OCR=0 and bad input. The files are made by
+tests/data/make_ocr.py; the tests that run the engine skip where the OCR extra is missing."""
+
+import importlib.util
+import io
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from qa.chunker import split_document
+from qa.formats import extract, ocr
+from qa.reader import Skipped, read_file
+
+OCR_DIR = Path(__file__).parent / "data" / "ocr"
+INSTALL = "pip install -e '.[ocr]'"
+needs_ocr = pytest.mark.skipif(importlib.util.find_spec("rapidocr") is None, reason=f"OCR is not installed: {INSTALL}")
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def ocr_on(monkeypatch, shared_cache):
+    """OCR on, its cache in a folder of this module's (shared by its tests: each file is read once)."""
+    monkeypatch.delenv("QA_OCR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache))
+
+
+def read(path: Path, name: str | None = None):
+    document = read_file(path, name or path.name)
+    assert not isinstance(document, Skipped), document
+    for passage in split_document(document):
+        assert document.text[passage.char_start : passage.char_end] == passage.text
+    return document
+
+
+def lines(document) -> list[str]:
+    return document.text.splitlines()
+
+
+@needs_ocr
+def test_a_scanned_pdf_is_read_page_by_page_in_its_paragraphs():
+    document = read(OCR_DIR / "scanned.pdf")
+    assert document.format == "pdf" and len(document.page_starts) == 2
+    assert document.layout[-1].startswith("OCR on 2 of 2 pages (mean line confidence")
+    assert document.warnings == ()
+    # Each paragraph is one line: wrapped lines joined, the indented first line starts the next.
+    assert len(lines(document)) == 3, document.text
+    first, second, third = lines(document)
+    assert first.startswith("大熊猫主要生活在") and first.endswith("十五公斤竹子。")
+    assert second.startswith("卧龙自然保护区") and second.endswith("汶川县。")
+    assert third.startswith("大熊猫的繁殖率很低"), "page 2's number (text layer and scan) is left out"
+    pages = {passage.page for passage in split_document(document) if "繁殖率" in passage.text}
+    assert pages == {2}
+    assert {passage.page for passage in split_document(document) if "卧龙" in passage.text} == {1}
+
+
+@needs_ocr
+def test_each_ocr_line_keeps_its_box_and_confidence():
+    extracted = extract("pdf", (OCR_DIR / "scanned.pdf").read_bytes())
+    assert extracted.ocr_lines
+    for page, start, end, box, score in extracted.ocr_lines:
+        assert page in (1, 2) and 0 < score <= 1
+        assert extracted.page_starts[page - 1] <= start < end
+        assert "\n" not in extracted.text[start:end]
+        x0, y0, x1, y1 = box
+        assert 0 <= x0 < x1 <= 420 and 0 <= y0 < y1 <= 596, "in points on an A5 page"
+    covered = "".join(extracted.text[start:end] for _, start, end, _, _ in extracted.ocr_lines)
+    assert covered == extracted.text.replace("\n", ""), "the lines cover the text, in order"
+
+
+@needs_ocr
+def test_an_image_is_one_document_without_pages_and_columns_are_not_interleaved():
+    document = read(OCR_DIR / "two-columns.png")
+    assert document.format == "image" and document.page_starts == ()
+    assert all(passage.page is None for passage in split_document(document))
+    assert document.layout[0].startswith("OCR (mean line confidence")
+    title, left, right = lines(document)
+    assert title == "中国名山简介"
+    assert left.startswith("黄山位于安徽省南部") and left.endswith("自然遗产名录。")
+    assert right.startswith("泰山位于山东省中部") and right.endswith("封禅大典。")
+
+
+@needs_ocr
+@pytest.mark.parametrize("more", [0, 90, 180])  # the file is turned 90°: then 180° and 270°
+def test_a_turned_page_is_read_upright(tmp_path, more):
+    from PIL import Image
+
+    path = tmp_path / "turned.png"
+    Image.open(OCR_DIR / "rotated.png").rotate(more, expand=True).save(path)
+    document = read(path)
+    text = document.text.replace("\n", "")
+    assert "长江是中国第一长河" in text and "它发源于青藏高原" in text
+    assert text.index("长江") < text.index("它发源于")
+    assert "turned upright" in document.layout[0]
+
+
+@needs_ocr
+def test_a_second_read_comes_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls = []
+    recognize = ocr.recognize
+    monkeypatch.setattr(ocr, "recognize", lambda *args: calls.append(1) or recognize(*args))
+    first = read(OCR_DIR / "two-columns.png")
+    assert len(calls) == 1
+    cached = list((tmp_path / "qa" / "ocr").iterdir())
+    assert [path.suffix for path in cached] == [".json"]
+    assert json.loads(cached[0].read_text(encoding="utf-8"))["pages"]["0"]["lines"]
+    second = read(OCR_DIR / "two-columns.png", "copy.png")
+    assert len(calls) == 1 and second.text == first.text
+
+
+def test_qa_ocr_0_skips_scans_and_images_saying_so(monkeypatch):
+    monkeypatch.setenv("QA_OCR", "0")
+    skipped = read_file(OCR_DIR / "scanned.pdf", "scanned.pdf")
+    assert isinstance(skipped, Skipped)
+    assert "no text layer on any of its 2 pages" in skipped.reason and "OCR is turned off (QA_OCR=0)" in skipped.reason
+    skipped = read_file(OCR_DIR / "two-columns.png", "two-columns.png")
+    assert isinstance(skipped, Skipped) and "QA_OCR=0" in skipped.reason
+
+
+def test_without_the_extra_the_reason_names_the_install_command(monkeypatch):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "rapidocr" else find_spec(name, *args))
+    for name in ("scanned.pdf", "two-columns.png"):
+        skipped = read_file(OCR_DIR / name, name)
+        assert isinstance(skipped, Skipped) and INSTALL in skipped.reason
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that says it is width×height but holds one empty row: a bomb's header."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    chunk = lambda kind, body: struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b"")
+
+
+def blank_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (400, 300), 255).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@needs_ocr
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("empty.png", b"", "empty file"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "damaged or unsupported image"),
+        ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 300, "damaged or unsupported image"),
+        ("huge.png", png_header(20000, 20000), "image too large"),
+        ("wide.png", png_header(100_000, 1000), "image too large"),
+        ("blank.png", None, "no text found in the image"),
+    ],
+)
+def test_bad_images_are_skipped_with_a_one_line_reason(tmp_path, monkeypatch, name, data, reason):
+    if name in ("huge.png", "wide.png"):  # refused from the header, never decoded or read
+        monkeypatch.setattr(ocr, "recognize", lambda *args: pytest.fail("a bomb was decoded"))
+    path = tmp_path / name
+    path.write_bytes(blank_png() if data is None else data)
+    skipped = read_file(path, name)
+    assert isinstance(skipped, Skipped) and skipped.kind == "unreadable"
+    assert reason in skipped.reason and "\n" not in skipped.reason
+
+
+def test_reading_a_pdf_with_a_text_layer_loads_no_ocr_engine():
+    report = Path(__file__).parent / "data" / "documents" / "report.pdf"
+    probe = (
+        f"from qa.reader import read_file\nread_file(__import__('pathlib').Path({str(report)!r}), 'report.pdf')\n"
+        "import sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    modules = set(json.loads(out.strip().splitlines()[-1]))
+    assert not {"rapidocr", "cv2", "PIL"} & modules
