@@ -21,7 +21,12 @@ MIN_PASSAGE_CHARS = 60  # shorter pieces of a split paragraph join a neighbour
 MIN_UNIT_CHARS = 16  # shorter sentences join a neighbour before embedding
 TITLE_CHARS = 40
 PATH_DEPTH = 3  # headings kept in a passage's section path
-DENSE_CONTEXT = "path"  # what of a passage's context each embedded sentence is read after: "", "title", "section" or "path"
+# What of a passage's context each embedded sentence is read after: "", "title", "section" or
+# "path". Measured (benchmarks/realdocs.py, guard.py --parts seed): the heading path gained 4
+# points of hit@1 on the real documents but cost the bundled corpus's golden set 4 points of
+# R@1 (its speeches' titles pull every passage of a speech up); the lexical leg's context
+# gained on both. So the encoder reads the sentence alone.
+DENSE_CONTEXT = ""
 PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
