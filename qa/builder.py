@@ -116,7 +116,8 @@ def build_index(
         same_vectors = previous is not None and not rebuild and previous.get("model") == spec and index_engine(previous) == engine
         needed = writer.needs(files) if same_vectors else {f["path"] for f in files}
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
-        units, unit_forms = _units(passages)
+        extracted = {d.path for d in documents if d.format not in ("text", "markdown")}
+        units, unit_forms = _units(passages, extracted)
         # What the encoder reads: each sentence after its passage's context (title, headings).
         unit_texts = [chunker.embedding_text(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
         keys = [_unit_key(spec, text) for text in unit_texts]
@@ -204,11 +205,13 @@ def _file_entry(document: Document) -> dict:
     return entry
 
 
-def _units(passages: list[Passage]) -> tuple[np.ndarray, list[str]]:
-    """Rows of (passage number, char_start, char_end), in passage order, and their matching texts."""
+def _units(passages: list[Passage], extracted: set[str] = frozenset()) -> tuple[np.ndarray, list[str]]:
+    """Rows of (passage number, char_start, char_end), in passage order, and their matching
+    texts. In the `extracted` files (a reader's text: one paragraph, heading or row a line)
+    each line ends a sentence."""
     rows, texts = [], []
     for number, passage in enumerate(passages):
-        for start, end in chunker.dense_units(passage):
+        for start, end in chunker.dense_units(passage, passage.doc_path in extracted):
             rows.append((number, start, end))
             texts.append(normalize(passage.text[start - passage.char_start : end - passage.char_start]))
     return np.asarray(rows, dtype=np.int64).reshape(-1, 3), texts

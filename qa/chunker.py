@@ -47,6 +47,9 @@ _SENTENCE_END = re.compile(
     r"[”’」』）)】》\"']*"  # closing quotes and brackets that belong to the sentence
 )
 _CLAUSE_END = re.compile(r"[，,、：:]")
+_BREAK = re.compile(r"\r\n|\r|\n")
+_WRAPPED_END = re.compile(r"[A-Za-z0-9,\-]")
+_WRAPPED_START = re.compile(r"[a-z0-9(]")
 _LEAD_IN = re.compile(r"[：:](?:\s*\n[^\n]*[；;，,])*\s*$")  # "…如下：" and its items so far, none ending the list
 _TRIM = " \t\r\n\u3000/"  # separators that never start or end a passage
 
@@ -136,26 +139,45 @@ def embedding_text(passage: Passage, sentence_form: str) -> str:
     return f"{normalize(found)}: {sentence_form}" if found else sentence_form
 
 
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, shifted by `offset`, trimmed of separators."""
+def sentence_spans(text: str, offset: int = 0, lines_are_paragraphs: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, shifted by `offset`, trimmed of separators.
+
+    `lines_are_paragraphs`: each line ends a sentence (extracted text, where a reader put one
+    paragraph, heading or table row per line); else a line break is just a space (a text file
+    may wrap its lines anywhere).
+    """
     spans: list[tuple[int, int]] = []
-    cursor = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.extend(_cap(text, cursor, match.end()))
-        cursor = match.end()
-    if cursor < len(text):
-        spans.extend(_cap(text, cursor, len(text)))
+    for block_start, block_end in _line_blocks(text) if lines_are_paragraphs else [(0, len(text))]:
+        cursor = block_start
+        for match in _SENTENCE_END.finditer(text, block_start, block_end):
+            spans.extend(_cap(text, cursor, match.end()))
+            cursor = match.end()
+        if cursor < block_end:
+            spans.extend(_cap(text, cursor, block_end))
     trimmed = (_trim(text, start, end) for start, end in spans)
     return [(start + offset, end + offset) for start, end in trimmed if end > start]
 
 
-def dense_units(passage: Passage) -> list[tuple[int, int]]:
-    """The sentence spans that get embedded, very short sentences joined with a neighbour.
+def _line_blocks(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of lines that is one paragraph: each line, except where Latin
+    text was wrapped by hand (a word, comma or hyphen before the break, a lowercase word after)."""
+    start = 0
+    for match in _BREAK.finditer(text):
+        if match.start() and match.end() < len(text) and _WRAPPED_END.match(text[match.start() - 1]) and _WRAPPED_START.match(text[match.end()]):
+            continue
+        yield start, match.start()
+        start = match.end()
+    yield start, len(text)
+
+
+def dense_units(passage: Passage, lines_are_paragraphs: bool = False) -> list[tuple[int, int]]:
+    """The sentence spans that get embedded, very short sentences joined with a neighbour
+    (`lines_are_paragraphs`: see sentence_spans).
 
     A sentence of a few characters ("他强调，") carries too little meaning to embed alone.
     """
     units: list[list[int]] = []
-    for start, end in sentence_spans(passage.text, passage.char_start):
+    for start, end in sentence_spans(passage.text, passage.char_start, lines_are_paragraphs):
         if units and (end - start < MIN_UNIT_CHARS or units[-1][1] - units[-1][0] < MIN_UNIT_CHARS):
             units[-1][1] = end
         else:

@@ -162,3 +162,11 @@ def test_a_heading_repeated_below_itself_is_one_step_of_the_path():
     text = "第一章 总纲\n第一章　总　纲\n第一条 中华人民共和国是工人阶级领导的社会主义国家。\n"
     doc = Document("a.epub", text, format="epub", title="宪法", heading_starts=(0,), heading_levels=(1,))
     assert [p.section for p in split_document(doc)] == ["第一章　总　纲"]
+
+
+def test_in_extracted_text_each_line_ends_a_sentence_but_hand_wrapped_latin_text_goes_on():
+    text = "5.2.6 水源\n来自洪泽湖灌溉渠，水质符合一级\n寄存器: SBCR | 默认值: 44h\nThe converter runs at\n250 kHz and the inductor\nis 82 uH."
+    lines = [text[a:b] for a, b in sentence_spans(text, lines_are_paragraphs=True)]
+    assert lines == ["5.2.6 水源", "来自洪泽湖灌溉渠，水质符合一级", "寄存器: SBCR | 默认值: 44h", "The converter runs at\n250 kHz and the inductor\nis 82 uH."]
+    # A text file may wrap its lines anywhere: there a line break ends nothing.
+    assert sentence_spans(text) == [(0, len(text))]

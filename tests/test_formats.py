@@ -76,7 +76,7 @@ def test_docx_heading_styles_become_sections_and_table_rows_lines():
     found = sections(document)
     assert found["玉山主峰海拔"] == "玉山" and found["雪山主峰海拔"] == "雪山"
     assert found["山名 | 海"] == "雪山 › 高度比較", "Heading 2 under Heading 1"
-    assert "山名: 玉山；海拔（公尺）: 3952\n" in document.text, "a table row carries its header's labels"
+    assert "山名: 玉山 | 海拔（公尺）: 3952\n" in document.text, "a table row carries its header's labels"
 
 
 def test_html_declared_gbk_without_scripts_navigation_or_footer():

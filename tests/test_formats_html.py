@@ -89,9 +89,9 @@ def test_table_rows_keep_their_columns_and_carry_their_labels():
     document = read("table_cells.html")
     text = lines(document)
     assert "门店 | 商品 | 库存 | 备注" in text
-    assert "门店: 东区店；商品: 绿茶；库存: ；备注: 周五盘点" in text, "an empty cell keeps its column"
-    assert "门店: 西区店；商品: 红茶；库存: 35；备注:" in text
-    assert "门店: 北区店；商品/库存: 暂停营业；备注: 装修" in text, "a colspan covers both columns"
+    assert "门店: 东区店 | 商品: 绿茶 | 库存: | 备注: 周五盘点" in text, "an empty cell keeps its column"
+    assert "门店: 西区店 | 商品: 红茶 | 库存: 35 | 备注:" in text
+    assert "门店: 北区店 | 商品/库存: 暂停营业 | 备注: 装修" in text, "a colspan covers both columns"
     # <th> only down the first column labels rows; there is no header row to repeat.
     assert "地址 | 人民路88号" in text and "电话 | 0571-1234567" in text
     assert "2 tables" in document.layout
@@ -102,7 +102,7 @@ def test_rowspan_repeats_the_cell_in_the_rows_below():
         "<table><tr><th>组</th><th>项目</th><th>值</th></tr>"
         '<tr><td rowspan="2">甲组</td><td>长</td><td>3</td></tr><tr><td>宽</td><td>4</td></tr></table>'
     ).encode()
-    assert lines(extract(page))[1:] == ["组: 甲组；项目: 长；值: 3", "组: 甲组；项目: 宽；值: 4"]
+    assert lines(extract(page))[1:] == ["组: 甲组 | 项目: 长 | 值: 3", "组: 甲组 | 项目: 宽 | 值: 4"]
 
 
 def test_a_layout_table_is_read_as_blocks_not_as_one_giant_row():
@@ -110,7 +110,7 @@ def test_a_layout_table_is_read_as_blocks_not_as_one_giant_row():
     text = lines(document)
     assert "古镇始建于北宋年间，因河运而兴，明清两代是江南重要的丝绸集散地。" in text
     assert "镇内保存有明清古建筑一百二十余处，石拱桥十七座，二〇〇三年被评为历史文化名镇。" in text
-    assert "景点: 古戏台；开放时间: 8:00-17:00" in text, "a data table inside the layout stays a table"
+    assert "景点: 古戏台 | 开放时间: 8:00-17:00" in text, "a data table inside the layout stays a table"
     assert headings(document) == {"古镇简介": 2}
     for left_out in ("联系我们", "交通指南", "版权所有"):
         assert left_out not in document.text

@@ -50,8 +50,8 @@ def test_two_columns_are_read_left_column_first_under_the_full_width_title():
 
 def test_a_ruled_table_keeps_its_columns_and_labels_each_row():
     extracted = extract("table.pdf")
-    assert "品种: 早稻；播种期: 3月下旬；亩产（公斤）: 450" in extracted.text.splitlines()
-    assert "品种: 晚稻；播种期: 6月下旬；亩产（公斤）:" in extracted.text.splitlines(), "the empty cell keeps its column"
+    assert "品种: 早稻 | 播种期: 3月下旬 | 亩产（公斤）: 450" in extracted.text.splitlines()
+    assert "品种: 晚稻 | 播种期: 6月下旬 | 亩产（公斤）:" in extracted.text.splitlines(), "the empty cell keeps its column"
     assert "1 table" in extracted.layout
     text = extracted.text
     assert text.index("见下表") < text.index("品种: 早稻") < text.index("表中空格"), "the table stands where it is on the page"

@@ -93,12 +93,12 @@ class TextAssembler:
 
 
 CELL_SEPARATOR = " | "
-LABEL_SEPARATOR = "；"
+LABEL_SEPARATOR = " | "  # not a sentence end: a row is one sentence to embed and to highlight
 _NUMERIC = re.compile(r"^[\s\d.,%±~～—–+\-×/:()（）<>≤≥]*$")
 
 
 def labeled_rows(rows: list[list[str]], header_rows: int | None = None) -> list[str]:
-    """The lines of a table: a row reads "label: value；label: value", so a row found alone
+    """The lines of a table: a row reads "label: value | label: value", so a row found alone
     still says what its numbers are. Empty cells keep their column ("label: "); columns
     that share one value (a merged cell) share it once ("一级/二级: 13.0"). Without a header
     the cells are joined with " | ", empty ones included, so columns never shift.
