@@ -271,7 +271,7 @@ def ask(
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
     rerank: Optional[str] = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)"),
     doc: list[str] = typer.Option([], "--doc", help="Answer only from documents whose path (or name) matches this glob; repeatable"),
-    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, html, epub, txt, md; repeatable"),
+    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, html, epub, txt, md, image; repeatable"),
     backend: Optional[str] = BackendOption,
     collection: Optional[str] = CollectionOption,
 ) -> None:

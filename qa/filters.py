@@ -14,8 +14,8 @@ from pathlib import PurePosixPath
 
 from .errors import BadInputError
 
-FORMATS = ("text", "markdown", "pdf", "docx", "html", "epub")
-_ALIASES = {"txt": "text", "md": "markdown", "htm": "html"}
+FORMATS = ("text", "markdown", "pdf", "docx", "html", "epub", "image")
+_ALIASES = {"txt": "text", "md": "markdown", "htm": "html", **{ext: "image" for ext in ("png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp")}}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from . import render
 from .citations import MAX_AROUND, passage_context
+from .filters import Filter
 from .errors import QAError
 from .live import LiveIndex
 from .search import MAX_TOP_K
@@ -31,13 +32,22 @@ def create_server(live: LiveIndex) -> MCPServer:
     server = MCPServer("qa", instructions=INSTRUCTIONS)
 
     @server.tool()
-    def search(question: str, top_k: int = 5, mode: Literal["hybrid", "dense", "lexical"] = "hybrid") -> dict[str, Any]:
-        """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences."""
-        # `collection` and `filters` join the arguments when the library has them.
+    def search(
+        question: str,
+        top_k: int = 5,
+        mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+        doc: list[str] | None = None,
+        type: list[str] | None = None,  # noqa: A002 - the name `qa ask --type` and the HTTP API use
+    ) -> dict[str, Any]:
+        """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences.
+        `doc`: answer only from documents whose path or name matches one of these globs; `type`: only from
+        documents of these types (pdf, docx, html, epub, txt, md, image)."""
+        # `collection` joins the arguments when the server serves more than one.
         if not 1 <= top_k <= MAX_TOP_K:  # refused as the CLI and HTTP API refuse it, not cut silently
             raise ToolError(f"top_k must be between 1 and {MAX_TOP_K}")
         try:
-            hits = live.current().search(question, top_k=top_k, mode=mode)
+            where = Filter(tuple(doc or ()), tuple(type or ())) if doc or type else None
+            hits = live.current().search(question, top_k=top_k, mode=mode, where=where)
         except QAError as exc:
             raise ToolError(str(exc)) from None
         return json.loads(render.hits_json(question, hits, mode))

@@ -46,7 +46,7 @@ def test_the_tools_are_listed_with_their_arguments(index_dir):
 
     tools = with_session(index_dir, use)
     assert set(tools) == {"search", "get_passage"}
-    assert set(tools["search"].input_schema["properties"]) == {"question", "top_k", "mode"}
+    assert set(tools["search"].input_schema["properties"]) == {"question", "top_k", "mode", "doc", "type"}
     assert tools["search"].input_schema["required"] == ["question"]
     assert set(tools["get_passage"].input_schema["properties"]) == {"passage_id", "around"}
 
@@ -87,6 +87,20 @@ def test_search_on_a_milvus_collection(corpus_dir, tmp_path):
     found, passage = with_session(tmp_path / "unused", use, *backend)
     assert not found.is_error and found.structured_content["hits"][0]["doc_path"] == "tea.txt"
     assert not passage.is_error and passage.structured_content["cited"][0]["doc_path"] == "tea.txt"
+
+
+def test_search_takes_the_document_filters_qa_ask_takes(index_dir):
+    async def use(session):
+        return (
+            await session.call_tool("search", {"question": "龙井茶产于哪里", "top_k": 10, "doc": ["tea*"]}),
+            await session.call_tool("search", {"question": "城市交通", "type": ["md"]}),
+            await session.call_tool("search", {"question": "龙井茶", "type": ["xls"]}),
+        )
+
+    only_tea, markdown, unknown = with_session(index_dir, use)
+    assert {h["doc_path"] for h in only_tea.structured_content["hits"]} == {"tea.txt"}
+    assert {h["doc_path"] for h in markdown.structured_content["hits"]} == {"transport.md"}
+    assert unknown.is_error and "unknown document type 'xls'" in unknown.content[0].text
 
 
 def test_errors_are_tool_errors_the_agent_can_read(index_dir):

@@ -303,3 +303,15 @@ def test_a_pdf_is_served_as_the_text_its_passages_cite_with_their_pages(tmp_path
     cited = next(p for p in data["passages"] if p["passage_id"] == hit["passage_id"])
     assert cited["page"] == hit["page"]
     assert data["text"][cited["char_start"] : cited["char_end"]] == hit["text"]
+
+
+def test_ask_takes_the_document_filters_qa_ask_takes(client):
+    only_tea = ask(client, "龙井茶产于哪里", top_k=10, doc=["tea*"])
+    assert only_tea.status_code == 200, only_tea.text
+    assert {h["doc_path"] for h in only_tea.json()["hits"]} == {"tea.txt"}
+    markdown = ask(client, "城市交通", type=["md"]).json()["hits"]
+    assert markdown and {h["doc_path"] for h in markdown} == {"transport.md"}
+    for body, message in (({"type": ["xls"]}, "unknown document type 'xls'"), ({"doc": ["nothing-*"]}, "no indexed document matches --doc nothing-*")):
+        response = ask(client, "龙井茶", **body)
+        assert response.status_code == 400 and message in response.json()["error"], response.text
+    assert ask(client, "龙井茶", doc="tea.txt").status_code == 400, "a list, as in JSON, not a string"

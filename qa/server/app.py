@@ -13,7 +13,7 @@ import hmac
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,12 +26,15 @@ from starlette.exceptions import HTTPException
 from .. import __version__, render
 from ..citations import MAX_AROUND, passage_context
 from ..errors import BadInputError, NotFoundError, QAError
+from ..filters import Filter
 from ..live import LiveIndex
 from ..search import MAX_QUESTION_CHARS, MAX_TOP_K, MODES
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
 SEARCH_SECONDS = 10.0  # a search (including waiting for a free slot) that takes longer gets 504
+MAX_FILTERS = 20  # globs or types a request may give
+MAX_FILTER_CHARS = 200
 
 
 class AskRequest(BaseModel):
@@ -42,7 +45,10 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    # `collection` and `filters` join here when the library has them.
+    # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.filters).
+    doc: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
+    type: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
+    # `collection` joins here when the server serves more than one.
 
 
 class SearchTimeout(Exception):
@@ -119,8 +125,10 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
 
     @app.post("/api/ask", summary="Ask a question: the same JSON as `qa ask --json`")
     async def ask(request: AskRequest) -> Response:
+        where = Filter(tuple(request.doc), tuple(request.type)) if request.doc or request.type else None  # BadInputError: 400
+
         def search():
-            return live.current().search(request.question, top_k=request.top_k, mode=request.mode)
+            return live.current().search(request.question, top_k=request.top_k, mode=request.mode, where=where)
 
         try:
             hits = await searches.run(search)
