@@ -122,6 +122,17 @@ def running_server(app):
         sock.close()
 
 
+def cited_passages(document) -> list:
+    """The document's passages, each checked to be exactly the text its offsets point at."""
+    from qa.chunker import split_document
+
+    passages = split_document(document)
+    assert passages
+    for passage in passages:
+        assert document.text[passage.char_start : passage.char_end] == passage.text
+    return passages
+
+
 def default_sigint() -> None:
     """Popen preexec_fn: the child takes Ctrl-C as from a terminal. A test run started in the
     background by a shell inherits SIGINT ignored, and Python keeps it ignored."""

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunker import split_document
+from conftest import cited_passages
 from qa.formats.html import extract
 from qa.reader import read_file
 
@@ -28,10 +28,7 @@ def headings(document) -> dict[str, int]:
 @pytest.mark.parametrize("name", PAGES)
 def test_every_passage_is_the_text_its_offsets_point_at(name):
     document = read(name)
-    passages = split_document(document)
-    assert passages
-    for passage in passages:
-        assert document.text[passage.char_start : passage.char_end] == passage.text
+    cited_passages(document)
 
 
 def test_portal_page_keeps_the_article_and_leaves_the_site_out():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunker import split_document
+from conftest import cited_passages
 from qa.formats import pdf
 from qa.reader import read_file
 
@@ -31,10 +31,7 @@ def headings(extracted) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("name", sorted(path.name for path in LAYOUTS.glob("*.pdf")))
 def test_every_passage_is_the_text_its_offsets_point_at(name):
     document = read_file(LAYOUTS / name, name)
-    passages = split_document(document)
-    assert passages
-    for passage in passages:
-        assert document.text[passage.char_start : passage.char_end] == passage.text
+    cited_passages(document)
 
 
 def test_two_columns_are_read_left_column_first_under_the_full_width_title():
