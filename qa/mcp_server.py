@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Strict
 
 from . import render
 from .citations import MAX_AROUND, passage_context
 from .filters import Filter
 from .errors import QAError
 from .live import LiveIndex
-from .search import MAX_TOP_K
+from .search import MAX_QUESTION_CHARS, MAX_TOP_K
+
+# As strict as the HTTP API: `"top_k": "3"` is a mistake to report, not a number to guess at.
+StrictInt = Annotated[int, Strict()]
 
 INSTRUCTIONS = (
     "Search a document collection. `search` returns the passages that answer a question, best first, "
@@ -34,7 +38,7 @@ def create_server(live: LiveIndex) -> MCPServer:
     @server.tool()
     def search(
         question: str,
-        top_k: int = 5,
+        top_k: StrictInt = 5,
         mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
         doc: list[str] | None = None,
         type: list[str] | None = None,  # noqa: A002 - the name `qa ask --type` and the HTTP API use
@@ -45,6 +49,8 @@ def create_server(live: LiveIndex) -> MCPServer:
         # `collection` joins the arguments when the server serves more than one.
         if not 1 <= top_k <= MAX_TOP_K:  # refused as the CLI and HTTP API refuse it, not cut silently
             raise ToolError(f"top_k must be between 1 and {MAX_TOP_K}")
+        if len(question) > MAX_QUESTION_CHARS:  # the HTTP API's 400, not a question cut without a word
+            raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         try:
             where = Filter(tuple(doc or ()), tuple(type or ())) if doc or type else None
             hits = live.current().search(question, top_k=top_k, mode=mode, where=where)

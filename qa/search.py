@@ -34,7 +34,7 @@ DENSE_WEIGHT = 0.6
 # split in two halves by article: 0.8 was best on each half.
 TRANSLATED_DENSE_WEIGHT = 0.8
 CANDIDATES = 50  # per leg, before fusion
-MAX_QUESTION_CHARS = 2000  # longer questions are cut: nothing useful past this
+MAX_QUESTION_CHARS = 2000  # longer questions are cut, before and after normalizing: nothing useful past this
 MAX_TOP_K = 100  # the most hits the interfaces (CLI, HTTP, MCP) let a question ask for
 
 
@@ -116,8 +116,7 @@ class Index:
             raise BadInputError(f"the question must be text, not {type(question).__name__}")
         if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
             raise BadInputError(f"top_k must be a whole number of at least 1, not {top_k!r}")
-        question = question[:MAX_QUESTION_CHARS]
-        form = normalize(question)
+        question, form = _bounded(question)
         if not any(ch.isalnum() for ch in form):
             raise BadInputError("the question has no words to search for")
         self.timings = {}
@@ -384,3 +383,14 @@ def _embedded_sentences(store, p: int) -> list[str]:
     alignment reads where the index kept no token states."""
     passage = store.passage(p)
     return [chunker.embedding_text(passage, form) for form in store.sentences(p).forms]
+
+
+def _bounded(question: str) -> tuple[str, str]:
+    """The question cut to MAX_QUESTION_CHARS, and its normalized form, cut until that fits too:
+    NFKC can make one character eighteen (U+FDFA), and the encoder's time grows with the form."""
+    question = question[:MAX_QUESTION_CHARS]
+    form = normalize(question)
+    while len(form) > MAX_QUESTION_CHARS:
+        question = question[: len(question) * MAX_QUESTION_CHARS // len(form)]
+        form = normalize(question)
+    return question, form

@@ -47,3 +47,23 @@ def test_document_masks_asked_for_at_once_are_each_right(fake_index):
     masks = ask_from_threads(lambda: (n := next(counter) % len(wanted), store.allowed(wanted[n])))
     for n, mask in masks:
         assert [p.doc_path for p, kept in zip(store.passages, mask) if kept] == [p.doc_path for p in store.passages if p.doc_path == paths[n]]
+
+
+def test_a_store_is_freed_as_soon_as_it_is_dropped(corpus_dir, tmp_path, fake_embedder):
+    # Without a cycle between a store and its legs, a replaced generation's arrays and mapped
+    # files go when the last reference does, not at the garbage collector's next full pass.
+    import gc
+    import weakref
+
+    from qa import build_index, load_index
+
+    build_index(corpus_dir, tmp_path / "index", embedder=fake_embedder)
+    index = load_index(tmp_path / "index", embedder=fake_embedder)
+    index.search("龙井茶产于哪里", top_k=2, mode="lexical")  # both legs opened
+    gone = weakref.ref(index.store)
+    gc.disable()
+    try:
+        del index
+        assert gone() is None
+    finally:
+        gc.enable()

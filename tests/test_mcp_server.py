@@ -109,12 +109,17 @@ def test_errors_are_tool_errors_the_agent_can_read(index_dir):
             await session.call_tool("get_passage", {"passage_id": "nope"}),
             await session.call_tool("search", {"question": "？？？"}),
             await session.call_tool("search", {"question": "龙井茶", "top_k": 100000}),
+            await session.call_tool("search", {"question": "龙井茶", "top_k": "3"}),
+            await session.call_tool("search", {"question": "茶" * 2001}),
         )
 
-    unknown, wordless, too_many = with_session(index_dir, use)
+    unknown, wordless, too_many, text_top_k, too_long = with_session(index_dir, use)
     assert unknown.is_error and "no passage 'nope'" in unknown.content[0].text
     assert wordless.is_error and "no words to search for" in wordless.content[0].text
     assert too_many.is_error and "top_k must be between 1 and 100" in too_many.content[0].text  # as the CLI and HTTP refuse it
+    # As the HTTP API refuses them: a top_k in quotes, a question over 2,000 characters.
+    assert text_top_k.is_error and "top_k" in text_top_k.content[0].text
+    assert too_long.is_error and "longer than 2000 characters" in too_long.content[0].text
 
 
 def test_no_index_is_one_line_and_exit_2(tmp_path):

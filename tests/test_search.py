@@ -366,3 +366,11 @@ def test_kangxi_radicals_are_searched_as_the_characters_they_look_like(tmp_path,
     hits = load_index(tmp_path / "index", embedder=fake_embedder).search("大米的水分", top_k=1, mode=mode)
     assert hits[0].passage.doc_path == "kangxi.txt"
     assert "射阳⼤⽶的⽔分" in hits[0].passage.text
+
+
+def test_a_question_is_bounded_after_normalizing_too(fake_index, fake_embedder):
+    # U+FDFA is one character that NFKC makes eighteen: 2,000 of them would be 36,000 to embed.
+    from qa.search import MAX_QUESTION_CHARS
+
+    fake_index.search("\ufdfa" * MAX_QUESTION_CHARS, top_k=1)
+    assert max(len(text) for text in fake_embedder.embedded) <= MAX_QUESTION_CHARS

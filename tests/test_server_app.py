@@ -206,12 +206,13 @@ def test_a_token_is_required_on_every_api_call_when_set(index_dir, fake_embedder
     with TestClient(create_app(LiveIndex(index_dir, embedder=fake_embedder), token="s3cret")) as client:
         calls = [lambda h: client.post("/api/ask", json={"question": "龙井茶"}, headers=h), lambda h: client.get("/api/info", headers=h), lambda h: client.get("/api/documents/tea.txt", headers=h)]
         for call in calls:
-            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, {"Authorization": "Basic s3cret"}, {"Authorization": "Bearer s3cre"}):
                 response = call(headers)
                 assert response.status_code == 401
                 assert response.headers["www-authenticate"] == "Bearer"
                 assert "token" in response.json()["error"]
             assert call({"Authorization": "Bearer s3cret"}).status_code == 200
+            assert call({"Authorization": "bearer s3cret"}).status_code == 200, "the scheme is case-insensitive (RFC 7235)"
         assert client.get("/").status_code == 200  # the page itself holds no data; it asks for the token
 
 

@@ -47,6 +47,12 @@ def test_any_other_host_needs_a_token():
         check_exposure("0.0.0.0", None)
 
 
+@pytest.mark.parametrize("token", ["abc ", " abc", "a b", "abc\n"])
+def test_a_token_no_client_could_send_is_refused_at_start(token):
+    with pytest.raises(BadInputError, match="spaces or unprintable"):
+        check_exposure("127.0.0.1", token)
+
+
 def test_serve_refuses_a_public_host_without_a_token(index_dir):
     result = serve("--index-dir", index_dir, "--host", "0.0.0.0")
     assert result.exit_code == 2

@@ -221,12 +221,13 @@ class BearerToken:
 
     def __init__(self, app, token: str | None):
         self.app = app
-        self.expected = f"Bearer {token}".encode() if token else None
+        self.expected = token.encode() if token else None
 
     async def __call__(self, scope, receive, send):
         if self.expected and scope["type"] == "http" and scope["path"].startswith("/api/"):
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            scheme, _, given = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+            # The scheme's name is case-insensitive (RFC 7235); the token is compared in constant time.
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(given.strip(b" "), self.expected):
                 await error(401, "this server needs a token: send `Authorization: Bearer TOKEN`")(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -28,7 +28,9 @@ def is_loopback(host: str) -> bool:
 
 
 def check_exposure(host: str, token: str | None) -> None:
-    """Only this machine may reach a server without a token."""
+    """Only this machine may reach a server without a token; and a token must be one a client can send."""
+    if token and (token != token.strip() or any(ch.isspace() or not ch.isprintable() for ch in token)):
+        raise BadInputError("the token has spaces or unprintable characters: no client could send it in an Authorization header")
     if not is_loopback(host) and not token:
         raise BadInputError(f"refusing to listen on {host} without a token: set --token or QA_TOKEN (or listen on 127.0.0.1)")
 
@@ -56,11 +58,18 @@ def serve(
     """Serve until interrupted. QAError before anything listens: unsafe host, no index, port in use."""
     check_exposure(host, token)
     live = LiveIndex(index_dir, model=model, backend=backend, collection=collection)
-    index = live.current()  # no index, damaged, wrong model: fail now, not at the first question
+    passages, location = _serving(live)  # no index, damaged, wrong model: fail now, not at the first question
     sock = bind(host, port)
     shown = f"[{host}]" if ":" in host else host
-    announce(f"qa serve: {index.manifest['passage_count']} passages from {index.store.location} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
+    announce(f"qa serve: {passages} passages from {location} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
     # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
     allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
     config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _serving(live: LiveIndex) -> tuple[int, str]:
+    """What the server will serve first. Only figures are kept: holding the index itself would
+    keep its generation mapped after a rebuild replaces it, for as long as the server runs."""
+    index = live.current()
+    return index.manifest["passage_count"], str(index.store.location)

@@ -6,6 +6,8 @@ passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
 
 from __future__ import annotations
 
+import weakref
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,9 @@ class _Leg:
     """A leg over one index file, which opens (and is checked) on first use."""
 
     def __init__(self, store: "LocalStore", index=None):
-        self._store = store
+        # A weak reference: a store and its legs in a cycle would outlive a rebuild until the
+        # garbage collector's next full pass, keeping the old generation's files mapped.
+        self._store = weakref.proxy(store)
         self._index = index
 
     @property
