@@ -316,3 +316,41 @@ def test_ask_takes_the_document_filters_qa_ask_takes(client):
         response = ask(client, "龙井茶", **body)
         assert response.status_code == 400 and message in response.json()["error"], response.text
     assert ask(client, "龙井茶", doc="tea.txt").status_code == 400, "a list, as in JSON, not a string"
+
+
+def test_overload_is_refused_at_once_with_503_and_retry_after(index_dir):
+    from qa.server.app import QUEUE_PER_SLOT
+
+    slow = SlowQueryEmbedder(query_seconds=0.5)
+    with TestClient(create_app(LiveIndex(index_dir, embedder=slow), search_slots=1, search_seconds=30)) as client:
+        results = []
+
+        def one():
+            started = time.monotonic()
+            response = ask(client, "龙井茶")
+            results.append((response, time.monotonic() - started))
+
+        threads = [threading.Thread(target=one) for _ in range(QUEUE_PER_SLOT + 4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        statuses = sorted(response.status_code for response, _ in results)
+        assert statuses.count(200) >= QUEUE_PER_SLOT and 503 in statuses and set(statuses) <= {200, 503}, statuses
+        for response, seconds in results:
+            if response.status_code == 503:
+                assert response.headers["retry-after"] == "1" and "busy" in response.json()["error"]
+                assert seconds < 0.5, "refused at once, not after waiting"
+
+
+def test_a_search_whose_slot_comes_too_late_is_not_run(index_dir):
+    slow = SlowQueryEmbedder(query_seconds=0.85)
+    with TestClient(create_app(LiveIndex(index_dir, embedder=slow), search_slots=1, search_seconds=1.0)) as client:
+        first = threading.Thread(target=lambda: ask(client, "龙井茶"))
+        first.start()
+        time.sleep(0.1)
+        late = ask(client, "大熊猫吃什么")  # its slot frees with ~0.15 s of its 1 s left
+        first.join()
+        assert late.status_code == 504
+        time.sleep(1.0)  # time enough for a search started anyway to have embedded its question
+        assert not any("大熊猫" in text for text in slow.embedded), "its search was never started"

@@ -33,6 +33,8 @@ from ..search import MAX_QUESTION_CHARS, MAX_TOP_K, MODES
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
 SEARCH_SECONDS = 10.0  # a search (including waiting for a free slot) that takes longer gets 504
+QUEUE_PER_SLOT = 4  # callers that may wait per search slot; more are told to come back (503)
+LATE_SHARE = 0.25  # a search whose slot comes with less than this share of its time left is not run
 MAX_FILTERS = 20  # globs or types a request may give
 MAX_FILTER_CHARS = 200
 
@@ -55,6 +57,10 @@ class SearchTimeout(Exception):
     pass
 
 
+class SearchOverloaded(Exception):
+    """More callers wait for a search slot than could be served in time: refused at once."""
+
+
 class Searches:
     """Searches run in worker threads, at most `slots` at a time. A caller waits at most
     `seconds` in all (for a slot, then for its search) and then gets SearchTimeout.
@@ -62,20 +68,34 @@ class Searches:
     A Python thread cannot be stopped, so a search that overruns keeps its slot until it
     returns; its caller has had its 504 by then, and callers queued behind it time out
     instead of piling up without bound.
+
+    Under overload, work nobody will read is not started: past QUEUE_PER_SLOT callers waiting
+    per slot, a caller gets SearchOverloaded at once (503, try again), and a caller whose slot
+    comes too late to finish in time gets SearchTimeout without its search being run.
     """
 
     def __init__(self, slots: int, seconds: float):
         self.seconds = seconds
         self._slots = asyncio.Semaphore(slots)
         self._executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="qa-search")
+        self._waiting = 0  # callers waiting for a slot (only the event loop's thread counts them)
+        self._max_waiting = slots * QUEUE_PER_SLOT
 
     async def run(self, function):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.seconds
+        if self._waiting >= self._max_waiting:
+            raise SearchOverloaded
+        self._waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), self.seconds)
         except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             raise SearchTimeout from None
+        finally:
+            self._waiting -= 1
+        if deadline - loop.time() < LATE_SHARE * self.seconds:  # its answer would come too late to be read
+            self._slots.release()
+            raise SearchTimeout
         future = loop.run_in_executor(self._executor, function)
         future.add_done_callback(self._finished)
         try:
@@ -134,6 +154,10 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             hits = await searches.run(search)
         except SearchTimeout:
             return error(504, f"the search took longer than {searches.seconds:g} s")
+        except SearchOverloaded:
+            busy = error(503, "the server is busy with other questions: try again in a moment")
+            busy.headers["Retry-After"] = "1"
+            return busy
         return Response(render.hits_json(request.question, hits, request.mode), media_type="application/json")
 
     @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
