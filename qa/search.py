@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment, load_aligner
+from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
 from .answer import Sentences, pick_answer
 from . import chunker
 from .chunker import opening_title
 from . import crosslingual
 from .confidence import confidence, hit_features
-from .embedders import Embedder, canonical_spec, engine_of, load_embedder, query_spec
+from .embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .fold import fold
 from .models import Document, Hit, Passage, Source

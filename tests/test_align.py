@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.align import PassageStates, QuestionAlignment, TokenStates, alignment, load_aligner, part_matches
+from qa.align import PassageStates, QuestionAlignment, TokenStates, alignment, part_matches
+from qa.embedders import load_aligner
 
 
 def states(rows, parts=None, weights=None):

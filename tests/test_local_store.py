@@ -3,7 +3,7 @@
 import threading
 import time
 
-from qa.storage.generation import open_generation
+from qa.storage.local import open_generation
 
 
 class SlowList(list):

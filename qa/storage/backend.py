@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..errors import BadInputError, IndexMissingError
+from .records import DEFAULT_COLLECTION, Written  # noqa: F401 - Written: part of the Writer protocol
 
 if TYPE_CHECKING:
     from ..answer import Sentences
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from .generation import Contents
     from .token_states import SentenceTokens
 
-DEFAULT_COLLECTION = "default"
 COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")  # what Milvus accepts in a collection name, too
 
@@ -85,16 +85,6 @@ class Writer(Protocol):
 
 
 @dataclass(frozen=True)
-class Written:
-    """What a collection holds after a write."""
-
-    passages: int
-    units: int
-    removed: int  # sentences the collection held before and no longer does
-    index_type: str
-
-
-@dataclass(frozen=True)
 class Backend:
     kind: str  # "local" or "milvus"
     uri: str = ""  # Milvus: a .db path (Milvus Lite) or a server URI
@@ -139,7 +129,7 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
         from .milvus import open_milvus
 
         return open_milvus(chosen.uri, check_collection_name(collection))
-    from .generation import open_generation
+    from .local import open_generation
 
     index_dir = Path(index_dir or "embeddings")
     folder = local_collection_dir(index_dir, collection)

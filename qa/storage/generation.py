@@ -28,10 +28,9 @@ import numpy as np
 from ..errors import IndexDamagedError, IndexMissingError, IndexVersionError, QAError
 from ..models import Document, Passage
 from .index_dir import build_lock, current_generation, new_staging_dir, pause_point, publish
+from .records import Written
 
 if TYPE_CHECKING:
-    from .backend import Written
-    from .local import LocalStore
     from .token_states import SentenceTokens, TokenTable
 
 FORMAT_VERSION = 2  # 2: documents.jsonl (the cited text), passage pages
@@ -148,7 +147,6 @@ class LocalWriter:
         return {key: table.sentence(i) for i, key in enumerate(stored) if key in wanted}
 
     def write(self, contents: Contents, rewrite: bool) -> "Written":
-        from .backend import Written
         from .dense import choose_index_type
 
         index_type = choose_index_type(len(contents.vectors))
@@ -215,10 +213,9 @@ def live_vectors(index_dir: Path) -> tuple[list[str], np.ndarray] | None:
     return [key.decode() for key in keys], vectors
 
 
-def open_generation(index_dir: Path) -> "LocalStore":
-    """The live generation of index_dir, checked; the heavy parts load on first use."""
-    from .local import LocalStore
-
+def read_generation(index_dir: Path) -> tuple[Path, dict, list[Passage], np.ndarray, np.ndarray]:
+    """The live generation of index_dir, checked: its folder, manifest, passages, sentence table
+    and (memory-mapped) vectors, what qa.storage.local.LocalStore opens."""
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissingError(f"no index in {index_dir.resolve()}")
@@ -249,7 +246,7 @@ def open_generation(index_dir: Path) -> "LocalStore":
         raise damaged(generation, "vectors and passages are out of step")
     if len(units) and (units[:, 0].min() < 0 or units[:, 0].max() >= len(passages) or np.any(np.diff(units[:, 0]) < 0)):
         raise damaged(generation, "sentence table points outside the passages")
-    return LocalStore(generation, manifest, passages, units, vectors)
+    return generation, manifest, passages, units, vectors
 
 
 def read_forms(generation_dir: Path, passage_count: int, unit_count: int) -> dict[str, list[str]]:

@@ -6,9 +6,7 @@ passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
 
 from __future__ import annotations
 
-import weakref
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,16 +14,22 @@ import numpy as np
 
 from ..answer import Sentences
 from ..models import Document, Passage
-from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms
+from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
+from .records import LexicalFound
 
 
 class _Leg:
     """A leg over one index file, which opens (and is checked) on first use."""
 
     def __init__(self, store: "LocalStore", index=None):
-        # A weak reference: a store and its legs in a cycle would outlive a rebuild until the
-        # garbage collector's next full pass, keeping the old generation's files mapped.
-        self._store = weakref.proxy(store)
+        # What the leg reads, not the store itself: a store and its legs in a cycle would outlive
+        # a rebuild until the garbage collector's next full pass, keeping old files mapped.
+        self._generation_dir = store.generation_dir
+        self._manifest = store.manifest
+        self._passage_count = len(store.passages)
+        self._units = store.units
+        self._unit_ptr = store.unit_ptr
+        self._vectors = store.vectors
         self._index = index
 
     @property
@@ -42,17 +46,17 @@ class FaissDenseLeg(_Leg):
     """Sentence vectors in FAISS; a passage scores as its best sentence."""
 
     def _open(self):
-        return open_faiss(self._store.generation_dir, len(self._store.units))
+        return open_faiss(self._generation_dir, len(self._units))
 
     def search(self, query_vector: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> list[int]:
         """Passages of the top `pool * 4` sentences, best first; `allowed` masks passages before ranking."""
         from .dense import search_faiss, search_flat
 
-        units = self._store.units
+        units = self._units
         # Several sentences of one passage may rank high: ask for more sentences than passages.
         selected = None if allowed is None else np.flatnonzero(allowed[units[:, 0]])
-        if self._store.manifest.get("index_type") == "flat":
-            unit_ids, _ = search_flat(self._store.vectors, query_vector, pool * 4, selected)
+        if self._manifest.get("index_type") == "flat":
+            unit_ids, _ = search_flat(self._vectors, query_vector, pool * 4, selected)
         else:
             unit_ids, _ = search_faiss(self.index, query_vector, pool * 4, selected)
         return list(dict.fromkeys(int(p) for p in units[unit_ids, 0]))
@@ -61,30 +65,19 @@ class FaissDenseLeg(_Leg):
         """Each passage scores as its best sentence: one strong sentence is what answers."""
         if not passages:
             return np.zeros(0, dtype=np.float32)
-        unit_ptr = self._store.unit_ptr
+        unit_ptr = self._unit_ptr
         starts, ends = unit_ptr[passages], unit_ptr[np.asarray(passages) + 1]
         rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
-        similarities = self._store.vectors[rows] @ query_vector
+        similarities = self._vectors[rows] @ query_vector
         offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
         return np.maximum.reduceat(similarities, offsets).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class LexicalFound:
-    """What the lexical leg found for one question: its top passages, the BM25 score of any
-    passage, and the score of a passage that matched every question word (the ceiling)."""
-
-    found: list[int]
-    scores: Callable[[list[int]], np.ndarray]
-    ceiling: float
-    coverage: float  # the share of the question's words the collection has at all
 
 
 class BM25LexicalLeg(_Leg):
     """qa.storage.lexical's jieba BM25 over the passages' normalized text."""
 
     def _open(self):
-        return open_lexical(self._store.generation_dir, len(self._store.passages))
+        return open_lexical(self._generation_dir, self._passage_count)
 
     def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
         from .. import crosslingual
@@ -207,3 +200,8 @@ class LocalStore:
     def check(self) -> None:
         """Load the lazy parts now, so damage shows before the store is used."""
         self.forms, self.dense.index, self.lexical.index  # noqa: B018 - the properties load and check the files
+
+
+def open_generation(index_dir: Path) -> LocalStore:
+    """The live generation of index_dir, checked; the heavy parts load on first use."""
+    return LocalStore(*read_generation(index_dir))

@@ -33,10 +33,9 @@ import numpy as np
 from ..answer import Sentences
 from ..errors import BadInputError, IndexMissingError, QAError
 from ..models import Document, Passage, document_from_dict
-from .backend import DEFAULT_COLLECTION
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
-from .local import LexicalFound
+from .records import DEFAULT_COLLECTION, LexicalFound, Written
 
 META = "qa_meta"
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
@@ -415,7 +414,6 @@ class MilvusWriter:
         return cached
 
     def write(self, contents: Contents, rewrite: bool):
-        from .backend import Written
 
         with _milvus_errors(self.uri):
             client = self.client
