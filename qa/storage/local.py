@@ -6,8 +6,6 @@ passage p owns sentence rows unit_ptr[p]:unit_ptr[p+1].
 
 from __future__ import annotations
 
-
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
