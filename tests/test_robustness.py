@@ -172,8 +172,8 @@ def test_hostile_files(tmp_path, fake_embedder):
     assert {"中文 文件名.txt", "crlf.txt", "cr.txt", "nul.txt", "utf16.txt", "big5.txt", "gb.txt"} <= docs
     assert index.search("大五碼繁體", top_k=1)[0].passage.doc_path == "big5.txt"
     assert index.search("国标码简体", top_k=1)[0].passage.doc_path == "gb.txt"
-    cr = [p for p in index.passages if p.doc_path == "cr.txt"]
-    assert [p.line_start for p in cr] == [1, 2]
+    (cr,) = [p for p in index.passages if p.doc_path == "cr.txt"]  # two short lines, one passage
+    assert (cr.line_start, cr.line_end) == (1, 2) and cr.text == "旧式换行第一行。\r旧式换行第二行。", "a lone CR ends a line"
 
 
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
