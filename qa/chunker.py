@@ -92,6 +92,7 @@ def split_document(document: Document) -> list[Passage]:
                     char_end=end,
                     text=text,
                     page=document.page_at(start),
+                    ocr=any(line_start < end and start < line_end for _, line_start, line_end, _, _ in document.ocr_lines),
                 )
             )
     return passages

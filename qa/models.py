@@ -23,6 +23,9 @@ class Document:
     heading_levels: tuple[int, ...] = ()  # each heading's level (1 = top), parallel to heading_starts
     warnings: tuple[str, ...] = ()  # what could be read only in part
     layout: tuple[str, ...] = ()  # what the reader found and did with the layout ("TOC on p. 2–3 left out")
+    # The lines read by OCR: (page or None, char_start, char_end, box (x0, y0, x1, y1), confidence),
+    # kept so a citation can say the text was recognised (and, later, show where on the page).
+    ocr_lines: tuple[tuple, ...] = ()
     size: int = 0  # the file's size and modification time when it was read, so an
     mtime_ns: int = 0  # unchanged file's extracted text can be reused instead of parsed again
 
@@ -38,7 +41,10 @@ class Document:
 def document_from_dict(data: dict) -> Document:
     """A Document from its JSON form (lists back to tuples)."""
     tuples = ("page_starts", "heading_starts", "heading_levels", "warnings", "layout")
-    return Document(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
+    data = {key: tuple(value) if key in tuples else value for key, value in data.items()}
+    if "ocr_lines" in data:
+        data["ocr_lines"] = tuple((page, start, end, tuple(box), score) for page, start, end, box, score in data["ocr_lines"])
+    return Document(**data)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Passage:
     char_end: int
     text: str
     page: int | None = None  # 1-based page of a paged format (PDF); None otherwise
+    ocr: bool = False  # its text (some of it) was recognised by OCR, not extracted
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -90,6 +90,7 @@ def read_file(path: Path, rel: str) -> Document | Skipped:
         heading_levels=extracted.heading_levels,
         warnings=extracted.warnings,
         layout=extracted.layout,
+        ocr_lines=extracted.ocr_lines,
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
     )

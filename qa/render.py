@@ -52,7 +52,8 @@ def print_hits(console: Console, hits: list[Hit], mode: str = "hybrid") -> None:
         header = Text(f"[{hit.rank}] ", style="bold cyan" if answered else "dim")
         header.append(citation(p), style="bold" if answered else "dim")
         confidence = "" if hit.confidence is None else f" · confidence {hit.confidence:.2f}"
-        header.append(f"  id {p.id}  score {hit.score:.3f}{confidence}", style="dim")
+        recognised = " · text recognised by OCR" if p.ocr else ""
+        header.append(f"  id {p.id}  score {hit.score:.3f}{confidence}{recognised}", style="dim")
         console.print(header)
         heading = p.title if not p.section or p.section == p.title else f"{p.title} › {p.section}"
         if heading:

@@ -61,6 +61,27 @@ def test_a_scanned_pdf_is_read_page_by_page_in_its_paragraphs():
     pages = {passage.page for passage in split_document(document) if "繁殖率" in passage.text}
     assert pages == {2}
     assert {passage.page for passage in split_document(document) if "卧龙" in passage.text} == {1}
+    assert all(passage.ocr for passage in split_document(document)), "a hit says its text was recognised"
+
+
+@needs_ocr
+def test_an_indexed_scan_keeps_its_ocr_lines_and_marks_its_hits(tmp_path, fake_embedder):
+    import json
+    import shutil
+
+    from qa import build_index, load_index
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    shutil.copy(OCR_DIR / "scanned.pdf", corpus / "scanned.pdf")
+    (corpus / "notes.txt").write_text("大熊猫的笔记：这一行是打出来的文字，不是扫描。", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder)
+    index = load_index(tmp_path / "index", embedder=fake_embedder)
+    hits = {hit.passage.doc_path: hit for hit in index.search("大熊猫", top_k=5)}
+    assert hits["scanned.pdf"].to_dict()["ocr"] is True and hits["notes.txt"].to_dict()["ocr"] is False
+    kept = index.store.document("scanned.pdf").ocr_lines  # boxes and confidences, as read
+    assert kept and all(len(box) == 4 and 0 < score <= 1 for _, _, _, box, score in kept)
+    json.dumps([list(line) for line in kept])
 
 
 @needs_ocr

@@ -109,6 +109,7 @@ function hitCard(hit, answered) {
       el("span", { class: "rank" }, `${hit.rank}`),
       el("a", { class: "citation", href: documentLink(hit, hit.answer), title: `chars ${hit.char_start}–${hit.char_end}` }, citationText(hit)),
       el("span", { class: "score", title: "score · the probability that this passage answers" }, hit.score.toFixed(3) + confidence),
+      hit.ocr ? el("span", { class: "score", title: "this text was read from an image of the page, not extracted" }, " · recognised by OCR") : null,
     ),
     heading ? el("div", { class: "heading" }, heading) : null,
     passageText(hit, answered),
