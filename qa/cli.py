@@ -120,7 +120,7 @@ def index(
     replace: bool = typer.Option(False, "--replace", help="Replace the collection even if it holds another corpus folder's index"),
     no_ocr: bool = typer.Option(False, "--no-ocr", help="Skip scanned pages and images instead of reading them by OCR (as QA_OCR=0)"),
 ) -> None:
-    """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub)."""
+    """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub; scans and images with the ocr extra)."""
     if no_ocr:
         os.environ["QA_OCR"] = "0"  # read by qa/formats/ocr.py, in this process and the --watch that follows
     if watch and (backend or collection):
