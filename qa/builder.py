@@ -82,7 +82,9 @@ def build_index(
     earlier = None if rebuild else writer.previous_manifest()
     same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == _ocr_on()
     known = writer.previous_documents() if same_reading else {}
-    documents, skipped = read_corpus(corpus_dir, follow_outside_links=follow_links, known=known)
+    documents, skipped = read_corpus(
+        corpus_dir, follow_outside_links=follow_links, known=known, on_ocr_page=lambda path, done, total: stage(f"OCR {path}: page {done} of {total}")
+    )
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)

@@ -6,12 +6,15 @@ Files of other types are reported as unsupported, and files that cannot be read
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .errors import BadInputError
 from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
+from .formats.ocr import reporting_pages
 from .models import Document
 from .storage.index_dir import holds_index
 
@@ -30,12 +33,16 @@ class Skipped:
 
 
 def read_corpus(
-    corpus_dir: Path, follow_outside_links: bool = False, known: dict[str, Document] | None = None
+    corpus_dir: Path,
+    follow_outside_links: bool = False,
+    known: dict[str, Document] | None = None,
+    on_ocr_page: Callable[[str, int, int], None] | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
     """Read every file under `corpus_dir`; files that can't be read are skipped, not fatal.
 
     `known` documents (by path) are reused as they are when their file's size and
     modification time have not changed, so an unchanged PDF is not parsed again.
+    `on_ocr_page(path, done, total)` hears of each page OCR reads (the slowest step a build has).
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
@@ -47,7 +54,8 @@ def read_corpus(
     skipped: list[Skipped] = []
     for path in _walk(root, follow_outside_links, skipped):
         rel = path.relative_to(root).as_posix()
-        result = _unchanged(path, (known or {}).get(rel)) or read_file(path, rel)
+        with reporting_pages(functools.partial(on_ocr_page, rel) if on_ocr_page else None):
+            result = _unchanged(path, (known or {}).get(rel)) or read_file(path, rel)
         (documents if isinstance(result, Document) else skipped).append(result)
     return documents, skipped
 

@@ -202,3 +202,21 @@ def test_reading_a_pdf_with_a_text_layer_loads_no_ocr_engine():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     modules = set(json.loads(out.strip().splitlines()[-1]))
     assert not {"rapidocr", "cv2", "PIL"} & modules
+
+
+@needs_ocr
+def test_a_build_says_which_page_ocr_is_reading(tmp_path, fake_embedder, monkeypatch):
+    import shutil
+
+    from qa import build_index
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # nothing read before
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    shutil.copy(OCR_DIR / "scanned.pdf", corpus / "scanned.pdf")
+    stages: list[str] = []
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder, stage=stages.append)
+    assert [s for s in stages if s.startswith("OCR")] == ["OCR scanned.pdf: page 1 of 2", "OCR scanned.pdf: page 2 of 2"]
+    stages.clear()
+    build_index(corpus, tmp_path / "index", embedder=fake_embedder, stage=stages.append, rebuild=True)
+    assert not [s for s in stages if s.startswith("OCR")], "a rebuild takes the pages from the OCR cache"

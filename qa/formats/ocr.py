@@ -31,6 +31,9 @@ import statistics
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable, Sequence
 
 from .assemble import TextAssembler, UnreadableFile, collapse_spaces
@@ -86,6 +89,21 @@ def unavailable() -> str | None:
     return None
 
 
+# Who hears of each page OCR'd in this context (a build's "OCR scan.pdf: page 3 of 40"): a
+# context variable, so a reader deep in a format needs no progress argument, and threads don't share it.
+_PAGE_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar("qa_ocr_page_progress", default=None)
+
+
+@contextmanager
+def reporting_pages(progress: Callable[[int, int], None] | None) -> Iterator[None]:
+    """Within this block, read_pages tells `progress(done, total)` after each page it reads."""
+    token = _PAGE_PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _PAGE_PROGRESS.reset(token)
+
+
 def read_pages(
     data: bytes,
     numbers: Sequence[int],
@@ -96,6 +114,7 @@ def read_pages(
     has them. `render(number)` gives a page's image (a numpy array or a PIL image) and its
     pixels per output unit (scale/72 for a PDF page, 1 for an image); `progress(done, total)`
     is called after each page the engine reads."""
+    progress = progress or _PAGE_PROGRESS.get()
     digest = hashlib.sha256(data).hexdigest()
     cache = _load_cache(digest)
     found = {number: cache[number] for number in numbers if number in cache}
