@@ -98,7 +98,7 @@ def print_context(console: Console, context) -> None:
             section = p.section
             marker = Text("▶ " if cited else "  ", style="bold yellow")
             marker.append(citation(p), style="bold" if cited else "dim")
-            marker.append(f"  id {p.id}", style="dim")
+            marker.append(f"  id {p.id}" + (" · text recognised by OCR" if p.ocr else ""), style="dim")
             console.print(marker)
             body = Text(f"    {p.text}", style="" if cited else "dim")
             if cited and not _styled(console):

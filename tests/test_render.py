@@ -22,3 +22,10 @@ def test_a_hit_read_by_ocr_says_so():
     console = Console(record=True, width=200)
     print_hits(console, [Hit(passage=passage, score=0.9, rank=1, confidence=0.9)])
     assert "text recognised by OCR" in console.export_text()
+
+    from qa.citations import PassageContext
+    from qa.render import print_context
+
+    shown = Console(record=True, width=200)
+    print_context(shown, PassageContext(doc_path="scan.pdf", before=(), cited=(passage,), after=()))
+    assert "text recognised by OCR" in shown.export_text(), "qa show says so too"
