@@ -9,7 +9,9 @@ connections asking the golden seed questions in turn.
 `--corpus cmrc2018` serves CMRC2018's 848 paragraphs (../shared/bench) and asks its questions
 instead (the index is kept in /tmp/qa-bench-serve-cmrc2018, so a second run reuses it).
 
-Prints, for 1, 8 and 32 concurrent clients: p50/p95/p99 latency, requests/s, errors; then the
+Prints, for 1, 8 and 32 concurrent clients: p50/p95/p99 latency (a question's, from its first
+try to its answer), questions answered/s, errors, and 503s (a busy server's "come back in a
+second": the client waits as told and asks again); then the
 server's resident memory every 1,000 requests over `--soak` requests; then a run during which
 `qa index` rebuilds the index in another process (the server must swap it in with no failed
 request). Run it under `flock /tmp/qa-bench.lock` so timings are not shared with other work.
@@ -79,6 +81,7 @@ def run_load(server: Server, clients: int, requests: int, asked: list[str], ever
     """`requests` POSTs to /api/ask from `clients` threads; `every(n)` is called after each 1,000th."""
     latencies: list[float] = []
     errors: list[str] = []
+    shed = [0]  # 503s with Retry-After: the client waits as told and asks again
     lock = threading.Lock()
     issued = iter(range(requests))
 
@@ -91,14 +94,21 @@ def run_load(server: Server, clients: int, requests: int, asked: list[str], ever
                 break
             body = json.dumps({"question": asked[n % len(asked)], "top_k": 5}).encode()
             started = time.perf_counter()
-            try:
-                connection.request("POST", "/api/ask", body=body, headers={"Content-Type": "application/json"})
-                response = connection.getresponse()
-                payload = response.read()
-                ok = response.status == 200 and json.loads(payload)["hits"]
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                ok, payload = False, repr(exc).encode()
-                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            while True:
+                try:
+                    connection.request("POST", "/api/ask", body=body, headers={"Content-Type": "application/json"})
+                    response = connection.getresponse()
+                    payload = response.read()
+                    if response.status == 503 and response.getheader("Retry-After"):
+                        with lock:
+                            shed[0] += 1
+                        time.sleep(float(response.getheader("Retry-After")))
+                        continue
+                    ok = response.status == 200 and json.loads(payload)["hits"]
+                except (OSError, http.client.HTTPException, ValueError) as exc:
+                    ok, payload = False, repr(exc).encode()
+                    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                break
             elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
@@ -120,7 +130,7 @@ def run_load(server: Server, clients: int, requests: int, asked: list[str], ever
     def pct(p: float) -> float:
         return latencies[min(int(p / 100 * len(latencies)), len(latencies) - 1)] * 1000
 
-    return {"clients": clients, "requests": len(latencies), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "rps": len(latencies) / seconds, "errors": len(errors), "first_error": errors[0] if errors else None}
+    return {"clients": clients, "requests": len(latencies), "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "rps": len(latencies) / seconds, "errors": len(errors), "shed": shed[0], "first_error": errors[0] if errors else None}
 
 
 def main() -> None:
@@ -143,10 +153,10 @@ def main() -> None:
         server = Server(index_dir)
         try:
             run_load(server, 4, 100, asked)  # warm-up, not reported
-            print(f"\n{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6}")
+            print(f"\n{'clients':>7} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'503s':>6}")
             for clients in (1, 8, 32):
                 r = run_load(server, clients, args.requests, asked)
-                print(f"{r['clients']:>7} {r['requests']:>8} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['rps']:>7.1f} {r['errors']:>6}" + (f"  first error: {r['first_error']}" if r["errors"] else ""))
+                print(f"{r['clients']:>7} {r['requests']:>8} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['rps']:>7.1f} {r['errors']:>6} {r['shed']:>6}" + (f"  first error: {r['first_error']}" if r["errors"] else ""))
 
             samples = [(0, server.rss_mib())]
             soak = run_load(server, 8, args.soak, asked, every=lambda n: samples.append((n, server.rss_mib())))
