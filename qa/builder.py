@@ -120,7 +120,7 @@ def build_index(
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
         extracted = {d.path for d in documents if d.format not in ("text", "markdown")}
         units, unit_forms = _units(passages, extracted)
-        # What the encoder reads: each sentence after its passage's context (title, headings).
+        # What the encoder reads: each sentence, after its passage's context if chunker.DENSE_CONTEXT says so.
         unit_texts = [chunker.embedding_text(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
         keys = [_unit_key(spec, text) for text in unit_texts]
         cached = writer.cached_vectors(spec, engine, keys) if same_vectors else {}
