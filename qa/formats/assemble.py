@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, replace
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
+_ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
+_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
 
 
 class UnreadableFile(Exception):
@@ -34,6 +36,12 @@ class Extracted:
 
     def as_format(self, format_name: str) -> "Extracted":
         return replace(self, format=format_name)
+
+
+def line_joiner(before: str, after: str) -> str:
+    """What goes between two lines of one paragraph: a space between Latin words, nothing
+    between ideographs (a wrapped Chinese line goes on without one)."""
+    return " " if _ASCII_WORD_END.search(before) and _ASCII_WORD_START.match(after) else ""
 
 
 def collapse_spaces(text: str) -> str:

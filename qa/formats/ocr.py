@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Sequence
 
-from .assemble import TextAssembler, UnreadableFile, collapse_spaces
+from .assemble import TextAssembler, UnreadableFile, collapse_spaces, line_joiner
 
 INSTALL = "pip install -e '.[ocr]'"
 CACHE_VERSION = 1  # bump when what is cached changes (not for layout rules: they run on the cached lines)
@@ -55,8 +55,6 @@ _LIST_ITEM = re.compile(
 )
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:\d{1,4}|[ivxlc]{1,6}|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})[-—–\s]*$", re.I)
 _SENTENCE_END = re.compile(r"[。．.!！?？；;：:]$")
-_ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
-_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
 
 
 @dataclass(frozen=True)
@@ -321,16 +319,12 @@ class _Row:
         result = []
         for before, after in zip(self.lines, self.lines[1:]):
             apart = after.box[0] - before.box[2] > max(before.height, after.height)
-            result.append(" " if apart else _joiner(before.text, after.text))
+            result.append(" " if apart else line_joiner(before.text, after.text))
         return result
 
     @property
     def cells(self) -> int:
         return 1 + self.joiners().count(" ") if len(self.lines) > 1 else 1
-
-
-def _joiner(before: str, after: str) -> str:
-    return " " if _ASCII_WORD_END.search(before) and _ASCII_WORD_START.match(after) else ""
 
 
 @dataclass
@@ -467,7 +461,7 @@ def _join(rows: list[_Row]) -> list[Paragraph]:
             result.append(Paragraph(list(row.lines), row.joiners(), _heading_level(row)))
         else:
             paragraph = result[-1]
-            paragraph.joiners += [_joiner(paragraph.lines[-1].text, row.lines[0].text)] + row.joiners()
+            paragraph.joiners += [line_joiner(paragraph.lines[-1].text, row.lines[0].text)] + row.joiners()
             paragraph.lines += row.lines
         previous = row
     # A numbered line is a heading only when it stands alone; joined with the next, it is a clause.

@@ -23,7 +23,7 @@ from dataclasses import replace
 from . import ocr
 from . import pdf_layout as layout
 from . import pdf_tables as tables
-from .assemble import Extracted, TextAssembler, UnreadableFile
+from .assemble import Extracted, TextAssembler, UnreadableFile, line_joiner
 from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
@@ -38,8 +38,6 @@ _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
 _WORDS = re.compile(r"[^\W\d_]")  # letters and ideographs: a title has some
-_ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
-_ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
 
 
 def extract(data: bytes) -> Extracted:
@@ -240,8 +238,7 @@ def _lay_out(page: layout.Page, number: int, notes: _Notes, page_edges: tuple[fl
         if not two_column:
             edges = page_edges
         elif len(text_rows) >= 6:
-            lefts, rights = sorted(row.left for row in text_rows), sorted(row.right for row in text_rows)
-            edges = (lefts[len(lefts) // 10], rights[(len(rights) * 9) // 10])
+            edges = _edges(text_rows)
         else:
             edges = (min((row.left for row in text_rows), default=0.0), max((row.right for row in text_rows), default=0.0))
         result.append((kept, edges))
@@ -249,11 +246,15 @@ def _lay_out(page: layout.Page, number: int, notes: _Notes, page_edges: tuple[fl
 
 
 def _text_block(pages: list[layout.Page]) -> tuple[float, float]:
-    """Where body lines start and end: the common left edge and the right margin."""
-    lefts = sorted(line.left for page in pages for line in page.segments)
-    rights = sorted(line.right for page in pages for line in page.segments)
-    if not lefts:
+    """Where body lines start and end on the document's pages."""
+    return _edges([line for page in pages for line in page.segments])
+
+
+def _edges(lines: list[Line]) -> tuple[float, float]:
+    """The common left edge and the right margin of `lines` (a tenth of them may stick out)."""
+    if not lines:
         return 0.0, 0.0
+    lefts, rights = sorted(line.left for line in lines), sorted(line.right for line in lines)
     return lefts[len(lefts) // 10], rights[(len(rights) * 9) // 10]
 
 
@@ -323,8 +324,7 @@ def _paragraphs(block: list[Line], body_size: float, edges: tuple[float, float])
             result.append([line.text, kind, key, None, line.text])
         else:
             text = result[-1][0]
-            joiner = " " if _ASCII_WORD_END.search(text) and _ASCII_WORD_START.match(line.text) else ""
-            result[-1][0] = text + joiner + line.text
+            result[-1][0] = text + line_joiner(text, line.text) + line.text
         previous = line
     # A numbered line is a heading only when it stands alone; joined with the next, it is a clause.
     for paragraph in result:
