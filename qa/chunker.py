@@ -12,6 +12,7 @@ measured no better on the real documents (benchmarks/realdocs.py).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterator
@@ -37,14 +38,14 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(\S.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _WORD = re.compile(r"[^\W_]")  # a letter, digit or ideograph: a passage without one says nothing
 # Numbered sub-headings common in Chinese documents: 一、… （二）… 第三章 …
+# In the order of their levels: 第一部分/篇 > 第一章 > 第一节 > 一、 > （一）.
 _NUMBERED_LEVELS = [
-    re.compile(r"^第[一二三四五六七八九十百0-9]+(?:编|篇|部分)"),
+    re.compile(r"^第[一二三四五六七八九十百0-9]+[部分篇]"),
     re.compile(r"^第[一二三四五六七八九十百0-9]+章"),
     re.compile(r"^第[一二三四五六七八九十百0-9]+节"),
     re.compile(r"^[一二三四五六七八九十]+、"),
     re.compile(r"^[（(][一二三四五六七八九十]+[)）]"),
 ]
-_NUMBERED_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|第[一二三四五六七八九十百0-9]+[章节部分篇])")
 _SENTENCE_END = re.compile(
     r"(?:[。！？；!?]+|…+|\.(?=\s)|\.$)"  # the end mark(s)
     r"[”’」』）)】》\"']*"  # closing quotes and brackets that belong to the sentence
@@ -72,6 +73,8 @@ def split_document(document: Document) -> list[Passage]:
     # Extracted formats say which lines are headings; plain text shows them with # or numbering.
     markdown = document.format in ("text", "markdown")
     levels = dict(zip(document.heading_starts, document.heading_levels or (1,) * len(document.heading_starts)))
+    ocr_starts = [line[1] for line in document.ocr_lines]  # the lines OCR read, in text order
+    ocr_ends = [line[2] for line in document.ocr_lines]
     for section, heading, paragraphs in _sections(document.text, levels, markdown):
         if section.startswith(title + PATH_SEPARATOR):  # the title is said once, not again in the path
             section = section[len(title + PATH_SEPARATOR) :]
@@ -92,10 +95,16 @@ def split_document(document: Document) -> list[Passage]:
                     char_end=end,
                     text=text,
                     page=document.page_at(start),
-                    ocr=any(line_start < end and start < line_end for _, line_start, line_end, _, _ in document.ocr_lines),
+                    ocr=_recognised(ocr_starts, ocr_ends, start, end),
                 )
             )
     return passages
+
+
+def _recognised(ocr_starts: list[int], ocr_ends: list[int], start: int, end: int) -> bool:
+    """Whether an OCR line (starts and ends, in text order) overlaps start:end."""
+    n = bisect.bisect_left(ocr_ends, start + 1)  # the first line ending after `start`
+    return n < len(ocr_starts) and ocr_starts[n] < end
 
 
 def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int, int]]:
@@ -237,17 +246,14 @@ def _path_text(path: list[tuple[int, str]]) -> str:
 
 
 def _numbered_level(line: str) -> int:
-    """Chinese numbering says the level: 第一编/篇/部分 > 第一章 > 第一节 > 一、 > （一）."""
+    """The level its Chinese numbering gives a line (1 for 第一部分…); 0 when it has none."""
     stripped = line.strip()
-    for level, pattern in enumerate(_NUMBERED_LEVELS, start=1):
-        if pattern.match(stripped):
-            return level
-    return len(_NUMBERED_LEVELS)
+    return next((level for level, pattern in enumerate(_NUMBERED_LEVELS, start=1) if pattern.match(stripped)), 0)
 
 
 def _is_numbered_heading(line: str) -> bool:
     stripped = line.strip()
-    return bool(_NUMBERED_HEADING.match(stripped)) and len(stripped) <= TITLE_CHARS * 2 and not _SENTENCE_END.search(stripped)
+    return _numbered_level(stripped) > 0 and len(stripped) <= TITLE_CHARS * 2 and not _SENTENCE_END.search(stripped)
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
