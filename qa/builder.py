@@ -80,7 +80,8 @@ def build_index(
     # Extracted text is reused for unchanged files, but only from this pipeline: a newer qa
     # reads layouts and tables differently.
     earlier = None if rebuild else writer.previous_manifest()
-    same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == _ocr_on()
+    ocr_on = _ocr_on()
+    same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == ocr_on
     known = writer.previous_documents() if same_reading else {}
     documents, skipped = read_corpus(
         corpus_dir, follow_outside_links=follow_links, known=known, on_ocr_page=lambda path, done, total: stage(f"OCR {path}: page {done} of {total}")
@@ -155,7 +156,7 @@ def build_index(
             "skipped": [asdict(s) for s in skipped],
             "token_states": tokens is not None,
             "pipeline_version": PIPELINE_VERSION,
-            "ocr": _ocr_on(),
+            "ocr": ocr_on,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         contents = Contents(

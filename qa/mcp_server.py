@@ -52,7 +52,7 @@ def create_server(live: LiveIndex) -> MCPServer:
         if len(question) > MAX_QUESTION_CHARS:  # the HTTP API's 400, not a question cut without a word
             raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         try:
-            where = Filter(tuple(doc or ()), tuple(type or ())) if doc or type else None
+            where = Filter(tuple(doc or ()), tuple(type or ()))
             hits = live.current().search(question, top_k=top_k, mode=mode, where=where)
         except QAError as exc:
             raise ToolError(str(exc)) from None

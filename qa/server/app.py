@@ -145,7 +145,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
 
     @app.post("/api/ask", summary="Ask a question: the same JSON as `qa ask --json`")
     async def ask(request: AskRequest) -> Response:
-        where = Filter(tuple(request.doc), tuple(request.type)) if request.doc or request.type else None  # BadInputError: 400
+        where = Filter(tuple(request.doc), tuple(request.type))  # an unknown type: BadInputError, 400
 
         def search():
             return live.current().search(request.question, top_k=request.top_k, mode=request.mode, where=where)
