@@ -12,11 +12,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 
 from .assemble import Extracted, TextAssembler, UnreadableFile
 
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
+STYLE_DEPTH = 9  # styles looked through along a chain of base styles
 
 
 def extract(data: bytes) -> Extracted:
@@ -81,12 +83,7 @@ def _type_size(paragraph) -> float:
     sizes = [run.font.size.pt for run in paragraph.runs if run.font.size is not None and run.text.strip()]
     if sizes:
         return max(sizes)
-    style = paragraph.style
-    while style is not None:
-        if style.font.size is not None:
-            return style.font.size.pt
-        style = style.base_style
-    return 0.0
+    return next((style.font.size.pt for style in _style_chain(paragraph.style) if style.font.size is not None), 0.0)
 
 
 def heading_level(paragraph) -> int:
@@ -100,17 +97,21 @@ def heading_level(paragraph) -> int:
         return int(digits) + 1 if digits.isdigit() else 2  # below a Title
     # Headings made by outline level rather than by a built-in style name (as localized templates
     # do), on the paragraph or on its style and the styles it is based on.
-    element, seen = paragraph._p.pPr, 0
-    while seen < 10:
-        level = element.xpath("./w:outlineLvl/@w:val") if element is not None else []
+    for properties in [paragraph._p.pPr, *(style.element.pPr for style in _style_chain(style))]:
+        level = properties.xpath("./w:outlineLvl/@w:val") if properties is not None else []
         if level:
             return int(level[0]) + 2 if level[0].isdigit() and int(level[0]) < 9 else 0
-        if style is None or seen and style.base_style is None:
-            return 0
-        style = style.base_style if seen else style
-        element = style.element.pPr if style is not None else None
-        seen += 1
     return 0
+
+
+def _style_chain(style) -> Iterator:
+    """The style and the styles it is based on, nearest first (STYLE_DEPTH at most: a damaged
+    file's styles may be based on each other in a loop)."""
+    for _ in range(STYLE_DEPTH):
+        if style is None:
+            return
+        yield style
+        style = style.base_style
 
 
 def _rows(table) -> list[list[str]]:
