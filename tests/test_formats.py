@@ -152,3 +152,50 @@ def test_a_folder_of_mixed_files_reads_what_it_can_and_names_the_rest(tmp_path):
     assert unsupported == ["old.doc", "table.xlsx"]
     unreadable = {s.path: s.reason for s in skipped if s.kind == "unreadable"}
     assert set(unreadable) == {"encrypted.pdf", "image-only.pdf", "photo.png"}, "an image is read by OCR: a damaged one is skipped"
+
+
+def test_docx_custom_heading_styles_contents_lines_and_a_placeholder_title(tmp_path):
+    # Localized templates: headings by an outline level on a custom style (or on the style it
+    # is based on), a table of contents in Word's `toc 1` style, and a placeholder left as the
+    # core properties' title while the cover states the real one in large type.
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    document = docx.Document()
+    document.core_properties.title = "标准名称"
+    document.styles["Normal"].font.size = Pt(10.5)  # as Chinese templates set it
+
+    def style(name, outline=None, base=None):
+        made = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        if base is not None:
+            made.base_style = base
+        if outline is not None:
+            level = OxmlElement("w:outlineLvl")
+            level.set(qn("w:val"), str(outline))
+            made.element.get_or_add_pPr().append(level)
+        return made
+
+    chapter = style("章标题", outline=0)
+    clause_base = style("条标题基础", outline=1)
+    clause = style("一级条标题", base=clause_base)
+    cover = style("封面标准名称")
+    cover.font.size = Pt(26)
+    toc = document.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("中华人民共和国能源行业标准")
+    document.add_paragraph("核电厂定期安全评价", style=cover)
+    document.add_paragraph("1 范围\t1", style=toc)
+    document.add_paragraph("范围", style=chapter)
+    document.add_paragraph("总体要求", style=clause)
+    document.add_paragraph("本部分规定了核电厂定期安全评价的通用要求。")
+    path = tmp_path / "psr.docx"
+    document.save(path)
+
+    extracted = read_file(path, "psr.docx")
+    assert extracted.title == "核电厂定期安全评价", "the cover's largest type, not the placeholder"
+    assert "1 范围\t1" not in extracted.text and "1 范围" not in extracted.text.splitlines()
+    assert "table of contents (1 lines) left out" in extracted.layout
+    (passage,) = [p for p in split_document(extracted) if "通用要求" in p.text]
+    assert passage.section == "范围 › 总体要求", "levels from the style and from the style it is based on"
