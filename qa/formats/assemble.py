@@ -44,6 +44,11 @@ def line_joiner(before: str, after: str) -> str:
     return " " if _ASCII_WORD_END.search(before) and _ASCII_WORD_START.match(after) else ""
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 table`, `3 tables`: how layout notes count what they found."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def collapse_spaces(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 

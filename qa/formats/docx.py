@@ -14,7 +14,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 
-from .assemble import Extracted, TextAssembler, UnreadableFile
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted
 
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
@@ -55,7 +55,7 @@ def extract(data: bytes) -> Extracted:
             opening.append(block)
         assembler.line(block.text, heading=bool(level), level=level or 1)
     title = _title(document, assembler, opening) or first_heading
-    layout = ((f"{tables} table{'s' if tables != 1 else ''}",) if tables else ()) + ((f"table of contents ({toc_lines} lines) left out",) if toc_lines else ())
+    layout = ((counted(tables, "table"),) if tables else ()) + ((f"table of contents ({toc_lines} lines) left out",) if toc_lines else ())
     return assembler.result("docx", title=title, layout=layout)
 
 

@@ -22,7 +22,7 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-from .assemble import Extracted, TextAssembler, UnreadableFile, collapse_spaces
+from .assemble import Extracted, TextAssembler, UnreadableFile, collapse_spaces, counted
 
 # `form` is not noise: ASP.NET pages wrap the whole page in one.
 NOISE = "script, style, noscript, template, nav, footer, aside, svg, iframe, button, select, textarea, input, object, embed"
@@ -137,7 +137,7 @@ def _read(markup: str, assembler: TextAssembler, main_content: bool) -> tuple[st
             notes = ("no main article found: the whole page kept",)
     _lay_out(blocks, assembler)
     tables = sum(1 for block in blocks if block.rows)
-    return title, notes + ((f"{tables} table{'s' if tables > 1 else ''}",) if tables else ())
+    return title, notes + ((counted(tables, "table"),) if tables else ())
 
 
 def _lay_out(blocks: list[Block], assembler: TextAssembler) -> None:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from . import ocr
 from . import pdf_layout as layout
 from . import pdf_tables as tables
-from .assemble import Extracted, TextAssembler, UnreadableFile, line_joiner
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted, line_joiner
 from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
@@ -193,25 +193,21 @@ class _Notes:
     def lines(self) -> tuple[str, ...]:
         notes = []
         if self.two_column:
-            notes.append(_count(self.two_column, "two-column page"))
+            notes.append(counted(self.two_column, "two-column page"))
         if self.tables:
-            notes.append(_count(self.tables, "table"))
+            notes.append(counted(self.tables, "table"))
         if self.toc_pages:
             first, last = self.toc_pages[0], self.toc_pages[-1]
             notes.append(f"TOC on page{'s' if last > first else ''} {first}{f'–{last}' if last > first else ''} left out")
         if self.watermarked:
-            notes.append(f"watermark left out on {_count(self.watermarked, 'page')}")
+            notes.append(f"watermark left out on {counted(self.watermarked, 'page')}")
         if self.rotated:
-            notes.append(f"rotated text left out on {_count(self.rotated, 'page')}")
+            notes.append(f"rotated text left out on {counted(self.rotated, 'page')}")
         if self.running:
             notes.append("running headers, footers and page numbers left out")
         if self.figure_labels:
-            notes.append(f"figure labels left out on {_count(self.figure_labels, 'page')}")
+            notes.append(f"figure labels left out on {counted(self.figure_labels, 'page')}")
         return tuple(notes)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _lay_out(page: layout.Page, number: int, notes: _Notes, page_edges: tuple[float, float]) -> list[tuple[list[Line], tuple[float, float]]]:
