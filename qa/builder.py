@@ -46,6 +46,7 @@ class BuildReport:
     formats: dict[str, int] = field(default_factory=dict)  # files read, by format
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, what was read only in part)
     layouts: list[tuple[str, str]] = field(default_factory=list)  # (path, what its reader found: columns, tables, a TOC left out)
+    notes: tuple[str, ...] = ()  # what the backend says about what it built (a dense-only collection, and why)
 
 
 def build_index(
@@ -60,19 +61,22 @@ def build_index(
     backend: str | None = None,
     collection: str | None = None,
     replace: bool = False,
+    mode: str | None = None,
 ) -> BuildReport:
     """Index every readable document under corpus_dir into a collection (index_dir's, or on `backend`).
 
     Symlinks that lead outside corpus_dir are skipped unless `follow_links`. A collection holds
     one corpus folder: indexing another one into it is refused unless `replace`.
     `progress(done, total)` follows the embedding; `stage(text)` is told when each step begins.
+    `mode` "dense" builds a dense-only Milvus collection (smaller, faster to build); None gives
+    both legs where the backend can.
     """
     from .storage.backend import open_writer
 
     started = time.perf_counter()
     stage = stage or (lambda text: None)
     corpus_dir = Path(corpus_dir)
-    writer = open_writer(index_dir, backend, collection)
+    writer = open_writer(index_dir, backend, collection, mode)
     spec = embedder.spec if embedder is not None else canonical_spec(model)
     # Vectors are reused only from the same engine, so an index's vectors all come from one.
     engine = getattr(embedder, "engine", None) if embedder is not None else engine_of(model)
@@ -102,7 +106,7 @@ def build_index(
                 f"{writer.location} holds the index of {previous.get('corpus_dir')}, not of {corpus_dir.resolve()}",
                 collection=collection,
             )
-        if previous and not rebuild and previous.get("corpus_fingerprint") == fingerprint:
+        if previous and not rebuild and previous.get("corpus_fingerprint") == fingerprint and writer.fits(previous):
             return BuildReport(
                 index_dir=writer.location,
                 files=len(documents),
@@ -116,7 +120,8 @@ def build_index(
                 **read,
             )
         files = [_file_entry(d) for d in documents]
-        same_vectors = previous is not None and not rebuild and previous.get("model") == spec and index_engine(previous) == engine
+        # An update in place needs the same model, engine and legs; anything else is written anew.
+        same_vectors = previous is not None and not rebuild and previous.get("model") == spec and index_engine(previous) == engine and writer.fits(previous)
         needed = writer.needs(files) if same_vectors else {f["path"] for f in files}
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
         extracted = {d.path for d in documents if d.format not in ("text", "markdown")}
@@ -183,6 +188,7 @@ def build_index(
         removed=written.removed,
         seconds=time.perf_counter() - started,
         index_type=written.index_type,
+        notes=written.notes,
         **read,
     )
 

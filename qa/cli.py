@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 
 Mode = Literal["hybrid", "dense", "lexical"]
+BuildMode = Literal["hybrid", "dense"]
 IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory (relative paths: from the current directory)")
 Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default), st:NAME_OR_PATH (a sentence-transformers model) or py:MODULE:CLASS (your own embedder)")
 CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Documents to index first when there is no index yet")
@@ -37,7 +38,7 @@ BackendOption = typer.Option(
     help="Where the index lives: local (default: --index-dir), milvus:PATH.db (Milvus Lite), milvus://HOST:PORT or an http(s):// Milvus URI (token: QA_MILVUS_TOKEN)",
 )
 CollectionOption = typer.Option(None, "-c", "--collection", envvar="QA_COLLECTION", help="A named collection (default: default); `qa collections` lists them")
-ModeOption = typer.Option("hybrid", "--mode", help="hybrid: meaning and words; dense: meaning only; lexical: words only")
+ModeOption = typer.Option(None, "--mode", show_default=False, help="hybrid (default): meaning and words; dense: meaning only (the default in a dense-only collection); lexical: words only")
 
 
 def _print_version(value: bool) -> None:
@@ -119,6 +120,7 @@ def index(
     collection: Optional[str] = CollectionOption,
     replace: bool = typer.Option(False, "--replace", help="Replace the collection even if it holds another corpus folder's index"),
     no_ocr: bool = typer.Option(False, "--no-ocr", help="Skip scanned pages and images instead of reading them by OCR (as QA_OCR=0)"),
+    mode: Optional[BuildMode] = typer.Option(None, "--mode", help="Milvus only: dense builds a dense-only collection (smaller, faster to build); hybrid insists on both legs (Milvus 2.5+). Default: both where the server can"),
 ) -> None:
     """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub; scans and images with the ocr extra)."""
     if no_ocr:
@@ -126,7 +128,7 @@ def index(
     if watch and (backend or collection):
         _fail(BadInputError("--watch keeps only the local default collection up to date; leave out --backend and --collection"))
     try:
-        report = _build(corpus_dir, index_dir, model, rebuild, follow_links, backend=backend, collection=collection, replace=replace)
+        report = _build(corpus_dir, index_dir, model, rebuild, follow_links, backend=backend, collection=collection, replace=replace, mode=mode)
     except QAError as exc:
         _fail(exc, _rebuild(corpus_dir, index_dir, backend, collection))
     _print_build_report(report, verbose)
@@ -139,6 +141,8 @@ def _print_build_report(report, verbose: bool) -> None:
         typer.echo(f"warning: {line}", err=True)
     for line in _layout_notes(report.layouts, verbose):
         typer.echo(f"layout: {line}")
+    for line in report.notes:
+        typer.echo(f"note: {line}", err=True)
     files = f"{_count(report.files, 'file')} ({_counts(report.formats)})"
     if report.up_to_date:
         typer.echo(f"Index at {report.index_dir} is up to date: {files}, {_count(report.passages, 'passage')} ({report.seconds:.2f} s).")
@@ -221,6 +225,7 @@ def _build(
     backend: Optional[str] = None,
     collection: Optional[str] = None,
     replace: bool = False,
+    mode: Optional[str] = None,
 ):
     """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
     from .storage.backend import open_writer
@@ -237,7 +242,7 @@ def _build(
         try:
             return build_index(
                 corpus_dir, index_dir, model=model, rebuild=rebuild, progress=progress, follow_links=follow_links, stage=stage,
-                backend=backend, collection=collection, replace=replace,
+                backend=backend, collection=collection, replace=replace, mode=mode,
             )
         except KeyboardInterrupt:
             # Typer turns Ctrl-C into a silent exit 130; say what state the index is in.
@@ -264,7 +269,7 @@ def ask(
     question: Optional[str] = typer.Argument(None, metavar="QUESTION", help="The question; leave out to ask one per line, with the index loaded once"),
     top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),  # max: qa.search.MAX_TOP_K
     json_output: bool = typer.Option(False, "--json", help="Print JSON: hits with text, score, citation; char_start/char_end count characters from the start of the file"),
-    mode: Mode = ModeOption,
+    mode: Optional[Mode] = ModeOption,
     index_dir: Path = IndexDir,
     model: Optional[str] = Model,
     corpus_dir: Path = CorpusDir,
@@ -289,6 +294,7 @@ def ask(
         loading = time.perf_counter()
         engine = _open_index(index_dir, corpus_dir, model, backend, collection)
         reranker = _load_reranker(rerank) if rerank else None
+        mode = mode or engine.default_mode
         loaded = time.perf_counter() - loading
         questions = [question] if question is not None else _prompt_questions()
         for text in questions:
@@ -552,7 +558,7 @@ def eval_command(
     golden_file: Path = typer.Argument(..., help="Golden queries (YAML or JSON Lines)"),
     index_dir: Path = IndexDir,
     corpus_dir: Path = CorpusDir,
-    mode: Mode = ModeOption,
+    mode: Optional[Mode] = ModeOption,
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON"),
     min_recall_at: list[str] = typer.Option([], "--min-recall-at", help="Threshold like 5=0.9 (Recall@5 at least 0.9); repeatable"),
     min_mrr: Optional[float] = typer.Option(None, "--min-mrr", help="Fail if MRR@10 is below this"),
@@ -575,7 +581,7 @@ def eval_command(
         if record:
             ev.check_snapshot_path(record)
         engine = _open_index(index_dir, corpus_dir, None, backend, collection)
-        report = _evaluate_with_progress(engine, queries, mode)
+        report = _evaluate_with_progress(engine, queries, mode or engine.default_mode)
         changes = ev.diff_snapshot(report, against) if against else None
         if record:
             ev.record_snapshot(report, record)

@@ -39,7 +39,7 @@ def create_server(live: LiveIndex) -> MCPServer:
     def search(
         question: str,
         top_k: StrictInt = 5,
-        mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+        mode: Literal["hybrid", "dense", "lexical"] | None = None,
         doc: list[str] | None = None,
         type: list[str] | None = None,  # noqa: A002 - the name `qa ask --type` and the HTTP API use
     ) -> dict[str, Any]:
@@ -53,10 +53,11 @@ def create_server(live: LiveIndex) -> MCPServer:
             raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         try:
             where = Filter(tuple(doc or ()), tuple(type or ()))
-            hits = live.current().search(question, top_k=top_k, mode=mode, where=where)
+            index = live.current()
+            hits = index.search(question, top_k=top_k, mode=mode, where=where)
         except QAError as exc:
             raise ToolError(str(exc)) from None
-        return json.loads(render.hits_json(question, hits, mode))
+        return json.loads(render.hits_json(question, hits, mode or index.default_mode))
 
     @server.tool()
     def get_passage(passage_id: str, around: int = 1) -> dict[str, Any]:

@@ -20,13 +20,13 @@ from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .fold import fold
 from .models import Document, Hit, Passage, Source
 from .normalize import normalize
+from .storage.records import MODES
 from .filters import Filter
 
 if TYPE_CHECKING:
     from .storage.backend import Store
     from .rerank import Reranker
 
-MODES = ("hybrid", "dense", "lexical")
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
 DENSE_WEIGHT = 0.6
 # The same for a question in other letters than the collection's (qa.crosslingual): its lexical
@@ -104,14 +104,27 @@ class Index:
             self._aligner_loaded = True
         return self._aligner
 
-    def search(self, question: str, top_k: int = 5, mode: str = "hybrid", reranker: "Reranker | None" = None, where: Filter | None = None) -> list[Hit]:
+    @property
+    def default_mode(self) -> str:
+        """hybrid, or dense in a dense-only collection."""
+        return "hybrid" if "hybrid" in self.store.modes else "dense"
+
+    def search(self, question: str, top_k: int = 5, mode: str | None = None, reranker: "Reranker | None" = None, where: Filter | None = None) -> list[Hit]:
         """The top_k passages that answer `question`, near-duplicates folded, each with its answer sentence.
 
+        `mode` is hybrid, dense or lexical; by default, hybrid where the collection has both legs.
         With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
         With `where`, only passages of the documents it selects are ranked.
         """
+        mode = mode or self.default_mode
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if mode not in self.store.modes:
+            built_on = self.manifest.get("milvus_version")
+            raise BadInputError(
+                f"{self.store.location} is a dense-only collection{f' (built on Milvus {built_on})' if built_on else ''}: "
+                f"{mode} search needs its lexical leg; use mode dense"
+            )
         if not isinstance(question, str):
             raise BadInputError(f"the question must be text, not {type(question).__name__}")
         if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:

@@ -79,6 +79,29 @@ def use_fake_model(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """A real Milvus 2.3.5 server for the session (tests/milvus_server.py), installed into a
+    virtualenv of its own unless QA_TEST_MILVUS_SERVER names a `milvus-server` to use. Where it
+    cannot be installed its tests skip, except under CI=true, where they fail."""
+    import os
+    import subprocess
+
+    from milvus_server import PACKAGE, MilvusServer, install
+
+    try:
+        given = os.environ.get("QA_TEST_MILVUS_SERVER")
+        command = Path(given) if given else install(tmp_path_factory.mktemp("milvus-server-venv"))
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"cannot install {PACKAGE}: {exc}")
+    server = MilvusServer(command, tmp_path_factory.mktemp("milvus-server") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def e5_test_index(tmp_path_factory):
     """The small test corpus indexed with the real default model, once per session."""
     from qa import build_index, load_index

@@ -28,7 +28,7 @@ from ..citations import MAX_AROUND, passage_context
 from ..errors import BadInputError, NotFoundError, QAError
 from ..filters import Filter
 from ..live import LiveIndex
-from ..search import MAX_QUESTION_CHARS, MAX_TOP_K, MODES
+from ..search import MAX_QUESTION_CHARS, MAX_TOP_K
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
@@ -46,7 +46,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    mode: Literal["hybrid", "dense", "lexical"] | None = None  # hybrid, or dense in a dense-only collection
     # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.filters).
     doc: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
     type: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
@@ -148,17 +148,18 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
         where = Filter(tuple(request.doc), tuple(request.type))  # an unknown type: BadInputError, 400
 
         def search():
-            return live.current().search(request.question, top_k=request.top_k, mode=request.mode, where=where)
+            index = live.current()
+            return index.search(request.question, top_k=request.top_k, mode=request.mode, where=where), request.mode or index.default_mode
 
         try:
-            hits = await searches.run(search)
+            hits, mode = await searches.run(search)
         except SearchTimeout:
             return error(504, f"the search took longer than {searches.seconds:g} s")
         except SearchOverloaded:
             busy = error(503, "the server is busy with other questions: try again in a moment")
             busy.headers["Retry-After"] = "1"
             return busy
-        return Response(render.hits_json(request.question, hits, request.mode), media_type="application/json")
+        return Response(render.hits_json(request.question, hits, mode), media_type="application/json")
 
     @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
     def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND)) -> dict:
@@ -191,7 +192,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             "passages": manifest["passage_count"],
             "sentences": manifest["unit_count"],
             "built_at": manifest["built_at"],
-            "modes": list(MODES),
+            "modes": list(index.store.modes),
             "max_top_k": MAX_TOP_K,
             "max_question_chars": MAX_QUESTION_CHARS,
             "reload_error": live.status().reload_error,

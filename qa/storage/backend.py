@@ -54,7 +54,8 @@ class Store(Protocol):
     generation: str  # changes whenever a build publishes
     location: str  # for messages
     dense: DenseLeg
-    lexical: LexicalLeg
+    lexical: LexicalLeg | None  # None in a dense-only collection
+    modes: tuple[str, ...]  # the search modes it can answer (qa.storage.records.MODES, or just "dense")
 
     def files(self) -> list[dict]: ...
     def allowed(self, doc_paths: frozenset[str] | None) -> object: ...
@@ -81,6 +82,7 @@ class Writer(Protocol):
     def needs(self, files: list[dict]) -> set[str]: ...
     def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]: ...
     def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]": ...
+    def fits(self, previous: dict) -> bool: ...  # whether the collection built before has the legs this build asks for
     def write(self, contents: "Contents", rewrite: bool) -> "Written": ...
 
 
@@ -138,12 +140,18 @@ def open_store(index_dir: Path | str | None, backend: str | None = None, collect
     return open_generation(folder)
 
 
-def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None) -> Writer:
+def open_writer(index_dir: Path | str | None, backend: str | None = None, collection: str | None = None, mode: str | None = None) -> Writer:
+    """`mode`: "dense" for a dense-only Milvus collection, "hybrid" to insist on both legs; None
+    for both where the server can (a local index always has both)."""
+    if mode not in (None, "hybrid", "dense"):
+        raise BadInputError(f"a collection is built for hybrid search (both legs) or dense search only, not {mode!r}")
     chosen = _chosen(backend)
     if chosen.kind == "milvus":
         from .milvus import MilvusWriter
 
-        return MilvusWriter(chosen.uri, check_collection_name(collection))
+        return MilvusWriter(chosen.uri, check_collection_name(collection), mode)
+    if mode == "dense":
+        raise BadInputError("a local index always holds both legs: a dense-only collection is for --backend milvus")
     from .generation import LocalWriter
 
     return LocalWriter(local_collection_dir(index_dir or "embeddings", collection))

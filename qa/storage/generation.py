@@ -121,6 +121,9 @@ class LocalWriter:
         """
         return {d.path: d for d in live_documents(self.index_dir) if d.format not in ("text", "markdown")}
 
+    def fits(self, previous: dict) -> bool:
+        return True  # every local generation holds both legs
+
     def needs(self, files: list[dict]) -> set[str]:
         return {f["path"] for f in files}  # every generation is written whole
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..answer import Sentences
 from ..models import Document, Passage
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
-from .records import LexicalFound
+from .records import MODES, LexicalFound
 
 
 class _Leg:
@@ -105,6 +105,7 @@ class LocalStore:
         self.unit_ptr = np.searchsorted(units[:, 0], np.arange(len(passages) + 1))
         self.dense = FaissDenseLeg(self)
         self.lexical = BM25LexicalLeg(self)
+        self.modes = MODES
         self._forms: dict[str, list[str]] | None = None
         self._by_id: dict[str, int] | None = None
         self._by_document: dict[str, list[int]] | None = None

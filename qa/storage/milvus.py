@@ -25,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
+import time
 from dataclasses import asdict
 
 import numpy as np
@@ -35,12 +37,24 @@ from ..errors import BadInputError, IndexMissingError, QAError
 from ..models import Document, Passage, document_from_dict
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
-from .records import DEFAULT_COLLECTION, LexicalFound, Written
+from .records import DEFAULT_COLLECTION, MODES, LexicalFound, Written
 
 META = "qa_meta"
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
 BATCH = 1_000  # rows per insert and ids per `in` filter
 QUERY_LIMIT = 16_384  # Milvus' cap on one query's rows
+LEXICAL_SINCE = (2, 5)  # Milvus' BM25 function, jieba analyzer and sparse inverted index
+# A server's flush seals and indexes segments: seconds on a small collection (22 s for a build a
+# Milvus Lite file takes 4 s over), minutes on a big one. Other calls get a minute.
+CALL_TIMEOUT = 60.0
+FLUSH_TIMEOUT = 600.0
+# A Milvus server's default reads (Bounded) may miss the last few seconds' writes; a Strong read
+# waits for the server's next time tick (400 ms on the 2.3 server). So: a build reads Strong, and
+# so does whatever finds the published generation for a reader (qa_meta). A reader's searches
+# read Strong only in the first minute after a publish, and Bounded after that, when all of the
+# generation's writes are older than Milvus' staleness bound (gracefulTime, 5 s by default) with
+# room for the builder's clock being behind the reader's.
+FRESH_SECONDS = 60.0
 PUNCTUATION = list("，。、；：？！“”‘’（）《》【】—…·,.;:?!\"'()[]<>-")
 _clients: dict[str, object] = {}
 _clients_lock = threading.Lock()
@@ -71,10 +85,49 @@ def _client(uri: str):
     with _clients_lock:
         if uri not in _clients:
             try:
-                _clients[uri] = MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""), timeout=10)
+                _clients[uri] = _Timed(MilvusClient(uri=uri, token=os.environ.get("QA_MILVUS_TOKEN", ""), timeout=10))
             except Exception as exc:  # pymilvus raises its own and grpc's errors
                 raise BackendError(f"cannot reach Milvus at {uri}: {_first_line(exc)}") from None
         return _clients[uri]
+
+
+class _Timed:
+    """A client whose calls to the server time out (pymilvus' own default is to retry a server
+    that went away for minutes), and whose searches load a collection a restarted server has
+    not loaded yet."""
+
+    CALLS = {"create_collection", "delete", "drop_collection", "flush", "get_server_version", "has_collection", "insert", "load_collection", "query", "query_iterator", "search", "upsert"}
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name: str):
+        found = getattr(self._client, name)
+        if name not in self.CALLS:
+            return found
+
+        def call(*args, **kwargs):
+            kwargs.setdefault("timeout", FLUSH_TIMEOUT if name == "flush" else CALL_TIMEOUT)
+            try:
+                return found(*args, **kwargs)
+            except Exception as exc:
+                if name not in ("query", "search") or "not loaded" not in str(exc):
+                    raise
+            self._client.load_collection(args[0], timeout=CALL_TIMEOUT)
+            return found(*args, **kwargs)
+
+        return call
+
+
+def server_version(client) -> str:
+    """What the server says it is: "v2.3.5-lite" (the server that pip's milvus ships), "2.5.4", "milvus_lite-3.2.2"."""
+    return str(client.get_server_version())
+
+
+def has_bm25(version: str) -> bool:
+    """Whether a server of this version has the lexical leg's BM25 (an unknown version is given the benefit)."""
+    found = re.search(r"(\d+)\.(\d+)", version)
+    return found is None or tuple(int(n) for n in found.groups()) >= LEXICAL_SINCE
 
 
 def _first_line(exc: Exception) -> str:
@@ -89,6 +142,10 @@ def _milvus_errors(uri: str):
         raise
     except Exception as exc:
         if type(exc).__module__.startswith(("pymilvus", "grpc")):
+            # The next call connects afresh: a client whose server went away keeps failing
+            # (grpc backs off reconnecting) after the server is back.
+            with _clients_lock:
+                _clients.pop(uri, None)
             raise BackendError(f"Milvus at {uri}: {_first_line(exc)}") from None
         raise
 
@@ -101,12 +158,16 @@ def _in(field: str, values) -> str:
     return f"{field} in {json.dumps(list(values), ensure_ascii=False)}"
 
 
-def _query_all(client, name: str, expr: str, fields: list[str]) -> list[dict]:
+def _chunks(values: list) -> list[list]:
+    return [values[start : start + BATCH] for start in range(0, len(values), BATCH)]
+
+
+def _query_all(client, name: str, expr: str, fields: list[str], level: str = "Strong") -> list[dict]:
     # One query answers up to QUERY_LIMIT rows; only a longer answer needs an iterator (slower).
-    rows = client.query(name, filter=expr, output_fields=fields, limit=QUERY_LIMIT)
+    rows = client.query(name, filter=expr, output_fields=fields, limit=QUERY_LIMIT, consistency_level=level)
     if len(rows) < QUERY_LIMIT:
         return rows
-    iterator = client.query_iterator(name, batch_size=QUERY_LIMIT // 4, filter=expr, output_fields=fields)
+    iterator = client.query_iterator(name, batch_size=QUERY_LIMIT // 4, filter=expr, output_fields=fields, consistency_level=level)
     rows = []
     while True:
         batch = iterator.next()
@@ -132,12 +193,17 @@ def _generation_name(manifest: dict) -> str:
     return f"gen-{manifest['generation']}"
 
 
-def _read_meta(client, collection: str) -> dict | None:
+def _read_meta(client, collection: str, level: str = "Strong") -> dict | None:
     if not client.has_collection(META):
         return None
     _load(client, META)
-    rows = client.query(META, filter=f'name == "{collection}"', output_fields=["manifest"])
+    rows = client.query(META, filter=f'name == "{collection}"', output_fields=["manifest"], consistency_level=level)
     return json.loads(rows[0]["manifest"]) if rows else None
+
+
+def _reading_level(manifest: dict) -> str:
+    """How a reader of this published generation reads its rows (see FRESH_SECONDS)."""
+    return "Strong" if time.time() < float(manifest.get("published_at", 0)) + FRESH_SECONDS else "Bounded"
 
 
 class MilvusDenseLeg:
@@ -147,10 +213,11 @@ class MilvusDenseLeg:
     def search(self, query_vector: np.ndarray, pool: int, allowed: str | None = None) -> list[int]:
         store = self._store
         # Several sentences of one passage may rank high: ask for more sentences than passages.
-        found = store.client.search(
-            store.names["sentences"], data=[query_vector.astype(np.float32).tolist()], anns_field="vector", limit=pool * 4,
-            filter=store.visible(allowed), output_fields=["pid"], search_params={"metric_type": "IP"},
-        )[0]
+        with _milvus_errors(store.uri):
+            found = store.client.search(
+                store.names["sentences"], data=[query_vector.astype(np.float32).tolist()], anns_field="vector", limit=pool * 4,
+                filter=store.visible(allowed), output_fields=["pid"], search_params={"metric_type": "IP"}, consistency_level=store.level(),
+            )[0]
         return list(dict.fromkeys(int(hit["entity"]["pid"]) for hit in found))
 
     def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray:
@@ -199,7 +266,10 @@ class MilvusLexicalLeg:
 
     def _bm25(self, words: str, limit: int, expr: str) -> list[tuple[int, float]]:
         store = self._store
-        hits = store.client.search(store.names["passages"], data=[words], anns_field="sparse", limit=max(limit, 1), filter=expr, output_fields=["pid"])[0]
+        with _milvus_errors(store.uri):
+            hits = store.client.search(
+                store.names["passages"], data=[words], anns_field="sparse", limit=max(limit, 1), filter=expr, output_fields=["pid"], consistency_level=store.level()
+            )[0]
         # BM25 scores are not negative; Milvus Lite reports them as negative distances.
         return [(int(hit["entity"]["pid"]), abs(float(hit["distance"]))) for hit in hits if hit["distance"]]
 
@@ -207,18 +277,25 @@ class MilvusLexicalLeg:
 class MilvusStore:
     def __init__(self, uri: str, collection: str, manifest: dict):
         self.uri = uri
-        self.client = _client(uri)
         self.collection = collection
         self.names = _names(collection)
         self.manifest = manifest
         self.generation = _generation_name(manifest)
         self.location = f"{uri} collection {collection}"
+        self.modes = tuple(manifest.get("modes", MODES))
         self.dense = MilvusDenseLeg(self)
-        self.lexical = MilvusLexicalLeg(self)
+        self.lexical = MilvusLexicalLeg(self) if "lexical" in self.modes else None
         self._passages: dict[int, tuple[Passage, str]] = {}
         self._sentences: dict[int, list[dict]] = {}
         self._words: dict[int, frozenset[str]] = {}
         self._lock = threading.Lock()
+
+    @property
+    def client(self):
+        return _client(self.uri)
+
+    def level(self) -> str:
+        return _reading_level(self.manifest)
 
     def visible(self, expr: str | None = None) -> str:
         published = f"gen <= {int(self.manifest['generation'])}"
@@ -237,7 +314,7 @@ class MilvusStore:
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
             with _milvus_errors(self.uri):
-                rows = self.client.query(self.names["passages"], filter=self.visible(_in("pid", chunk)), output_fields=["pid", "data", "form"])
+                rows = self.client.query(self.names["passages"], filter=self.visible(_in("pid", chunk)), output_fields=["pid", "data", "form"], consistency_level=self.level())
             with self._lock:
                 for row in rows:
                     self._passages[int(row["pid"])] = (Passage(**json.loads(row["data"])), row["form"])
@@ -249,7 +326,7 @@ class MilvusStore:
         for start in range(0, len(wanted), BATCH):
             chunk = wanted[start : start + BATCH]
             with _milvus_errors(self.uri):
-                rows = _query_all(self.client, self.names["sentences"], self.visible(_in("pid", chunk)), ["pid", "start", "end", "form", "vector"])
+                rows = _query_all(self.client, self.names["sentences"], self.visible(_in("pid", chunk)), ["pid", "start", "end", "form", "vector"], self.level())
             grouped: dict[int, list[dict]] = {p: [] for p in chunk}
             for row in rows:
                 grouped[int(row["pid"])].append(row)
@@ -292,24 +369,24 @@ class MilvusStore:
 
     def number_of(self, passage_id: str) -> int | None:
         with _milvus_errors(self.uri):
-            rows = self.client.query(self.names["passages"], filter=self.visible(f"passage_id == {json.dumps(passage_id)}"), output_fields=["pid"])
+            rows = self.client.query(self.names["passages"], filter=self.visible(f"passage_id == {json.dumps(passage_id)}"), output_fields=["pid"], consistency_level=self.level())
         return int(rows[0]["pid"]) if rows else None
 
     def document_numbers(self, doc_path: str) -> list[int] | None:
         with _milvus_errors(self.uri):
-            rows = _query_all(self.client, self.names["passages"], self.visible(f"path == {json.dumps(doc_path, ensure_ascii=False)}"), ["pid"])
+            rows = _query_all(self.client, self.names["passages"], self.visible(f"path == {json.dumps(doc_path, ensure_ascii=False)}"), ["pid"], self.level())
         return sorted(int(row["pid"]) for row in rows) or None
 
     def document(self, doc_path: str) -> Document:
         with _milvus_errors(self.uri):
-            rows = _query_all(self.client, self.names["documents"], self.visible(f"path == {json.dumps(doc_path, ensure_ascii=False)}"), ["part", "text"])
+            rows = _query_all(self.client, self.names["documents"], self.visible(f"path == {json.dumps(doc_path, ensure_ascii=False)}"), ["part", "text"], self.level())
         if not rows:
             raise BackendError(f"{self.location} lacks the text of {doc_path}: run `qa index --rebuild`")
         return document_from_dict(json.loads("".join(row["text"] for row in sorted(rows, key=lambda row: row["part"]))))
 
     def all_passages(self) -> list[Passage]:
         with _milvus_errors(self.uri):
-            rows = _query_all(self.client, self.names["passages"], self.visible(), ["pid", "data"])
+            rows = _query_all(self.client, self.names["passages"], self.visible(), ["pid", "data"], self.level())
         return [Passage(**json.loads(row["data"])) for row in sorted(rows, key=lambda row: row["pid"])]
 
     def check(self) -> None:
@@ -326,7 +403,7 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
         if manifest is None:
             raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}", collection=None if collection == DEFAULT_COLLECTION else collection)
         _load(client, *_names(collection).values())
-        files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"])
+        files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"], _reading_level(manifest))
     manifest["files"] = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
     return MilvusStore(uri, collection, manifest)
 
@@ -342,7 +419,9 @@ def milvus_generation(uri: str, collection: str) -> str | None:
         return None
     client = _client(uri)
     with _milvus_errors(uri):
-        manifest = _read_meta(client, collection)
+        # Asked before each question by a long-running reader: a Bounded read (no wait for the
+        # server's time tick) finds a new generation seconds late; opening it reads Strong.
+        manifest = _read_meta(client, collection, level="Bounded")
     return None if manifest is None else _generation_name(manifest)
 
 
@@ -367,11 +446,29 @@ class MilvusWriter:
 
     keeps_token_states = False
 
-    def __init__(self, uri: str, collection: str):
+    def __init__(self, uri: str, collection: str, mode: str | None = None):
+        """`mode`: "dense" builds a dense-only collection, "hybrid" insists on both legs, None
+        gives both where the server has BM25 and keeps what an update finds."""
         self.uri = uri
         self.collection = collection
         self.names = _names(collection)
         self.location = f"{uri} collection {collection}"
+        self.mode = mode
+
+    def _modes(self, version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The modes a new collection gets on a server of this version, and what to tell the user."""
+        if self.mode == "dense":
+            return ("dense",), ()
+        if has_bm25(version):
+            return MODES, ()
+        why = f"Milvus {version} at {self.uri} has no BM25, which hybrid and lexical search need (Milvus {'.'.join(map(str, LEXICAL_SINCE))} or newer)"
+        if self.mode == "hybrid":
+            raise BadInputError(f"{why}: build with --mode dense")
+        return ("dense",), (f"{why}: collection {self.collection} is dense-only",)
+
+    def fits(self, previous: dict) -> bool:
+        has_lexical = "lexical" in previous.get("modes", MODES)
+        return self.mode is None or has_lexical == (self.mode == "hybrid")
 
     @property
     def client(self):
@@ -379,6 +476,9 @@ class MilvusWriter:
 
     def lock(self):
         # Milvus has no lock a build could hold: one `qa index` per collection at a time is the deployer's to keep.
+        if self.mode == "hybrid":  # refused before any embedding on a server without BM25
+            with _milvus_errors(self.uri):
+                self._modes(server_version(self.client))
         return _milvus_errors(self.uri)
 
     def exists(self) -> bool:
@@ -417,38 +517,47 @@ class MilvusWriter:
 
         with _milvus_errors(self.uri):
             client = self.client
-            previous = None if rewrite else _read_meta(client, self.collection)
-            if previous is not None:
-                _load(client, *self.names.values())
-            if previous is None:
-                self._create(int(contents.manifest["dim"]))
+            version = server_version(client)
+            previous = _read_meta(client, self.collection)
+            if previous is not None and not rewrite:
+                modes = tuple(previous.get("modes", MODES))
+                notes = () if "lexical" in modes or self.mode == "dense" else (f"collection {self.collection} is dense-only: rebuild it (--rebuild) on Milvus {'.'.join(map(str, LEXICAL_SINCE))} or newer for hybrid search",)
+            else:
+                modes, notes = self._modes(version)
+            dim = int(contents.manifest["dim"])
+            if previous is None or int(previous["dim"]) != dim or tuple(previous.get("modes", MODES)) != modes:
+                self._create(dim, with_lexical="lexical" in modes)
                 previous = {"generation": 0, "next_pid": 0, "next_sid": 0, "next_did": 0}
+            else:
+                # A rebuild into collections of the same shape is an update of every file: readers
+                # keep the published generation until it publishes, as with any update.
+                _load(client, *self.names.values())
             generation = int(previous["generation"]) + 1
             for name in self.names.values():  # rows of a build that died before publishing
                 client.delete(name, filter=f"gen >= {generation}")
-            pids = self._insert(contents, generation, previous)
-            changed = sorted({d.path for d in contents.documents})
-            listed = {f["path"] for f in contents.manifest["files"]}
-            removed_paths = sorted(set(self._stored_paths(previous)) - listed)
-            removed = 0
-            for start in range(0, len(changed + removed_paths), BATCH):
-                chunk = (changed + removed_paths)[start : start + BATCH]
-                expr = f"gen < {generation} and {_in('path', chunk)}"
-                removed += self._count(self.names["sentences"], expr)
-                for name in self.names.values():
-                    client.delete(name, filter=expr)
+            pids = self._insert(contents, generation, previous, with_lexical="lexical" in modes)
             for name in self.names.values():
                 # Sealed, indexed segments: rows left growing are searched by brute force (15x slower at 3k passages).
                 client.flush(name)
-            passages = self._count(self.names["passages"], f"gen <= {generation}")
-            units = self._count(self.names["sentences"], f"gen <= {generation}")
+            changed = sorted({d.path for d in contents.documents})
+            listed = {f["path"] for f in contents.manifest["files"]}
+            replaced = [f"gen < {generation} and {_in('path', chunk)}" for chunk in _chunks(changed + sorted(set(self._stored_paths(previous)) - listed))]
+            # Counted before the deletes: readers of the published generation miss the replaced
+            # files from the first delete to the publish, which is kept to a moment.
+            removed = sum(self._count(self.names["sentences"], expr) for expr in replaced)
+            passages = self._count(self.names["passages"], f"gen <= {generation}") - sum(self._count(self.names["passages"], expr) for expr in replaced)
+            units = self._count(self.names["sentences"], f"gen <= {generation}") - removed
+            for expr in replaced:
+                for name in self.names.values():
+                    client.delete(name, filter=expr)
             manifest = {key: value for key, value in contents.manifest.items() if key != "files"}
             manifest.update(
                 generation=generation, passage_count=passages, unit_count=units, index_type="milvus", file_count=len(listed),
-                next_pid=pids["pid"], next_sid=pids["sid"], next_did=pids["did"],
+                next_pid=pids["pid"], next_sid=pids["sid"], next_did=pids["did"], modes=list(modes), milvus_version=version,
+                published_at=time.time(),
             )
             client.upsert(META, [{"name": self.collection, "manifest": json.dumps(manifest, ensure_ascii=False), "dummy": [0.0, 0.0]}])
-        return Written(passages=passages, units=units, removed=removed if not rewrite else 0, index_type="milvus")
+        return Written(passages=passages, units=units, removed=removed if not rewrite else 0, index_type="milvus", notes=notes)
 
     def _stored_paths(self, previous: dict) -> list[str]:
         if not previous.get("generation"):
@@ -457,14 +566,15 @@ class MilvusWriter:
         return [row["path"] for row in rows]
 
     def _count(self, name: str, expr: str) -> int:
-        return int(self.client.query(name, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
+        return int(self.client.query(name, filter=expr, output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"])
 
-    def _insert(self, contents: Contents, generation: int, previous: dict) -> dict[str, int]:
+    def _insert(self, contents: Contents, generation: int, previous: dict, with_lexical: bool) -> dict[str, int]:
         next_pid, next_sid, next_did = int(previous["next_pid"]), int(previous["next_sid"]), int(previous["next_did"])
         formats = {f["path"]: f["format"] for f in contents.manifest["files"]}
+        dummy = {} if with_lexical else {"dummy": [0.0, 0.0]}  # the BM25 function fills a hybrid collection's vector
         rows = [
             {"pid": next_pid + n, "gen": generation, "passage_id": p.id, "path": p.doc_path, "format": formats.get(p.doc_path, "text"),
-             "data": json.dumps(p.to_dict(), ensure_ascii=False), "form": form}
+             "data": json.dumps(p.to_dict(), ensure_ascii=False), "form": form, **dummy}
             for n, (p, form) in enumerate(zip(contents.passages, contents.passage_forms))
         ]
         self._insert_rows(self.names["passages"], rows)
@@ -493,8 +603,12 @@ class MilvusWriter:
         for start in range(0, len(rows), BATCH):
             (self.client.upsert if upsert else self.client.insert)(name, rows[start : start + BATCH])
 
-    def _create(self, dim: int) -> None:
-        """(Re)create the collection's Milvus collections, empty; qa_meta if there is none."""
+    def _create(self, dim: int, with_lexical: bool) -> None:
+        """(Re)create the collection's Milvus collections, empty; qa_meta if there is none.
+
+        Their reads are Strong: a Milvus server's default (Bounded) lets a read miss what was
+        written a moment before, so an update would not find the files it wrote, nor a reader
+        the generation just published. Milvus Lite is always Strong."""
         from pymilvus import DataType, Function, FunctionType, MilvusClient
 
         client = self.client
@@ -513,7 +627,7 @@ class MilvusWriter:
                 schema.add_function(function)
             index = client.prepare_index_params()
             index.add_index(field_name=vector[0], index_type=vector[1], metric_type=vector[2], params=vector[3])
-            client.create_collection(name, schema=schema, index_params=index)
+            client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
             _loaded.discard((id(client), name))
             _load(client, name)
 
@@ -521,14 +635,16 @@ class MilvusWriter:
         path = ("path", DataType.VARCHAR, {"max_length": 4096})
         dummy = ("dummy", DataType.FLOAT_VECTOR, {"dim": 2})
         analyzer = {"tokenizer": "jieba", "filter": [{"type": "stop", "stop_words": sorted(STOP_WORDS) + PUNCTUATION}]}
-        create(
-            self.names["passages"], ("pid", DataType.INT64),
-            [("gen", DataType.INT64), ("passage_id", DataType.VARCHAR, {"max_length": 256}), path, ("format", DataType.VARCHAR, {"max_length": 32}),
-             ("data", DataType.VARCHAR, text), ("form", DataType.VARCHAR, dict(text, enable_analyzer=True, analyzer_params=analyzer)),
-             ("sparse", DataType.SPARSE_FLOAT_VECTOR)],
-            ("sparse", "SPARSE_INVERTED_INDEX", "BM25", {"bm25_k1": K1, "bm25_b": B}),
-            [Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["form"], output_field_names=["sparse"])],
-        )
+        passage_fields = [("gen", DataType.INT64), ("passage_id", DataType.VARCHAR, {"max_length": 256}), path, ("format", DataType.VARCHAR, {"max_length": 32}), ("data", DataType.VARCHAR, text)]
+        if with_lexical:
+            create(
+                self.names["passages"], ("pid", DataType.INT64),
+                passage_fields + [("form", DataType.VARCHAR, dict(text, enable_analyzer=True, analyzer_params=analyzer)), ("sparse", DataType.SPARSE_FLOAT_VECTOR)],
+                ("sparse", "SPARSE_INVERTED_INDEX", "BM25", {"bm25_k1": K1, "bm25_b": B}),
+                [Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["form"], output_field_names=["sparse"])],
+            )
+        else:  # a collection needs a vector field: a dense-only one's passages get a dummy
+            create(self.names["passages"], ("pid", DataType.INT64), passage_fields + [("form", DataType.VARCHAR, text), dummy], ("dummy", "FLAT", "IP", {}))
         create(
             self.names["sentences"], ("sid", DataType.INT64),
             [("gen", DataType.INT64), ("pid", DataType.INT64), path, ("start", DataType.INT64), ("end", DataType.INT64),

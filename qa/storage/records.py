@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_COLLECTION = "default"
+MODES = ("hybrid", "dense", "lexical")  # how a question can be searched; a dense-only collection has just "dense"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Written:
     units: int
     removed: int  # sentences the collection held before and no longer does
     index_type: str
+    notes: tuple[str, ...] = ()  # what the user should know about what was built (a dense-only collection, and why)
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,9 @@ async function showInfo() {
     const info = await api("/api/info");
     $("info").textContent = `${info.files} files · ${info.passages} passages · model ${info.model} · built ${info.built_at}`;
     if (info.reload_error) $("info").textContent += ` · the newest index could not be loaded: ${info.reload_error}`;
+    // A dense-only collection (a Milvus server before 2.5) searches by meaning only.
+    for (const option of $("mode").options) option.disabled = !info.modes.includes(option.value);
+    if ($("mode").selectedOptions[0].disabled) $("mode").value = info.modes[0];
   } catch (err) {
     if (!viewState().toString()) showError(err); // say at once when there is nothing to search
   }
