@@ -89,6 +89,25 @@ def test_search_on_a_milvus_collection(corpus_dir, tmp_path):
     assert not passage.is_error and passage.structured_content["cited"][0]["doc_path"] == "tea.txt"
 
 
+def test_a_dense_only_collection_searches_dense_and_refuses_the_rest(corpus_dir, tmp_path):
+    import subprocess
+
+    backend = ["--backend", f"milvus:{tmp_path / 'm.db'}"]
+    env = dict(os.environ, PYTHONPATH=f"{TESTS_DIR}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", QA_MODEL=FAKE_MODEL)
+    subprocess.run([sys.executable, "-m", "qa", "index", str(corpus_dir), *backend, "--mode", "dense"], env=env, check=True, capture_output=True)
+
+    async def use(session):
+        return (
+            await session.call_tool("search", {"question": "龙井茶产于哪里", "top_k": 2}),
+            await session.call_tool("search", {"question": "龙井茶产于哪里", "mode": "lexical"}),
+        )
+
+    found, refused = with_session(tmp_path / "unused", use, *backend)
+    assert not found.is_error and found.structured_content["mode"] == "dense"
+    assert found.structured_content["hits"][0]["doc_path"] == "tea.txt"
+    assert refused.is_error and "dense-only collection" in refused.content[0].text
+
+
 def test_search_takes_the_document_filters_qa_ask_takes(index_dir):
     async def use(session):
         return (

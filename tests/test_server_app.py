@@ -56,6 +56,18 @@ def test_ask_defaults_and_the_answer_sentence(client):
     assert hit["char_start"] <= hit["answer"]["char_start"] < hit["answer"]["char_end"] <= hit["char_end"]
 
 
+def test_a_dense_only_collection_answers_dense_and_refuses_the_rest(corpus_dir, tmp_path, fake_embedder):
+    backend = f"milvus:{tmp_path / 'qa.db'}"
+    build_index(corpus_dir, None, embedder=fake_embedder, backend=backend, mode="dense")
+    with TestClient(create_app(LiveIndex(None, embedder=fake_embedder, backend=backend))) as client:
+        assert client.get("/api/info").json()["modes"] == ["dense"]
+        data = ask(client, "龙井茶产于哪里").json()
+        assert data["mode"] == "dense" and data["hits"][0]["doc_path"] == "tea.txt"
+        refused = ask(client, "龙井茶产于哪里", mode="hybrid")
+        assert refused.status_code == 400 and "dense-only collection" in refused.json()["error"]
+        assert ask(client, "龙井茶产于哪里", mode="dense").status_code == 200  # and the server stays up
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
