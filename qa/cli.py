@@ -446,6 +446,8 @@ def info(
         f"{_count(manifest['passage_count'], 'passage')}, {_count(manifest['unit_count'], 'sentence')})"
     )
     typer.echo(f"built:    {manifest['built_at']}")
+    server = f" (Milvus {manifest['milvus_version']})" if manifest.get("milvus_version") else ""
+    typer.echo(f"modes:    {', '.join(engine.store.modes)}{server}")
     warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
     for line in _file_notes(manifest.get("skipped", []), warnings, verbose):
         typer.echo(f"note:     {line}")

@@ -72,8 +72,10 @@ def test_a_dense_only_collection_on_milvus_lite(corpus_dir, tmp_path, use_fake_m
         assert refused.exit_code == 2 and len(refused.output.splitlines()) == 1, refused.output
         assert "is a dense-only collection" in refused.output and f"{mode} search needs its lexical leg" in refused.output
     # An update keeps what the collection is; asking for both legs rebuilds it with both.
+    assert "modes:    dense (Milvus milvus_lite-" in invoke("info").output
     assert "up to date" in invoke("index", corpus_dir).output
     assert invoke("index", corpus_dir, "--mode", "hybrid").exit_code == 0
+    assert "modes:    hybrid, dense, lexical" in invoke("info").output
     answered = invoke("ask", "龙井茶产于哪里", "--json", "--mode", "lexical")
     assert answered.exit_code == 0 and json.loads(answered.stdout)["hits"][0]["doc_path"] == "tea.txt"
     assert json.loads(invoke("ask", "龙井茶产于哪里", "--json").stdout)["mode"] == "hybrid"
