@@ -30,6 +30,7 @@ app = typer.Typer(
 
 Mode = Literal["hybrid", "dense", "lexical"]
 BuildMode = Literal["hybrid", "dense"]
+RerankOption = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)")
 IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory (relative paths: from the current directory)")
 Model = typer.Option(None, "--model", envvar="QA_MODEL", help="e5-small (default), st:NAME_OR_PATH (a sentence-transformers model) or py:MODULE:CLASS (your own embedder)")
 CorpusDir = typer.Option(Path("corpus"), "--corpus-dir", envvar="QA_CORPUS_DIR", help="Documents to index first when there is no index yet")
@@ -274,7 +275,7 @@ def ask(
     model: Optional[str] = Model,
     corpus_dir: Path = CorpusDir,
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
-    rerank: Optional[str] = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)"),
+    rerank: Optional[str] = RerankOption,
     doc: list[str] = typer.Option([], "--doc", help="Answer only from documents whose path (or name) matches this glob; repeatable"),
     doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, html, epub, txt, md, image; repeatable"),
     backend: Optional[str] = BackendOption,
@@ -523,6 +524,7 @@ def serve(
     model: Optional[str] = Model,
     backend: Optional[str] = BackendOption,
     collection: Optional[str] = CollectionOption,
+    rerank: Optional[str] = RerankOption,
 ) -> None:
     """Serve the HTTP API and the web page (a rebuild by `qa index` is picked up without a restart)."""
     try:
@@ -530,7 +532,10 @@ def serve(
     except ImportError as exc:
         _fail(_missing_extra("serve", exc))
     try:
-        run_server(index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True), backend=backend, collection=collection)
+        reranker = _load_reranker(rerank) if rerank else None
+        run_server(
+            index_dir, host=host, port=port, token=token, model=model, announce=lambda line: typer.echo(line, err=True), backend=backend, collection=collection, reranker=reranker,
+        )
     except QAError as exc:
         _fail(exc, _rebuild(None, index_dir, backend, collection))
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not an error
@@ -538,14 +543,16 @@ def serve(
 
 
 @app.command()
-def mcp(index_dir: Path = IndexDir, model: Optional[str] = Model, backend: Optional[str] = BackendOption, collection: Optional[str] = CollectionOption) -> None:
-    """Run the MCP server on stdio (tools: search, get_passage) for AI agents."""
+def mcp(
+    index_dir: Path = IndexDir, model: Optional[str] = Model, backend: Optional[str] = BackendOption, collection: Optional[str] = CollectionOption, rerank: Optional[str] = RerankOption,
+) -> None:
+    """Run the MCP server on stdio (tools: search, get_passage, list_collections) for AI agents."""
     try:
         from .mcp_server import run_stdio
     except ImportError as exc:
         _fail(_missing_extra("mcp", exc))
     try:
-        run_stdio(index_dir, model=model, backend=backend, collection=collection)
+        run_stdio(index_dir, model=model, backend=backend, collection=collection, reranker=_load_reranker(rerank) if rerank else None)
     except QAError as exc:
         _fail(exc, _rebuild(None, index_dir, backend, collection))
 

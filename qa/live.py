@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .embedders import Embedder
-from .errors import IndexMissingError, ModelMismatchError, QAError
+from .errors import BadInputError, IndexMissingError, ModelMismatchError, NotFoundError, QAError
 from .search import Index, load_index
-from .storage.backend import published_generation
+from .storage.backend import check_collection_name, list_collections, published_generation
+from .storage.records import MODES
+
+MAX_COLLECTIONS = 32  # collections a long-running process keeps open at once
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,47 @@ class LiveIndex:
             if self._embedder is not None or self._model is not None:
                 raise
             return load_index(self.index_dir, **location)  # rebuilt with another model: load that one
+
+
+class LiveCollections:
+    """The collections a long-running process serves: the one it was started with, and any
+    other of the same index folder or Milvus that a request names, opened on first use and
+    then kept live. The default model is loaded once for all of them (qa.embedders.e5_engine)."""
+
+    def __init__(self, first: LiveIndex):
+        self.first = first
+        self.default = check_collection_name(first.collection)
+        self._live = {self.default: first}
+        self._lock = threading.Lock()
+
+    def live(self, collection: str | None = None) -> LiveIndex:
+        name = check_collection_name(collection or self.default)  # a bad name: BadInputError
+        with self._lock:
+            found = self._live.get(name)
+        if found is not None:
+            return found
+        live = LiveIndex(self.first.index_dir, model=self.first._model, embedder=self.first._embedder, backend=self.first.backend, collection=name)
+        try:
+            live.current()  # a collection that is not there is not kept
+        except IndexMissingError:
+            raise NotFoundError(f"no collection {name!r}: GET /api/collections (or the list_collections tool) lists them") from None
+        with self._lock:
+            if name not in self._live and len(self._live) >= MAX_COLLECTIONS:
+                raise BadInputError(f"this server keeps at most {MAX_COLLECTIONS} collections open")
+            return self._live.setdefault(name, live)
+
+    def current(self, collection: str | None = None) -> Index:
+        return self.live(collection).current()
+
+    def listing(self) -> dict:
+        """The collections there are and which is the default: what GET /api/collections and the
+        MCP list_collections tool answer."""
+        keys = ("corpus_dir", "model", "file_count", "passage_count", "built_at", "problem")
+        found = list_collections(self.first.index_dir, self.first.backend)
+        return {
+            "default": self.default,
+            "collections": [{"name": c["name"], **{key: c[key] for key in keys if key in c}, "modes": list(c.get("modes", MODES))} for c in found],
+        }
 
 
 def warm_up(index: Index) -> None:

@@ -18,7 +18,8 @@ from . import render
 from .citations import MAX_AROUND, passage_context
 from .filters import Filter
 from .errors import QAError
-from .live import LiveIndex
+from .live import LiveCollections, LiveIndex
+from .rerank import Reranker
 from .search import MAX_QUESTION_CHARS, MAX_TOP_K
 
 # As strict as the HTTP API: `"top_k": "3"` is a mistake to report, not a number to guess at.
@@ -28,12 +29,14 @@ INSTRUCTIONS = (
     "Search a document collection. `search` returns the passages that answer a question, best first, "
     "each with its citation (doc_path, paragraph, line_start-line_end, char offsets into the file) and "
     "`answer`: the sentence that answers. `get_passage` returns a passage by its passage_id with the "
-    "passages around it. Cite passages as doc_path ¶paragraph Lline_start-line_end."
+    "passages around it. `list_collections` names the collections there are; both take `collection` "
+    "(by default the one the server was started with). Cite passages as doc_path ¶paragraph Lline_start-line_end."
 )
 
 
-def create_server(live: LiveIndex) -> MCPServer:
+def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServer:
     server = MCPServer("qa", instructions=INSTRUCTIONS)
+    collections = LiveCollections(live)
 
     @server.tool()
     def search(
@@ -42,39 +45,47 @@ def create_server(live: LiveIndex) -> MCPServer:
         mode: Literal["hybrid", "dense", "lexical"] | None = None,
         doc: list[str] | None = None,
         type: list[str] | None = None,  # noqa: A002 - the name `qa ask --type` and the HTTP API use
+        collection: str | None = None,
     ) -> dict[str, Any]:
         """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences.
         `doc`: answer only from documents whose path or name matches one of these globs; `type`: only from
-        documents of these types (pdf, docx, html, epub, txt, md, image)."""
-        # `collection` joins the arguments when the server serves more than one.
+        documents of these types (pdf, docx, html, epub, txt, md, image); `collection`: search that collection."""
         if not 1 <= top_k <= MAX_TOP_K:  # refused as the CLI and HTTP API refuse it, not cut silently
             raise ToolError(f"top_k must be between 1 and {MAX_TOP_K}")
         if len(question) > MAX_QUESTION_CHARS:  # the HTTP API's 400, not a question cut without a word
             raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         try:
             where = Filter(tuple(doc or ()), tuple(type or ()))
-            index = live.current()
-            hits = index.search(question, top_k=top_k, mode=mode, where=where)
+            index = collections.current(collection)
+            hits = index.search(question, top_k=top_k, mode=mode, where=where, reranker=reranker)
         except QAError as exc:
             raise ToolError(str(exc)) from None
         return json.loads(render.hits_json(question, hits, mode or index.default_mode))
 
     @server.tool()
-    def get_passage(passage_id: str, around: int = 1) -> dict[str, Any]:
+    def get_passage(passage_id: str, around: int = 1, collection: str | None = None) -> dict[str, Any]:
         """The passage with this passage_id (from `search`) as `cited`, with up to `around` passages before and after it in its document."""
         if not 0 <= around <= MAX_AROUND:
             raise ToolError(f"around must be between 0 and {MAX_AROUND}")
         try:
-            index = live.current()
+            index = collections.current(collection)
             return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
+        except QAError as exc:
+            raise ToolError(str(exc)) from None
+
+    @server.tool()
+    def list_collections() -> dict[str, Any]:
+        """The collections there are (name, corpus folder, model, files, passages, when built, search modes) and the default one."""
+        try:
+            return collections.listing()
         except QAError as exc:
             raise ToolError(str(exc)) from None
 
     return server
 
 
-def run_stdio(index_dir: Path | None, model: str | None = None, backend: str | None = None, collection: str | None = None) -> None:
+def run_stdio(index_dir: Path | None, model: str | None = None, backend: str | None = None, collection: str | None = None, reranker: Reranker | None = None) -> None:
     """Serve on stdin/stdout until the client closes them. QAError at once when there is no usable index."""
     live = LiveIndex(index_dir, model=model, backend=backend, collection=collection)
     live.current()  # fail before the handshake, with a message a person can read in the client's log
-    create_server(live).run("stdio")
+    create_server(live, reranker).run("stdio")

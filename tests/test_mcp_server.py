@@ -45,10 +45,10 @@ def test_the_tools_are_listed_with_their_arguments(index_dir):
         return {tool.name: tool for tool in (await session.list_tools()).tools}
 
     tools = with_session(index_dir, use)
-    assert set(tools) == {"search", "get_passage"}
-    assert set(tools["search"].input_schema["properties"]) == {"question", "top_k", "mode", "doc", "type"}
+    assert set(tools) == {"search", "get_passage", "list_collections"}
+    assert set(tools["search"].input_schema["properties"]) == {"question", "top_k", "mode", "doc", "type", "collection"}
     assert tools["search"].input_schema["required"] == ["question"]
-    assert set(tools["get_passage"].input_schema["properties"]) == {"passage_id", "around"}
+    assert set(tools["get_passage"].input_schema["properties"]) == {"passage_id", "around", "collection"}
 
 
 def test_search_then_get_passage(index_dir):
@@ -106,6 +106,36 @@ def test_a_dense_only_collection_searches_dense_and_refuses_the_rest(corpus_dir,
     assert not found.is_error and found.structured_content["mode"] == "dense"
     assert found.structured_content["hits"][0]["doc_path"] == "tea.txt"
     assert refused.is_error and "dense-only collection" in refused.content[0].text
+
+
+def test_collections_are_listed_and_named_per_call(index_dir, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
+    build_index(other, index_dir, embedder=load_embedder(FAKE_MODEL), collection="cranes")
+
+    async def use(session):
+        listed = await session.call_tool("list_collections", {})
+        found = await session.call_tool("search", {"question": "黄鹤楼在哪里", "top_k": 1, "collection": "cranes"})
+        passage = await session.call_tool("get_passage", {"passage_id": found.structured_content["hits"][0]["passage_id"], "collection": "cranes"})
+        missing = await session.call_tool("search", {"question": "黄鹤楼在哪里", "collection": "nope"})
+        return listed, found, passage, missing
+
+    listed, found, passage, missing = with_session(index_dir, use)
+    assert [c["name"] for c in listed.structured_content["collections"]] == ["cranes", "default"]
+    assert found.structured_content["hits"][0]["doc_path"] == "crane.txt"
+    assert passage.structured_content["cited"][0]["doc_path"] == "crane.txt"
+    assert missing.is_error and "no collection 'nope'" in missing.content[0].text
+
+
+def test_a_server_wide_reranker_reorders_every_search(index_dir):
+    from fakes import PrefersTea
+    from qa.live import LiveIndex
+    from qa.mcp_server import create_server
+
+    server = create_server(LiveIndex(index_dir, embedder=load_embedder(FAKE_MODEL)), reranker=PrefersTea())
+    found = anyio.run(server.call_tool, "search", {"question": "大熊猫每天吃多少竹子", "top_k": 5})
+    assert found.structured_content["hits"][0]["doc_path"] == "tea.txt"
 
 
 def test_search_takes_the_document_filters_qa_ask_takes(index_dir):

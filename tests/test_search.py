@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fakes import PrefersTea
 from qa import build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa import chunker
@@ -223,17 +224,6 @@ def test_index_files_load_without_pickle(fake_index):
     for path in generation.rglob("*"):
         if path.is_file():
             assert not path.read_bytes()[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"), f"{path.name} is a pickle"
-
-
-class PrefersTea:
-    """A fake cross-encoder: scores a passage by whether it mentions tea."""
-
-    def __init__(self):
-        self.seen = []
-
-    def score(self, question, texts):
-        self.seen.append(len(texts))
-        return [1.0 if "茶" in text else 0.0 for text in texts]
 
 
 def test_reranker_reorders_the_head_of_the_candidates(fake_index):

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from conftest import FakeEmbedder, running_server
-from fakes import SlowQueryEmbedder
+from fakes import PrefersTea, SlowQueryEmbedder
 from qa import build_index
 from qa.cli import app as cli_app
 from qa.live import LiveIndex
@@ -68,6 +68,34 @@ def test_a_dense_only_collection_answers_dense_and_refuses_the_rest(corpus_dir, 
         assert ask(client, "龙井茶产于哪里", mode="dense").status_code == 200  # and the server stays up
 
 
+def test_a_server_wide_reranker_reorders_every_question(index_dir, fake_embedder):
+    with TestClient(create_app(LiveIndex(index_dir, embedder=fake_embedder), reranker=PrefersTea())) as client:
+        assert ask(client, "大熊猫每天吃多少竹子").json()["hits"][0]["doc_path"] == "tea.txt"
+
+
+def test_a_request_names_its_collection(corpus_dir, tmp_path, fake_embedder):
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
+    build_index(other, index_dir, embedder=fake_embedder, collection="cranes")
+    with TestClient(create_app(LiveIndex(index_dir, embedder=fake_embedder))) as client:
+        listed = client.get("/api/collections").json()
+        assert listed["default"] == "default" and [c["name"] for c in listed["collections"]] == ["cranes", "default"]
+        assert listed["collections"][0]["file_count"] == 1 and listed["collections"][0]["modes"] == ["hybrid", "dense", "lexical"]
+        hit = ask(client, "黄鹤楼在哪里", collection="cranes").json()["hits"][0]
+        assert hit["doc_path"] == "crane.txt"
+        assert ask(client, "黄鹤楼在哪里").json()["hits"][0]["doc_path"] != "crane.txt"  # the default collection
+        assert client.get(f"/api/passages/{hit['passage_id']}", params={"collection": "cranes"}).json()["cited"][0]["doc_path"] == "crane.txt"
+        assert client.get(f"/api/passages/{hit['passage_id']}").status_code == 404
+        assert client.get("/api/documents/crane.txt", params={"collection": "cranes"}).status_code == 200
+        assert client.get("/api/info", params={"collection": "cranes"}).json()["collection"] == "cranes"
+        missing = ask(client, "黄鹤楼在哪里", collection="nope")
+        assert missing.status_code == 404 and "no collection 'nope'" in missing.json()["error"]
+        assert ask(client, "黄鹤楼在哪里", collection="../etc").status_code == 400
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -77,7 +105,8 @@ def test_a_dense_only_collection_answers_dense_and_refuses_the_rest(corpus_dir, 
         ({"question": "茶", "top_k": 0}, "top_k"),
         ({"question": "茶", "top_k": 101}, "top_k"),
         ({"question": "茶", "mode": "fuzzy"}, "mode"),
-        ({"question": "茶", "collection": "x"}, "collection"),  # not yet supported: refused, not ignored
+        ({"question": "茶", "collection": "no such/name"}, "bad collection name"),
+        ({"question": "茶", "colection": "x"}, "colection"),  # misspelt: refused, not ignored
         ({"top_k": 3}, "question"),
         ({"question": "茶", "top_k": True}, "top_k"),  # not read as 1
         ({"question": "茶", "top_k": "3"}, "top_k"),

@@ -27,8 +27,10 @@ from .. import __version__, render
 from ..citations import MAX_AROUND, passage_context
 from ..errors import BadInputError, NotFoundError, QAError
 from ..filters import Filter
-from ..live import LiveIndex
+from ..live import LiveCollections, LiveIndex
+from ..rerank import Reranker
 from ..search import MAX_QUESTION_CHARS, MAX_TOP_K
+from ..storage.backend import check_collection_name
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
@@ -50,7 +52,7 @@ class AskRequest(BaseModel):
     # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.filters).
     doc: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
     type: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
-    # `collection` joins here when the server serves more than one.
+    collection: str | None = Field(None, max_length=64)  # by default the one `qa serve -c` named (GET /api/collections lists them)
 
 
 class SearchTimeout(Exception):
@@ -113,13 +115,18 @@ class Searches:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def create_app(live: LiveIndex, token: str | None = None, search_slots: int | None = None, search_seconds: float = SEARCH_SECONDS, allowed_hosts: list[str] | None = None) -> FastAPI:
-    """The app over `live`; with a `token`, every /api/ call must send `Authorization: Bearer TOKEN`.
+def create_app(
+    live: LiveIndex, token: str | None = None, search_slots: int | None = None, search_seconds: float = SEARCH_SECONDS,
+    allowed_hosts: list[str] | None = None, reranker: Reranker | None = None,
+) -> FastAPI:
+    """The app over `live` (and the other collections beside it, by name); with a `token`, every
+    /api/ call must send `Authorization: Bearer TOKEN`. A `reranker` reorders every question's hits.
 
     `allowed_hosts`, if given, are the only Host headers answered (a server on loopback takes
     only loopback names, so a web page elsewhere cannot reach it by DNS rebinding).
     """
     searches = Searches(search_slots or os.cpu_count() or 2, search_seconds)
+    collections = LiveCollections(live)
     app = FastAPI(title="qa", version=__version__, summary="Ask a document collection a question; get cited passages.", docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(BearerToken, token=token)
@@ -148,8 +155,8 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
         where = Filter(tuple(request.doc), tuple(request.type))  # an unknown type: BadInputError, 400
 
         def search():
-            index = live.current()
-            return index.search(request.question, top_k=request.top_k, mode=request.mode, where=where), request.mode or index.default_mode
+            index = collections.current(request.collection)
+            return index.search(request.question, top_k=request.top_k, mode=request.mode, where=where, reranker=reranker), request.mode or index.default_mode
 
         try:
             hits, mode = await searches.run(search)
@@ -162,13 +169,13 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
         return Response(render.hits_json(request.question, hits, mode), media_type="application/json")
 
     @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
-    def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND)) -> dict:
-        index = live.current()
+    def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND), collection: str | None = None) -> dict:
+        index = collections.current(collection)
         return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
 
     @app.get("/api/documents/{doc_path:path}", summary="An indexed document's text (as the index holds it) and where its passages begin and end")
-    def document(doc_path: str) -> dict:
-        index = live.current()
+    def document(doc_path: str, collection: str | None = None) -> dict:
+        index = collections.current(collection)
         passages = index.document_passages(doc_path)  # 404 for anything the index does not list
         document = index.document(doc_path)  # the text is the index's copy: no file is read
         bounds = []
@@ -179,11 +186,17 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             bounds.append(data)
         return {"doc_path": doc_path, "title": document.title or passages[0].title, "format": document.format, "text": document.text, "passages": bounds}
 
+    @app.get("/api/collections", summary="The collections beside the one being served: what `qa collections` lists")
+    def collections_list() -> dict:
+        return collections.listing()
+
     @app.get("/api/info", summary="The index being served")
-    def info() -> dict:
-        index = live.current()
+    def info(collection: str | None = None) -> dict:
+        served = collections.live(collection)
+        index = served.current()
         manifest = index.manifest
         return {
+            "collection": check_collection_name(collection or collections.default),
             "generation": index.generation,
             "model": manifest["model"],
             "dim": manifest["dim"],
@@ -195,7 +208,7 @@ def create_app(live: LiveIndex, token: str | None = None, search_slots: int | No
             "modes": list(index.store.modes),
             "max_top_k": MAX_TOP_K,
             "max_question_chars": MAX_QUESTION_CHARS,
-            "reload_error": live.status().reload_error,
+            "reload_error": served.status().reload_error,
             "version": __version__,
         }
 

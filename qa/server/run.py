@@ -11,6 +11,7 @@ import uvicorn
 
 from ..errors import BadInputError
 from ..live import LiveIndex
+from ..rerank import Reranker
 from .app import create_app
 
 DEFAULT_HOST = "127.0.0.1"
@@ -53,7 +54,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(
     index_dir: Path | None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, model: str | None = None,
-    announce=print, backend: str | None = None, collection: str | None = None,
+    announce=print, backend: str | None = None, collection: str | None = None, reranker: Reranker | None = None,
 ) -> None:
     """Serve until interrupted. QAError before anything listens: unsafe host, no index, port in use."""
     check_exposure(host, token)
@@ -64,7 +65,7 @@ def serve(
     announce(f"qa serve: {passages} passages from {location} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
     # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
     allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
-    config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts, reranker=reranker), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
     uvicorn.Server(config).run(sockets=[sock])
 
 
