@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from qa import build_index, load_index
 from qa.embedders import load_embedder
 from qa.cli import app
-from qa.errors import BadInputError, NotFoundError, QAError
+from qa.errors import BadInputError, IndexVersionError, NotFoundError, QAError
 from qa.filters import Filter
 from qa.live import LiveIndex
 from qa.storage import milvus
@@ -98,6 +98,24 @@ def test_a_rebuild_keeps_the_collections_when_their_shape_fits(corpus_dir, tmp_p
     fresh = load_index(None, embedder=fake_embedder, backend=backend)
     assert fresh.generation != reader.generation and fresh.manifest["passage_count"] == reader.manifest["passage_count"]
     assert fresh.search("龙井茶产于哪里", top_k=1)[0].passage.doc_path == "tea.txt"
+
+
+def test_a_collection_from_a_newer_qa_is_refused_in_one_line(corpus_dir, tmp_path, fake_embedder, use_fake_model, monkeypatch):
+    db = tmp_path / "qa.db"
+    build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}")
+    client = milvus._client(str(db))
+    manifest = milvus._read_meta(client, "default")
+    client.upsert(milvus.META, [{"name": "default", "manifest": json.dumps(dict(manifest, format_version=milvus.FORMAT_VERSION + 1)), "dummy": [0.0, 0.0]}])
+    with pytest.raises(IndexVersionError, match="written by a newer qa"):
+        load_index(None, embedder=fake_embedder, backend=f"milvus:{db}")
+    monkeypatch.setenv("QA_BACKEND", f"milvus:{db}")
+    refused = invoke("ask", "龙井茶")
+    assert refused.exit_code == 2 and refused.output.startswith("error: collection 'default' in Milvus at") and "upgrade qa" in refused.output.splitlines()[0]
+    (corpus_dir / "new.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
+    with pytest.raises(IndexVersionError, match="written by a newer qa"):
+        build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}")  # an update
+    build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}", rebuild=True)  # a rebuild makes it this qa's
+    assert load_index(None, embedder=fake_embedder, backend=f"milvus:{db}").manifest["format_version"] == milvus.FORMAT_VERSION
 
 
 # ---- against a real Milvus 2.3.5 server ------------------------------------------------------

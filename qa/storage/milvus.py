@@ -33,13 +33,17 @@ from dataclasses import asdict
 import numpy as np
 
 from ..answer import Sentences
-from ..errors import BadInputError, IndexMissingError, QAError
+from ..errors import BadInputError, IndexMissingError, IndexVersionError, QAError
 from ..models import Document, Passage, document_from_dict
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
 from .records import DEFAULT_COLLECTION, MODES, LexicalFound, Written
 
 META = "qa_meta"
+# The layout of a collection's Milvus collections and manifest. 2: search modes (dense-only
+# collections), the server's version and when it was published. A collection without one is 1,
+# which this qa still reads (both legs, read Bounded).
+FORMAT_VERSION = 2
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
 BATCH = 1_000  # rows per insert and ids per `in` filter
 QUERY_LIMIT = 16_384  # Milvus' cap on one query's rows
@@ -199,6 +203,12 @@ def _read_meta(client, collection: str, level: str = "Strong") -> dict | None:
     _load(client, META)
     rows = client.query(META, filter=f'name == "{collection}"', output_fields=["manifest"], consistency_level=level)
     return json.loads(rows[0]["manifest"]) if rows else None
+
+
+def _check_format(manifest: dict, where: str) -> None:
+    found = int(manifest.get("format_version", 1))
+    if found > FORMAT_VERSION:
+        raise IndexVersionError(f"{where} was written by a newer qa (format {found}); upgrade qa")
 
 
 def _reading_level(manifest: dict) -> str:
@@ -402,6 +412,7 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
         manifest = _read_meta(client, collection)
         if manifest is None:
             raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}", collection=None if collection == DEFAULT_COLLECTION else collection)
+        _check_format(manifest, f"collection {collection!r} in Milvus at {uri}")
         _load(client, *_names(collection).values())
         files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"], _reading_level(manifest))
     manifest["files"] = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
@@ -520,12 +531,14 @@ class MilvusWriter:
             version = server_version(client)
             previous = _read_meta(client, self.collection)
             if previous is not None and not rewrite:
+                _check_format(previous, self.location)  # a newer qa's collection is not updated, only rebuilt
                 modes = tuple(previous.get("modes", MODES))
                 notes = () if "lexical" in modes or self.mode == "dense" else (f"collection {self.collection} is dense-only: rebuild it (--rebuild) on Milvus {'.'.join(map(str, LEXICAL_SINCE))} or newer for hybrid search",)
             else:
                 modes, notes = self._modes(version)
             dim = int(contents.manifest["dim"])
-            if previous is None or int(previous["dim"]) != dim or tuple(previous.get("modes", MODES)) != modes:
+            newer = previous is not None and int(previous.get("format_version", 1)) > FORMAT_VERSION
+            if previous is None or newer or int(previous["dim"]) != dim or tuple(previous.get("modes", MODES)) != modes:
                 self._create(dim, with_lexical="lexical" in modes)
                 previous = {"generation": 0, "next_pid": 0, "next_sid": 0, "next_did": 0}
             else:
@@ -554,7 +567,7 @@ class MilvusWriter:
             manifest.update(
                 generation=generation, passage_count=passages, unit_count=units, index_type="milvus", file_count=len(listed),
                 next_pid=pids["pid"], next_sid=pids["sid"], next_did=pids["did"], modes=list(modes), milvus_version=version,
-                published_at=time.time(),
+                published_at=time.time(), format_version=FORMAT_VERSION,
             )
             client.upsert(META, [{"name": self.collection, "manifest": json.dumps(manifest, ensure_ascii=False), "dummy": [0.0, 0.0]}])
         return Written(passages=passages, units=units, removed=removed if not rewrite else 0, index_type="milvus", notes=notes)
