@@ -128,10 +128,10 @@ def running_server(app):
 
     import uvicorn
 
-    from qa.server.run import bind
+    from qa.server.run import bind, uvicorn_config
 
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server = uvicorn.Server(uvicorn_config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -1,5 +1,6 @@
 """Starting `qa serve`: safe defaults and one-line startup errors."""
 
+import json
 import os
 import re
 import signal
@@ -12,11 +13,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from conftest import default_sigint
+from conftest import TEST_CORPUS_DIR, default_sigint, running_server
 from qa import build_index
 from qa.cli import app
 from qa.embedders import load_embedder
 from qa.errors import BadInputError
+from qa.live import LiveIndex
+from qa.server.app import create_app
 from qa.server.run import bind, check_exposure, is_loopback
 
 TESTS_DIR = Path(__file__).parent
@@ -138,3 +141,22 @@ def test_without_the_serve_extra_the_commands_say_how_to_get_it(monkeypatch, tmp
     result = CliRunner().invoke(app, [command, "--index-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.strip() == f"error: `qa {command}` needs the serve extra ({module} is missing): pip install 'qa[serve]'"
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n{}",
+    b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
+    b"NOT A REQUEST LINE\r\n\r\n",
+])
+def test_malformed_http_gets_the_api_s_json_error(request_bytes, tmp_path, fake_embedder):
+    build_index(TEST_CORPUS_DIR, tmp_path / "index", embedder=fake_embedder)
+    with running_server(create_app(LiveIndex(tmp_path / "index", embedder=fake_embedder))) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request_bytes)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head.lower(), answer
+    assert json.loads(body)["error"].startswith("bad HTTP request")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import errno
+import json
 import ipaddress
 import socket
 from pathlib import Path
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..errors import BadInputError
 from ..live import LiveIndex
@@ -65,8 +68,23 @@ def serve(
     announce(f"qa serve: {passages} passages from {location} at http://{shown}:{sock.getsockname()[1]}/ (API docs at /docs; Ctrl-C stops)")
     # On loopback, only loopback Host headers: a page elsewhere cannot reach in by DNS rebinding.
     allowed_hosts = LOOPBACK_NAMES + [host] if is_loopback(host) else None
-    config = uvicorn.Config(create_app(live, token=token, allowed_hosts=allowed_hosts, reranker=reranker), log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(create_app(live, token=token, allowed_hosts=allowed_hosts, reranker=reranker))).run(sockets=[sock])
+
+
+def uvicorn_config(app) -> uvicorn.Config:
+    return uvicorn.Config(app, http=JsonErrorH11Protocol, log_level="warning", timeout_keep_alive=5, timeout_graceful_shutdown=5)
+
+
+class JsonErrorH11Protocol(H11Protocol):
+    """uvicorn answers malformed HTTP (a bad Content-Length, a broken request line) itself, in
+    plain text; the API's clients get its JSON error instead."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": f"bad HTTP request: {msg}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
 
 def _serving(live: LiveIndex) -> tuple[int, str]:
