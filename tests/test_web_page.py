@@ -106,6 +106,31 @@ def test_pickers_set_top_k_and_mode(browser, server_url):
     assert "mode=lexical" in page.url
 
 
+def test_a_collection_is_picked_asked_and_opened(browser, corpus_dir, tmp_path, fake_embedder, monkeypatch):
+    from qa import confidence
+
+    monkeypatch.setitem(confidence.THRESHOLD, "hybrid", 0.0)
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
+    build_index(other, index_dir, embedder=fake_embedder, collection="cranes")
+    with running_server(create_app(LiveIndex(index_dir, embedder=fake_embedder))) as url:
+        page = new_page(browser, url)
+        page.locator("#collection-picker").wait_for()
+        page.fill("#question", "黄鹤楼在哪里")
+        page.select_option("#collection", "cranes")
+        page.click("#ask-button")
+        first = page.locator(".hit").first
+        first.wait_for()
+        assert "c=cranes" in page.url and first.locator(".citation").inner_text().startswith("crane.txt")
+        page.wait_for_function("document.getElementById('info').textContent.startsWith('1 files')")
+        first.locator(".citation").click()
+        page.locator(".passage.current").wait_for()
+        assert page.locator("#document-text").inner_text().startswith("黄鹤楼")
+
+
 def test_empty_and_error_states_are_said_plainly(browser, server_url):
     page = new_page(browser, server_url)
     page.fill("#question", "？？？")

@@ -2,6 +2,7 @@
 // The view lives in the URL fragment, so Back and reload work:
 //   #q=QUESTION&k=5&mode=hybrid                     the hits for a question
 //   #doc=PATH&p=PASSAGE_ID&a=START-END&q=…           a document, scrolled to a passage
+//   …&c=NAME                                         in another collection than the server's default
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -73,7 +74,17 @@ function documentLink(p, answer) {
   if (answer) params.a = `${answer.char_start}-${answer.char_end}`;
   const q = viewState().get("q");
   if (q) Object.assign(params, { q, k: $("top-k").value, mode: $("mode").value });
+  if (collection()) params.c = collection();
   return "#" + new URLSearchParams(params).toString();
+}
+
+// The collection the view is in: "" for the server's default.
+function collection() {
+  return viewState().get("c") || "";
+}
+
+function inCollection(path) {
+  return collection() ? `${path}?collection=${encodeURIComponent(collection())}` : path;
 }
 
 // ---- the hits ----------------------------------------------------------------
@@ -141,7 +152,7 @@ async function showHits(question, topK, mode) {
     const data = await api("/api/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question, top_k: Number(topK), mode }),
+      body: JSON.stringify(Object.assign({ question, top_k: Number(topK), mode }, collection() ? { collection: collection() } : {})),
     });
     if (mine !== asked) return;
     if (!data.hits.length) {
@@ -184,7 +195,7 @@ async function showDocument(docPath, passageId, answer) {
   setStatus("loading", "Opening the document…");
   let data;
   try {
-    data = await api("/api/documents/" + docPath.split("/").map(encodeURIComponent).join("/"));
+    data = await api(inCollection("/api/documents/" + docPath.split("/").map(encodeURIComponent).join("/")));
   } catch (err) {
     showError(err);
     return;
@@ -236,9 +247,25 @@ function render() {
   }
 }
 
-async function showInfo() {
+async function showCollections() {
   try {
-    const info = await api("/api/info");
+    const listed = await api("/api/collections");
+    if (listed.collections.length < 2) return;
+    $("collection").replaceChildren(...listed.collections.map((c) => el("option", { value: c.name === listed.default ? "" : c.name }, c.name)));
+    $("collection").value = collection();
+    $("collection-picker").hidden = false;
+  } catch (err) {
+    // the picker stays hidden; asking the default collection still works
+  }
+}
+
+let infoFor = null; // the collection the footer describes
+
+async function showInfo() {
+  infoFor = collection();
+  $("collection").value = collection();
+  try {
+    const info = await api(inCollection("/api/info"));
     $("info").textContent = `${info.files} files · ${info.passages} passages · model ${info.model} · built ${info.built_at}`;
     if (info.reload_error) $("info").textContent += ` · the newest index could not be loaded: ${info.reload_error}`;
     // A dense-only collection (a Milvus server before 2.5) searches by meaning only.
@@ -255,6 +282,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const question = $("question").value.trim();
     if (!question) return;
     const params = { q: question, k: $("top-k").value, mode: $("mode").value };
+    if ($("collection").value) params.c = $("collection").value;
     if (location.hash.slice(1) === new URLSearchParams(params).toString()) render();
     else go(params);
   });
@@ -273,7 +301,18 @@ document.addEventListener("DOMContentLoaded", () => {
       $("question").select();
     }
   });
-  window.addEventListener("hashchange", render);
+  $("collection").addEventListener("change", () => {
+    const params = { c: $("collection").value };
+    const question = $("question").value.trim();
+    if (question) Object.assign(params, { q: question, k: $("top-k").value, mode: $("mode").value });
+    if (!params.c) delete params.c;
+    go(params);
+  });
+  window.addEventListener("hashchange", () => {
+    if (collection() !== infoFor) showInfo();
+    render();
+  });
+  showCollections();
   showInfo();
   render();
   if (!location.hash) $("question").focus();
