@@ -22,9 +22,11 @@ from .storage.index_dir import pause_point
 from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
-# Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
 LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its words: "", "title" or "path" (chunker.context)
-PIPELINE_VERSION = "8"  # 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context; 7: rows and lines as sentences; 8: OCR lines kept
+# Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
+# 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context;
+# 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base)
+PIPELINE_VERSION = "9"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
