@@ -66,6 +66,21 @@ def fake_index(corpus_dir, tmp_path, fake_embedder):
 
 
 @pytest.fixture
+def two_collections(corpus_dir, tmp_path, fake_embedder):
+    """An index folder with two collections: the default (the test corpus) and "cranes" (one
+    file, crane.txt)."""
+    from qa import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(corpus_dir, index_dir, embedder=fake_embedder)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
+    build_index(other, index_dir, embedder=fake_embedder, collection="cranes")
+    return index_dir
+
+
+@pytest.fixture
 def use_fake_model(monkeypatch):
     """Make every model spec load the fake embedder (for CLI tests)."""
     from qa import builder, search

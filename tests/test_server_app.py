@@ -73,14 +73,8 @@ def test_a_server_wide_reranker_reorders_every_question(index_dir, fake_embedder
         assert ask(client, "大熊猫每天吃多少竹子").json()["hits"][0]["doc_path"] == "tea.txt"
 
 
-def test_a_request_names_its_collection(corpus_dir, tmp_path, fake_embedder):
-    index_dir = tmp_path / "index"
-    build_index(corpus_dir, index_dir, embedder=fake_embedder)
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
-    build_index(other, index_dir, embedder=fake_embedder, collection="cranes")
-    with TestClient(create_app(LiveIndex(index_dir, embedder=fake_embedder))) as client:
+def test_a_request_names_its_collection(two_collections, fake_embedder):
+    with TestClient(create_app(LiveIndex(two_collections, embedder=fake_embedder))) as client:
         listed = client.get("/api/collections").json()
         assert listed["default"] == "default" and [c["name"] for c in listed["collections"]] == ["cranes", "default"]
         assert listed["collections"][0]["file_count"] == 1 and listed["collections"][0]["modes"] == ["hybrid", "dense", "lexical"]

@@ -106,17 +106,11 @@ def test_pickers_set_top_k_and_mode(browser, server_url):
     assert "mode=lexical" in page.url
 
 
-def test_a_collection_is_picked_asked_and_opened(browser, corpus_dir, tmp_path, fake_embedder, monkeypatch):
+def test_a_collection_is_picked_asked_and_opened(browser, two_collections, fake_embedder, monkeypatch):
     from qa import confidence
 
     monkeypatch.setitem(confidence.THRESHOLD, "hybrid", 0.0)
-    index_dir = tmp_path / "index"
-    build_index(corpus_dir, index_dir, embedder=fake_embedder)
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "crane.txt").write_text("黄鹤楼位于武汉蛇山之巅。", encoding="utf-8")
-    build_index(other, index_dir, embedder=fake_embedder, collection="cranes")
-    with running_server(create_app(LiveIndex(index_dir, embedder=fake_embedder))) as url:
+    with running_server(create_app(LiveIndex(two_collections, embedder=fake_embedder))) as url:
         page = new_page(browser, url)
         page.locator("#collection-picker").wait_for()
         page.fill("#question", "黄鹤楼在哪里")
