@@ -39,10 +39,10 @@ class TimedIndex:
 
     def search(self, question, top_k, mode):
         started = time.perf_counter()
-        hits = self.index.search(question, top_k=top_k, mode=mode)
+        result = self.index.ask(question, top_k=top_k, mode=mode)
         self.total.append(time.perf_counter() - started)
-        self.embed.append(self.index.timings.get("embed_query", 0.0))
-        return hits
+        self.embed.append(result.timings.get("embed_query", 0.0))
+        return result.hits
 
 
 def load_cmrc(path: Path, limit: int | None) -> tuple[dict[str, str], list[GoldenQuery]]:

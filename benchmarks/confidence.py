@@ -109,9 +109,10 @@ def ask_all(indexes, questions: list[Question], modes: tuple[str, ...]) -> list[
             kind = ("answerable" if q.half == half else "in-domain") if q.collection == name else "off-topic"
             features, labels = {}, {}
             for mode in modes:
-                hits = index.search(q.text, top_k=TOP_K, mode=mode)
+                result = index.ask(q.text, top_k=TOP_K, mode=mode)
+                hits = result.hits
                 rows = np.zeros((TOP_K, len(confidence.FEATURES)))
-                rows[: len(hits)] = index.confidence_features[: len(hits)]
+                rows[: len(hits)] = result.confidence_features[: len(hits)]
                 features[mode] = rows
                 labels[mode] = np.array([i < len(hits) and hits[i].passage.doc_path == q.doc for i in range(TOP_K)], dtype=float)
             asked.append(Asked(q, kind, features, labels))

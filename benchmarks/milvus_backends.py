@@ -64,8 +64,9 @@ def run(name: str, corpus_dir: Path, where: dict, embedder: Memo, queries, local
     for query in queries:
         embedder.embed([query.question], is_query=True)
         started = time.perf_counter()
-        hits = index.search(query.question, top_k=10, mode="dense")
-        latencies.append(time.perf_counter() - started - index.timings.get("embed_query", 0.0))
+        result = index.ask(query.question, top_k=10, mode="dense")
+        latencies.append(time.perf_counter() - started - result.timings.get("embed_query", 0.0))
+        hits = result.hits
         tops.append(hits[0].passage.doc_path if hits else "")
     gold = statistics.fmean(top in q.docs for top, q in zip(tops, queries))
     agreement = statistics.fmean(a == b for a, b in zip(tops, local_tops)) if local_tops else 1.0

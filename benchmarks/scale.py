@@ -133,8 +133,8 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[
             index.search("预热", top_k=1)
             times = []
             for query in queries:
-                index.search(query.question, top_k=5)
-                times.append(sum(v for k, v in index.timings.items() if k != "embed_query"))
+                timings = index.ask(query.question, top_k=5).timings
+                times.append(sum(v for k, v in timings.items() if k != "embed_query"))
             print(
                 f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {built:.1f} | {_rss_mb() - rss:.0f} "
                 f"| {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |",

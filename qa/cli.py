@@ -295,24 +295,23 @@ def ask(
         loading = time.perf_counter()
         engine = _open_index(index_dir, corpus_dir, model, backend, collection)
         reranker = _load_reranker(rerank) if rerank else None
-        mode = mode or engine.default_mode
         loaded = time.perf_counter() - loading
         questions = [question] if question is not None else _prompt_questions()
         for text in questions:
             searching = time.perf_counter()
             try:
-                hits = engine.search(text, top_k=top_k, mode=mode, reranker=reranker, where=where)
+                result = engine.ask(text, top_k=top_k, mode=mode, reranker=reranker, where=where)
             except QAError as exc:
                 if question is None:  # interactive: say so and keep going
                     typer.echo(f"error: {exc}", err=True)
                     continue
                 raise
             if json_output:
-                typer.echo(render.hits_json(text, hits, mode))
+                typer.echo(render.hits_json(text, result.hits, result.mode))
             else:
-                render.print_hits(console, hits, mode)
+                render.print_hits(console, result.hits, result.mode)
             if profile:
-                _print_profile(loaded, time.perf_counter() - searching, engine.timings)
+                _print_profile(loaded, time.perf_counter() - searching, result.timings)
     except QAError as exc:
         _fail(exc, _rebuild(corpus_dir, index_dir, backend, collection))
     except KeyboardInterrupt:

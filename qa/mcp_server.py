@@ -56,11 +56,10 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
             raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         try:
             where = Filter(tuple(doc or ()), tuple(type or ()))
-            index = collections.current(collection)
-            hits = index.search(question, top_k=top_k, mode=mode, where=where, reranker=reranker)
+            result = collections.current(collection).ask(question, top_k=top_k, mode=mode, where=where, reranker=reranker)
         except QAError as exc:
             raise ToolError(str(exc)) from None
-        return json.loads(render.hits_json(question, hits, mode or index.default_mode))
+        return json.loads(render.hits_json(question, result.hits, result.mode))
 
     @server.tool()
     def get_passage(passage_id: str, around: int = 1, collection: str | None = None) -> dict[str, Any]:

@@ -39,6 +39,18 @@ MAX_TOP_K = 100  # the most hits the interfaces (CLI, HTTP, MCP) let a question 
 
 
 @dataclass(frozen=True)
+class SearchResult:
+    """What one search gives: its hits, the mode it ran in, where its time went, and the
+    features the confidence model scored its hits by. Nothing of a search is kept on the shared
+    Index: a server's threads each get their own."""
+
+    hits: list[Hit]
+    mode: str
+    timings: dict[str, float]
+    confidence_features: np.ndarray  # one row per hit (qa.confidence.hit_features)
+
+
+@dataclass(frozen=True)
 class Candidates:
     passages: list[int]
     dense: np.ndarray | None  # best sentence similarity per passage
@@ -65,8 +77,6 @@ class Index:
         self._aligner = aligner
         self._aligner_loaded = aligner is not None
         self._passage_states = PassageStates()  # passage numbers are this store's: one per Index
-        self.timings: dict[str, float] = {}
-        self.confidence_features = np.zeros((0, 0))  # of the last search's hits (see qa.confidence)
 
     @property
     def manifest(self) -> dict:
@@ -114,8 +124,13 @@ class Index:
 
         `mode` is hybrid, dense or lexical; by default, hybrid where the collection has both legs.
         With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
-        With `where`, only passages of the documents it selects are ranked.
+        With `where`, only passages of the documents it selects are ranked. `ask` takes the same
+        and also says which mode ran and where the time went.
         """
+        return self.ask(question, top_k, mode, reranker, where).hits
+
+    def ask(self, question: str, top_k: int = 5, mode: str | None = None, reranker: "Reranker | None" = None, where: Filter | None = None) -> SearchResult:
+        """`search`, with what else the search found out (SearchResult)."""
         mode = mode or self.default_mode
         if mode not in MODES:
             raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
@@ -132,8 +147,8 @@ class Index:
         question, form = _bounded(question)
         if not any(ch.isalnum() for ch in form):
             raise BadInputError("the question has no words to search for")
-        self.timings = {}
-        candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4), where=where)
+        timings: dict[str, float] = {}
+        candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4), where=where, timings=timings)
         started = time.perf_counter()
         scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
         order = [candidates.passages[i] for i in np.argsort(-scores, kind="stable")]
@@ -142,10 +157,10 @@ class Index:
             order = [p for p in order if candidates.lexical[position[p]] > 0]
         aligned = None
         if reranker is not None:
-            order, scores = self._rerank(reranker, question, order, scores, position, top_k)
+            order, scores = self._rerank(reranker, question, order, scores, position, top_k, timings)
         elif mode == "hybrid" and self.aligner is not None:
             aligned = QuestionAlignment(self.aligner, form, self._passage_states, self.store.passage_tokens)
-            order, scores = self._align(aligned, order, scores, position)
+            order, scores = self._align(aligned, order, scores, position, timings)
         dense, lexical = candidates.dense, candidates.lexical
         shortlist = order[: top_k * 4]
         store = self.store
@@ -160,8 +175,8 @@ class Index:
         answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         hit_alignment = None if aligned is None else [aligned.passage(p) for p in shown]
-        self.confidence_features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage, hit_alignment)
-        confidences = confidence(self.confidence_features, mode)
+        features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage, hit_alignment)
+        confidences = confidence(features, mode)
         hits = [
             Hit(
                 passage=store.passage(p),
@@ -175,28 +190,30 @@ class Index:
             )
             for rank, (group, p, i, answer, sure) in enumerate(zip(groups, shown, rows, answers, confidences), start=1)
         ]
-        self.timings["fuse_fold_answer"] = time.perf_counter() - started
-        return hits
+        timings["fuse_fold_answer"] = time.perf_counter() - started
+        return SearchResult(hits=hits, mode=mode, timings=timings, confidence_features=features)
 
-    def candidates(self, question: str, form: str, mode: str, pool: int, where: Filter | None = None) -> "Candidates":
-        """Passages either leg finds in its top `pool`, with both legs' scores for each."""
+    def candidates(self, question: str, form: str, mode: str, pool: int, where: Filter | None = None, timings: dict[str, float] | None = None) -> "Candidates":
+        """Passages either leg finds in its top `pool`, with both legs' scores for each; the
+        legs' times go into `timings`."""
+        timings = {} if timings is None else timings
         allowed = self.store.allowed(self._doc_paths(where))
         query_vector = None
         found: dict[int, None] = {}
         if mode != "lexical":
             started = time.perf_counter()
             query_vector = self.embedder.embed([form], is_query=True)[0]
-            self.timings["embed_query"] = time.perf_counter() - started
+            timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
             found.update(dict.fromkeys(self.store.dense.search(query_vector, pool, allowed)))
-            self.timings["dense"] = time.perf_counter() - started
+            timings["dense"] = time.perf_counter() - started
         lexical = None
         translated = crosslingual.is_translated(question)
         if mode != "dense":
             started = time.perf_counter()
             lexical = self.store.lexical.search(question, pool, allowed)
             found.update(dict.fromkeys(lexical.found))
-            self.timings["lexical"] = time.perf_counter() - started
+            timings["lexical"] = time.perf_counter() - started
         passages = list(found)
         candidates = Candidates(
             passages=passages,
@@ -207,9 +224,9 @@ class Index:
             translated=translated,
             coverage=lexical.coverage if lexical is not None else 0.0,
         )
-        return self._with_gloss(question, mode, candidates) if translated and query_vector is not None else candidates
+        return self._with_gloss(question, mode, candidates, timings) if translated and query_vector is not None else candidates
 
-    def _with_gloss(self, question: str, mode: str, candidates: Candidates) -> Candidates:
+    def _with_gloss(self, question: str, mode: str, candidates: Candidates, timings: dict[str, float]) -> Candidates:
         """A translated question's vector moved halfway to its gloss (qa.crosslingual.gloss) in the
         words of the best candidates: the multilingual model matches a question best in the
         language of the text, and the dense leg re-scores the same candidates with it."""
@@ -222,7 +239,7 @@ class Index:
             return candidates
         vector = candidates.query_vector + self.embedder.embed([normalize(f"{question} {gloss}")], is_query=True)[0]
         vector = (vector / np.linalg.norm(vector)).astype(np.float32)
-        self.timings["gloss"] = time.perf_counter() - started
+        timings["gloss"] = time.perf_counter() - started
         return replace(candidates, dense=self.store.dense.similarities(candidates.passages, vector), query_vector=vector, gloss=gloss)
 
     def _doc_paths(self, where: Filter | None) -> frozenset[str] | None:
@@ -230,7 +247,7 @@ class Index:
             return None
         return where.doc_paths(self.store.files())
 
-    def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int):
+    def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int, timings: dict[str, float]):
         """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""
         from .rerank import RERANK_DEPTH
 
@@ -242,10 +259,10 @@ class Index:
         scores = scores.copy()
         for passage, value in zip(head, reranked):
             scores[position[passage]] = value
-        self.timings["rerank"] = time.perf_counter() - started
+        timings["rerank"] = time.perf_counter() - started
         return [head[i] for i in ranking] + order[len(head) :], scores
 
-    def _align(self, aligned: QuestionAlignment, order: list[int], scores: np.ndarray, position: dict[int, int]):
+    def _align(self, aligned: QuestionAlignment, order: list[int], scores: np.ndarray, position: dict[int, int], timings: dict[str, float]):
         """The best ALIGN_DEPTH candidates re-ordered by fused score + ALIGN_WEIGHT x token
         alignment (qa.align); they keep scoring above the rest."""
         started = time.perf_counter()
@@ -257,7 +274,7 @@ class Index:
         for p, value in zip(head, ALIGN_WEIGHT * (bonus - bonus.min())):
             scores[position[p]] += value
         head.sort(key=lambda p: -scores[position[p]])
-        self.timings["align"] = time.perf_counter() - started
+        timings["align"] = time.perf_counter() - started
         return head + order[len(head) :], scores
 
     def sentences(self, p: int) -> Sentences:

@@ -230,11 +230,12 @@ def test_reranker_reorders_the_head_of_the_candidates(fake_index):
     plain = fake_index.search("大熊猫每天吃多少竹子", top_k=3)
     assert plain[0].passage.doc_path == "panda.txt"
     reranker = PrefersTea()
-    reranked = fake_index.search("大熊猫每天吃多少竹子", top_k=3, reranker=reranker)
+    result = fake_index.ask("大熊猫每天吃多少竹子", top_k=3, reranker=reranker)
+    reranked = result.hits
     assert reranked[0].passage.doc_path == "tea.txt"
     assert reranked[0].score == 1.0
     assert reranker.seen == [min(12, len(fake_index.passages))]
-    assert "rerank" in fake_index.timings
+    assert "rerank" in result.timings and not hasattr(fake_index, "timings")  # nothing of a search is kept on the index
 
 
 def test_unknown_reranker_is_a_clear_error():
@@ -295,14 +296,15 @@ def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_e
     plain = [hit.passage.id for hit in fake_index.search(question, top_k=5)]
     aligner = AvoidsPandas()
     aligned_index = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
-    hits = aligned_index.search(question, top_k=5)
+    result = aligned_index.ask(question, top_k=5)
+    hits = result.hits
     aligned = [hit.passage.id for hit in hits]
     assert fake_index.passage(plain[0]).doc_path == "panda.txt"
     # The panda passage falls behind the other two of the head; the rest keep their places.
     assert aligned[: ALIGN_DEPTH] == [*plain[1:ALIGN_DEPTH], plain[0]] and aligned[ALIGN_DEPTH:] == plain[ALIGN_DEPTH:]
     assert aligner.batches == [ALIGN_DEPTH]  # the head, once: its passages' answers reuse it
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    assert "align" in aligned_index.timings
+    assert "align" in result.timings and result.mode == "hybrid" and result.confidence_features.shape[0] == len(hits)
     for mode in ("dense", "lexical"):  # only hybrid search is re-ordered
         assert [h.passage.id for h in aligned_index.search(question, top_k=5, mode=mode)] == [h.passage.id for h in fake_index.search(question, top_k=5, mode=mode)]
 

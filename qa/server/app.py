@@ -155,18 +155,17 @@ def create_app(
         where = Filter(tuple(request.doc), tuple(request.type))  # an unknown type: BadInputError, 400
 
         def search():
-            index = collections.current(request.collection)
-            return index.search(request.question, top_k=request.top_k, mode=request.mode, where=where, reranker=reranker), request.mode or index.default_mode
+            return collections.current(request.collection).ask(request.question, top_k=request.top_k, mode=request.mode, where=where, reranker=reranker)
 
         try:
-            hits, mode = await searches.run(search)
+            result = await searches.run(search)
         except SearchTimeout:
             return error(504, f"the search took longer than {searches.seconds:g} s")
         except SearchOverloaded:
             busy = error(503, "the server is busy with other questions: try again in a moment")
             busy.headers["Retry-After"] = "1"
             return busy
-        return Response(render.hits_json(request.question, hits, mode), media_type="application/json")
+        return Response(render.hits_json(request.question, result.hits, result.mode), media_type="application/json")
 
     @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
     def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND), collection: str | None = None) -> dict:
