@@ -195,7 +195,7 @@ def create_app(
         index = served.current()
         manifest = index.manifest
         return {
-            "collection": check_collection_name(collection or collections.default),
+            "collection": check_collection_name(served.collection),
             "generation": index.generation,
             "model": manifest["model"],
             "dim": manifest["dim"],

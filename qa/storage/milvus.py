@@ -48,6 +48,7 @@ PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
 BATCH = 1_000  # rows per insert and ids per `in` filter
 QUERY_LIMIT = 16_384  # Milvus' cap on one query's rows
 LEXICAL_SINCE = (2, 5)  # Milvus' BM25 function, jieba analyzer and sparse inverted index
+LEXICAL_SINCE_TEXT = ".".join(map(str, LEXICAL_SINCE))
 # A server's flush seals and indexes segments: seconds on a small collection (22 s for a build a
 # Milvus Lite file takes 4 s over), minutes on a big one. Other calls get a minute.
 CALL_TIMEOUT = 60.0
@@ -260,9 +261,7 @@ class MilvusLexicalLeg:
         scores = dict(found)
 
         def score_of(passages: list[int]) -> np.ndarray:
-            unknown = [p for p in passages if p not in scores]
-            for start in range(0, len(unknown), BATCH):
-                chunk = unknown[start : start + BATCH]
+            for chunk in _chunks([p for p in passages if p not in scores]):
                 scores.update(self._bm25(words, len(chunk), store.visible(_in("pid", chunk))))
             return np.array([scores.get(p, 0.0) for p in passages], dtype=np.float32)
 
@@ -320,9 +319,7 @@ class MilvusStore:
     def fetch(self, numbers: list[int], with_sentences: bool = False) -> None:
         if with_sentences:
             self.fetch_sentences(numbers)
-        wanted = sorted({n for n in numbers if n >= 0 and n not in self._passages})
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
+        for chunk in _chunks(sorted({n for n in numbers if n >= 0 and n not in self._passages})):
             with _milvus_errors(self.uri):
                 rows = self.client.query(self.names["passages"], filter=self.visible(_in("pid", chunk)), output_fields=["pid", "data", "form"], consistency_level=self.level())
             with self._lock:
@@ -332,9 +329,7 @@ class MilvusStore:
                     self._passages.setdefault(n, None)
 
     def fetch_sentences(self, passages: list[int]) -> None:
-        wanted = sorted({p for n in passages for p in (n - 1, n) if p >= 0 and p not in self._sentences})
-        for start in range(0, len(wanted), BATCH):
-            chunk = wanted[start : start + BATCH]
+        for chunk in _chunks(sorted({p for n in passages for p in (n - 1, n) if p >= 0 and p not in self._sentences})):
             with _milvus_errors(self.uri):
                 rows = _query_all(self.client, self.names["sentences"], self.visible(_in("pid", chunk)), ["pid", "start", "end", "form", "vector"], self.level())
             grouped: dict[int, list[dict]] = {p: [] for p in chunk}
@@ -472,7 +467,7 @@ class MilvusWriter:
             return ("dense",), ()
         if has_bm25(version):
             return MODES, ()
-        why = f"Milvus {version} at {self.uri} has no BM25, which hybrid and lexical search need (Milvus {'.'.join(map(str, LEXICAL_SINCE))} or newer)"
+        why = f"Milvus {version} at {self.uri} has no BM25, which hybrid and lexical search need (Milvus {LEXICAL_SINCE_TEXT} or newer)"
         if self.mode == "hybrid":
             raise BadInputError(f"{why}: build with --mode dense")
         return ("dense",), (f"{why}: collection {self.collection} is dense-only",)
@@ -515,11 +510,10 @@ class MilvusWriter:
 
     def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]:
         manifest = self.previous_manifest()
-        unique = sorted(set(keys))
         cached: dict[str, np.ndarray] = {}
         with _milvus_errors(self.uri):
-            for start in range(0, len(unique), BATCH):
-                expr = f"gen <= {int(manifest['generation'])} and {_in('key', unique[start : start + BATCH])}"
+            for chunk in _chunks(sorted(set(keys))):
+                expr = f"gen <= {int(manifest['generation'])} and {_in('key', chunk)}"
                 for row in _query_all(self.client, self.names["sentences"], expr, ["key", "vector"]):
                     cached[row["key"]] = np.asarray(row["vector"], dtype=np.float32)
         return cached
@@ -533,13 +527,13 @@ class MilvusWriter:
             if previous is not None and not rewrite:
                 _check_format(previous, self.location)  # a newer qa's collection is not updated, only rebuilt
                 modes = tuple(previous.get("modes", MODES))
-                notes = () if "lexical" in modes or self.mode == "dense" else (f"collection {self.collection} is dense-only: rebuild it (--rebuild) on Milvus {'.'.join(map(str, LEXICAL_SINCE))} or newer for hybrid search",)
+                notes = () if "lexical" in modes or self.mode == "dense" else (f"collection {self.collection} is dense-only: rebuild it (--rebuild) on Milvus {LEXICAL_SINCE_TEXT} or newer for hybrid search",)
             else:
                 modes, notes = self._modes(version)
-            dim = int(contents.manifest["dim"])
+            dim, with_lexical = int(contents.manifest["dim"]), "lexical" in modes
             newer = previous is not None and int(previous.get("format_version", 1)) > FORMAT_VERSION
             if previous is None or newer or int(previous["dim"]) != dim or tuple(previous.get("modes", MODES)) != modes:
-                self._create(dim, with_lexical="lexical" in modes)
+                self._create(dim, with_lexical)
                 previous = {"generation": 0, "next_pid": 0, "next_sid": 0, "next_did": 0}
             else:
                 # A rebuild into collections of the same shape is an update of every file: readers
@@ -548,7 +542,7 @@ class MilvusWriter:
             generation = int(previous["generation"]) + 1
             for name in self.names.values():  # rows of a build that died before publishing
                 client.delete(name, filter=f"gen >= {generation}")
-            pids = self._insert(contents, generation, previous, with_lexical="lexical" in modes)
+            pids = self._insert(contents, generation, previous, with_lexical)
             for name in self.names.values():
                 # Sealed, indexed segments: rows left growing are searched by brute force (15x slower at 3k passages).
                 client.flush(name)
@@ -613,8 +607,8 @@ class MilvusWriter:
         return {"pid": next_pid + len(contents.passages), "sid": next_sid + len(contents.units), "did": next_did + len(rows)}
 
     def _insert_rows(self, name: str, rows: list[dict], upsert: bool = False) -> None:
-        for start in range(0, len(rows), BATCH):
-            (self.client.upsert if upsert else self.client.insert)(name, rows[start : start + BATCH])
+        for chunk in _chunks(rows):
+            (self.client.upsert if upsert else self.client.insert)(name, chunk)
 
     def _create(self, dim: int, with_lexical: bool) -> None:
         """(Re)create the collection's Milvus collections, empty; qa_meta if there is none.
