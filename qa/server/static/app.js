@@ -290,6 +290,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("token").value);
     $("token-form").hidden = true;
+    showCollections(); // refused without the token when the page loaded
     showInfo();
     render();
   });
