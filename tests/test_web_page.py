@@ -221,3 +221,14 @@ def test_phone_width_and_dark_mode(browser, server_url, tmp_path):
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(21, 21, 23)"
     page.screenshot(path=tmp_path / "phone-dark.png", full_page=True)
+
+
+def test_with_a_token_the_page_asks_for_it_then_lists_the_collections(browser, two_collections, fake_embedder):
+    with running_server(create_app(LiveIndex(two_collections, embedder=fake_embedder), token="s3cret")) as url:
+        page = new_page(browser, url)
+        page.locator("#token-form").wait_for()
+        assert page.locator("#collection-picker").is_hidden()  # its listing was refused without the token
+        page.fill("#token", "s3cret")
+        page.click("#token-form button")
+        page.locator("#collection-picker").wait_for()
+        assert page.locator("#collection option").all_inner_texts() == ["cranes", "default"]
