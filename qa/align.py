@@ -22,25 +22,16 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from .models import TokenStates
+
 ALIGN_DEPTH = 3  # the best fused candidates that are aligned and re-ordered
 ALIGN_WEIGHT = 3.0  # the alignment's weight beside the fused score (which spans about 0-1)
 PASSAGES_KEPT = 64  # passages whose token states an index keeps across questions (~0.4 MB each)
-
-
-@dataclass(frozen=True)
-class TokenStates:
-    """A text's tokens as the encoder sees them in context. How rare each token is, and how it
-    is spelt, are read for a question's tokens only; a passage's may leave them empty."""
-
-    vectors: np.ndarray  # (tokens, dim), unit length
-    parts: np.ndarray  # which part of the text (a passage's sentence) each token comes from
-    weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))  # how rare each token is; 0 for punctuation
-    pieces: tuple[str, ...] = ()  # each token's text, as the vocabulary spells it ("▁" opens a word)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
 import numpy as np
 
 from .align import SentenceMatches
-from .models import Answer, Passage
+from .models import Answer, Passage, Sentences
 from .normalize import normalize
 
 FEATURES = (
@@ -71,17 +70,6 @@ MATCHED = 0.85
 MATCH_FLOOR, MATCH_FULL = 0.5, 0.8
 _NUMBER = re.compile(r"\d")
 _DATE = re.compile(r"\d\s*[年月日]|世纪|年代|\b1\d{3}\b|\b20\d{2}\b")
-
-
-@dataclass(frozen=True)
-class Sentences:
-    """The sentences of one passage as the index stores them."""
-
-    spans: list[tuple[int, int]]  # offsets in the passage's file
-    forms: list[str]  # normalized texts
-    vectors: np.ndarray | None = None  # one unit vector per sentence
-    previous_vector: np.ndarray | None = None  # the sentence before the passage in its paragraph
-    lead: str = ""  # the opening sentence of the passage's paragraph, shortened like a title
 
 
 def focus(question_form: str, subject_form: str) -> str:

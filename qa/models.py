@@ -1,8 +1,13 @@
-"""The plain records that flow through qa: documents in, passages indexed, hits out."""
+"""The plain records that flow through qa: documents in, passages and their sentences and
+token states indexed, hits out."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported where arrays are made: `qa --help` never needs it
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -116,3 +121,31 @@ class Hit:
         data["answer"] = self.answer.to_dict() if self.answer else None
         data["also_in"] = [asdict(source) for source in self.also_in]
         return data
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """The sentences of one passage as the index stores them."""
+
+    spans: list[tuple[int, int]]  # offsets in the passage's file
+    forms: list[str]  # normalized texts
+    vectors: np.ndarray | None = None  # one unit vector per sentence
+    previous_vector: np.ndarray | None = None  # the sentence before the passage in its paragraph
+    lead: str = ""  # the opening sentence of the passage's paragraph, shortened like a title
+
+
+def _no_weights() -> "np.ndarray":
+    import numpy as np
+
+    return np.zeros(0, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class TokenStates:
+    """A text's tokens as the encoder sees them in context. How rare each token is, and how it
+    is spelt, are read for a question's tokens only; a passage's may leave them empty."""
+
+    vectors: np.ndarray  # (tokens, dim), unit length
+    parts: np.ndarray  # which part of the text (a passage's sentence) each token comes from
+    weights: np.ndarray = field(default_factory=_no_weights)  # how rare each token is; 0 for punctuation
+    pieces: tuple[str, ...] = ()  # each token's text, as the vocabulary spells it ("▁" opens a word)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
-from .answer import Sentences, pick_answer
+from .answer import pick_answer
 from . import chunker
 from .chunker import opening_title
 from . import crosslingual
@@ -18,7 +18,7 @@ from .confidence import confidence, hit_features
 from .embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .fold import fold
-from .models import Document, Hit, Passage, Source
+from .models import Document, Hit, Passage, Sentences, Source
 from .normalize import normalize
 from .storage.records import MODES
 from .filters import Filter

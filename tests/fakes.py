@@ -39,7 +39,7 @@ class CharAligner:
         self.calls: list[list[list[str]]] = []
 
     def token_states(self, texts, is_query=False):
-        from qa.align import TokenStates
+        from qa.models import TokenStates
 
         self.calls.append(texts)
         out = []

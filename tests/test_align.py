@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.align import PassageStates, QuestionAlignment, TokenStates, alignment, part_matches
+from qa.align import PassageStates, QuestionAlignment, alignment, part_matches
+from qa.models import TokenStates
 from qa.embedders import load_aligner
 
 

@@ -3,8 +3,9 @@ import dataclasses
 import numpy as np
 
 from qa import answer
-from qa.align import SentenceMatches, TokenStates
-from qa.answer import Sentences, aligned_features, choose, focus, pick_answer, sentence_features, tokens
+from qa.align import SentenceMatches
+from qa.models import Sentences, TokenStates
+from qa.answer import aligned_features, choose, focus, pick_answer, sentence_features, tokens
 from qa.chunker import sentence_spans
 from qa.models import Passage
 from qa.normalize import normalize

@@ -276,7 +276,7 @@ class AvoidsPandas:
         self.batches = []  # how many passages each call was given
 
     def token_states(self, texts, is_query=False):
-        from qa.align import TokenStates
+        from qa.models import TokenStates
 
         out = []
         for parts in texts:

@@ -50,9 +50,9 @@ class OnnxE5Embedder:
         return self._encode(texts, False, with_states=True)
 
     def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
-        """TokenStates (qa.align) of a passage's tokens as an index kept them: their states and
+        """TokenStates (qa.models) of a passage's tokens as an index kept them: their states and
         parts (alignment reads no passage token's rarity or spelling)."""
-        from ..align import TokenStates
+        from ..models import TokenStates
 
         return TokenStates(vectors=vectors, parts=parts)
 
@@ -87,7 +87,7 @@ class OnnxE5Embedder:
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
         """Each text, given in parts, as its tokens' states (qa.align): the first window of
         510 tokens, one call per text, as many at once as there are cores."""
-        from ..align import TokenStates
+        from ..models import TokenStates
 
         tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
         windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]

@@ -31,8 +31,7 @@ from ..errors import BadInputError, IndexMissingError
 from .records import DEFAULT_COLLECTION, Written  # noqa: F401 - Written: part of the Writer protocol
 
 if TYPE_CHECKING:
-    from ..answer import Sentences
-    from ..models import Document, Passage
+    from ..models import Document, Passage, Sentences
     from .generation import Contents
     from .token_states import SentenceTokens
 

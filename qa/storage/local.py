@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..answer import Sentences
-from ..models import Document, Passage
+from ..models import Document, Passage, Sentences
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
 from .records import MODES, LexicalFound
 

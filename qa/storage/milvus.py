@@ -32,9 +32,8 @@ from dataclasses import asdict
 
 import numpy as np
 
-from ..answer import Sentences
 from ..errors import BadInputError, IndexMissingError, IndexVersionError, QAError
-from ..models import Document, Passage, document_from_dict
+from ..models import Document, Passage, Sentences, document_from_dict
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, tokenize
 from .records import DEFAULT_COLLECTION, MODES, LexicalFound, Written
