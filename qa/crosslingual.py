@@ -142,14 +142,6 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
-def word_groups(question: str, tokens: list[str]) -> list[list[str]]:
-    """The question's words for the lexical leg, each with its alternatives: an English word's
-    Chinese translations, and the question's words in other letters (café) as they are."""
-    if not is_translated(question):
-        return [[token] for token in tokens]
-    return translation_groups(question) + [[token] for token in tokens if not token.isascii()]
-
-
 def translation_groups(question: str) -> list[list[str]]:
     """One group of alternatives per English word of the question: the word itself (a name or
     number the Chinese text may carry as it is) and its Chinese translations; then one per

@@ -211,7 +211,8 @@ class Index:
         translated = crosslingual.is_translated(question)
         if mode != "dense":
             started = time.perf_counter()
-            lexical = self.store.lexical.search(question, pool, allowed)
+            translations = crosslingual.translation_groups(question) if translated else None
+            lexical = self.store.lexical.search(question, pool, allowed, translations)
             found.update(dict.fromkeys(lexical.found))
             timings["lexical"] = time.perf_counter() - started
         passages = list(found)

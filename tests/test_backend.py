@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import build_index, load_index
+from qa import build_index, crosslingual, load_index
 from qa.storage.backend import list_collections, parse_backend
 from qa.errors import BadInputError, CorpusConflictError, IndexMissingError, ModelMismatchError, NotFoundError
 from qa.filters import Filter
@@ -87,7 +87,9 @@ def test_lexical_leg_says_how_much_of_the_question_the_collection_has(corpus_dir
     assert lexical.search("龙井茶产于杭州", pool=10).coverage == 1.0
     assert lexical.search("龙井茶和量子色动力学", pool=10).coverage == pytest.approx(0.5, abs=0.25)
     assert lexical.search("量子色动力学", pool=10).coverage == 0.0
-    assert lexical.search("Where does Longjing tea come from?", pool=10).coverage > 0  # English words through their translations
+    english = "Where does Longjing tea come from?"
+    assert lexical.search(english, pool=10).coverage == 0.0  # no Chinese word of the question...
+    assert lexical.search(english, pool=10, translations=crosslingual.translation_groups(english)).coverage > 0  # ...but its translations
 
 
 def test_both_backends_rank_alike(corpus_dir, tmp_path, fake_embedder):

@@ -7,8 +7,9 @@ rendering, eval) is shared. A backend gives two things:
 - a Store to search (read side): passages, sentences and documents by passage number, the
   indexed files, and two legs: `dense.search(query_vector, pool, allowed)` (passages of the
   best sentences) with `dense.similarities(passages, query_vector)` (best sentence per
-  passage), and `lexical.search(question, pool, allowed)` (BM25: top passages, any passage's
-  score, the ceiling);
+  passage), and `lexical.search(question, pool, allowed, translations)` (BM25: top passages,
+  any passage's score, the ceiling; an English question over Chinese text matches its words'
+  `translations`, which the search works out: qa.crosslingual);
 - a Writer (build side): the previous manifest and documents, which files it needs written
   (`local` rewrites a whole generation; `milvus` upserts only changed files and deletes removed
   ones), cached vectors, and `write`.
@@ -45,7 +46,7 @@ class DenseLeg(Protocol):
 
 
 class LexicalLeg(Protocol):
-    def search(self, question: str, pool: int, allowed: object): ...
+    def search(self, question: str, pool: int, allowed: object, translations: list[list[str]] | None = None): ...
 
 
 class Store(Protocol):

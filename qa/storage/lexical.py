@@ -52,6 +52,15 @@ def _idf(n_docs: int, df: np.ndarray) -> np.ndarray:
     return np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
+def query_groups(tokens: list[str], translations: list[list[str]] | None) -> list[list[str]]:
+    """A question's words for BM25, each with its alternatives: its tokens as they are or, for a
+    question in other letters than the text (qa.crosslingual), its English words' translation
+    groups and the tokens that are not Latin (a Chinese name in it, café)."""
+    if translations is None:
+        return [[token] for token in tokens]
+    return translations + [[token] for token in tokens if not token.isascii()]
+
+
 def coverage(groups: list[list[str]], tokens_of: Callable[[str], list[str]], known: Callable[[str], bool]) -> float:
     """Share of the groups (a query's words, each with its alternatives) that the collection
     has an alternative of, every word of it: a question about something else shares few."""

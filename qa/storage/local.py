@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models import Document, Passage, Sentences
+from .lexical import query_groups
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
 from .records import MODES, LexicalFound
 
@@ -76,11 +77,9 @@ class BM25LexicalLeg(_Leg):
     def _open(self):
         return open_lexical(self._generation_dir, self._passage_count)
 
-    def search(self, question: str, pool: int, allowed: np.ndarray | None = None) -> LexicalFound:
-        from .. import crosslingual
-
-        groups = crosslingual.word_groups(question, self.index.query_tokens(question))
-        if crosslingual.is_translated(question):
+    def search(self, question: str, pool: int, allowed: np.ndarray | None = None, translations: list[list[str]] | None = None) -> LexicalFound:
+        groups = query_groups(self.index.query_tokens(question), translations)
+        if translations is not None:
             scores, ceiling = self.index.group_scores_and_ceiling(groups)
         else:
             scores, ceiling = self.index.scores_and_ceiling(question)

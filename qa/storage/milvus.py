@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import BadInputError, IndexMissingError, IndexVersionError, QAError
 from ..models import Document, Passage, Sentences, document_from_dict
 from .generation import Contents
-from .lexical import B, K1, STOP_WORDS, coverage, tokenize
+from .lexical import B, K1, STOP_WORDS, coverage, query_groups, tokenize
 from .records import DEFAULT_COLLECTION, MODES, LexicalFound, Written
 
 META = "qa_meta"
@@ -246,16 +246,15 @@ class MilvusLexicalLeg:
     def __init__(self, store: "MilvusStore"):
         self._store = store
 
-    def search(self, question: str, pool: int, allowed: str | None = None) -> LexicalFound:
-        from .. import crosslingual
+    def search(self, question: str, pool: int, allowed: str | None = None, translations: list[list[str]] | None = None) -> LexicalFound:
         from ..normalize import normalize
 
         store = self._store
         words = normalize(question)
-        groups = crosslingual.word_groups(question, list(dict.fromkeys(tokenize(words, normalized=True))))
-        if crosslingual.is_translated(question):
+        groups = query_groups(list(dict.fromkeys(tokenize(words, normalized=True))), translations)
+        if translations is not None:
             # Milvus scores a query as one bag of words: the translations join the question's words.
-            words = " ".join([words, *(alternative for group in crosslingual.translation_groups(question) for alternative in group)])
+            words = " ".join([words, *(alternative for group in translations for alternative in group)])
         found = self._bm25(words, pool, store.visible(allowed))
         scores = dict(found)
 
