@@ -18,7 +18,7 @@ from .models import Document, Passage
 from .normalize import normalize
 from .reader import Skipped, read_corpus
 from .storage.generation import FORMAT_VERSION, Contents
-from .storage.index_dir import pause_point
+from .storage.index_dir import holds_index, pause_point
 from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32
@@ -90,7 +90,8 @@ def build_index(
     same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == ocr_on
     known = writer.previous_documents() if same_reading else {}
     documents, skipped = read_corpus(
-        corpus_dir, follow_outside_links=follow_links, known=known, on_ocr_page=lambda path, done, total: stage(f"OCR {path}: page {done} of {total}")
+        corpus_dir, follow_outside_links=follow_links, known=known, on_ocr_page=lambda path, done, total: stage(f"OCR {path}: page {done} of {total}"),
+        leave_out=holds_index,
     )
     if not documents:
         raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")

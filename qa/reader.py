@@ -16,7 +16,6 @@ from .errors import BadInputError
 from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
 from .formats.ocr import reporting_pages
 from .models import Document
-from .storage.index_dir import holds_index
 
 SNIFF_BYTES = 1024  # a PDF's %PDF- marker may stand anywhere in its first kilobyte
 
@@ -37,12 +36,15 @@ def read_corpus(
     follow_outside_links: bool = False,
     known: dict[str, Document] | None = None,
     on_ocr_page: Callable[[str, int, int], None] | None = None,
+    leave_out: Callable[[Path], bool] | None = None,
 ) -> tuple[list[Document], list[Skipped]]:
     """Read every file under `corpus_dir`; files that can't be read are skipped, not fatal.
 
     `known` documents (by path) are reused as they are when their file's size and
     modification time have not changed, so an unchanged PDF is not parsed again.
     `on_ocr_page(path, done, total)` hears of each page OCR reads (the slowest step a build has).
+    A folder `leave_out` says yes to is not read (a build passes qa.storage's `holds_index`:
+    `qa index .` keeps its index in ./embeddings, which is not part of the corpus).
     """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.exists():
@@ -52,7 +54,7 @@ def read_corpus(
     root = corpus_dir.resolve()
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path in _walk(root, follow_outside_links, skipped):
+    for path in _walk(root, follow_outside_links, skipped, leave_out or (lambda directory: False)):
         rel = path.relative_to(root).as_posix()
         with reporting_pages(functools.partial(on_ocr_page, rel) if on_ocr_page else None):
             result = _unchanged(path, (known or {}).get(rel)) or read_file(path, rel)
@@ -104,7 +106,7 @@ def read_file(path: Path, rel: str) -> Document | Skipped:
     )
 
 
-def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> list[Path]:
+def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped], leave_out: Callable[[Path], bool]) -> list[Path]:
     """Sorted files under root. Symlinks are followed only while they stay inside root
     (or anywhere, if asked), and each real directory is visited once, so loops end."""
     found: list[Path] = []
@@ -131,7 +133,7 @@ def _walk(root: Path, follow_outside_links: bool, skipped: list[Skipped]) -> lis
                     continue
             try:
                 if entry.is_dir():
-                    if not holds_index(path):  # e.g. `qa index .` keeps its index in ./embeddings
+                    if not leave_out(path):
                         visit(path)
                 elif entry.is_file():
                     found.append(path)

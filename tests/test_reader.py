@@ -5,6 +5,7 @@ import pytest
 from qa.errors import BadInputError
 from qa.formats.text import decode
 from qa.reader import read_corpus
+from qa.storage.index_dir import holds_index
 
 
 def test_reads_every_encoding_of_the_test_corpus(corpus_dir):
@@ -85,9 +86,10 @@ def test_an_index_kept_inside_the_corpus_is_not_read(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "CURRENT").write_text("this week", encoding="utf-8")
     (tmp_path / "notes" / "todo.txt").write_text("待办。", encoding="utf-8")
-    documents, skipped = read_corpus(tmp_path)
+    documents, skipped = read_corpus(tmp_path, leave_out=holds_index)
     assert [d.path for d in documents] == ["doc.txt", "notes/todo.txt"]
     assert all(not s.path.startswith("embeddings") for s in skipped)
+    assert "embeddings/gen-20260101000000-abcdef/lexical/jieba_dict.txt" in [d.path for d in read_corpus(tmp_path)[0]]  # what leave_out kept out
 
 
 def test_broken_links_and_pipes_are_named_not_passed_over(tmp_path):
