@@ -1,14 +1,14 @@
-"""Fit the answer picker's feature weights (qa/answer.py WEIGHTS) on several kinds of text at once.
+"""Fit the answer picker's feature weights (qa/answer/picker.py WEIGHTS) on several kinds of text at once.
 
 Runs on the indexes benchmarks/guard.py builds (same --work-dir): CMRC2018 (every third
 question), XQuAD's English and Chinese questions, the seed golden set (the questions with
 `answer:`) and the real documents (the answerable questions). For every question it takes the
-hybrid top hit, computes qa.answer.sentence_features for its sentences and marks the
+hybrid top hit, computes qa.answer.picker.sentence_features for its sentences and marks the
 sentences holding an answer. The weights maximize the likelihood of those sentences under a
 softmax over each hit's sentences (questions whose top hit holds no answer are left out).
 
 It prints, for each set, the answer hit rate (before narrowing) of the weights now in
-qa/answer.py, of weights fitted on the other sets only (each set held out in turn), and of
+qa/answer/picker.py, of weights fitted on the other sets only (each set held out in turn), and of
 weights fitted on every set; then the weights fitted on every set, with and without the
 alignment features (UNALIGNED_WEIGHTS).
 
@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import answer, load_index  # noqa: E402
-from qa.align import QuestionAlignment  # noqa: E402
+from qa.retrieve.align import QuestionAlignment  # noqa: E402
 from qa.evaluation import contains_any  # noqa: E402
-from qa.normalize import normalize  # noqa: E402
+from qa.ingest.normalize import normalize  # noqa: E402
 
 MARGINS = (-1.0, 0.5, 1.0, 1.5)  # -1: never join a neighbour
 
@@ -41,7 +41,7 @@ def collect(index, queries):
     """Per question: feature rows of its top hit's sentences as qa.search makes them (the
     question's form with its translations, its vector moved to its gloss, token states as the
     index keeps them), the sentences' original texts, its answers and its document."""
-    from qa import crosslingual
+    from qa.retrieve import crosslingual
     from qa.search import CANDIDATES
 
     position = {p.id: i for i, p in enumerate(index.passages)}
@@ -138,7 +138,7 @@ def main() -> None:
     everything = [r for found in rows.values() for r in found]
     fitted_all = fit(everything)
     print("\nanswer hit before narrowing (margin 1.0); held out = fitted on the other sets only\n")
-    print("| set | questions | oracle | qa/answer.py | held out | fitted on all |\n|---|---|---|---|---|---|")
+    print("| set | questions | oracle | qa/answer/picker.py | held out | fitted on all |\n|---|---|---|---|---|---|")
     for name, found in rows.items():
         held_out = fit([r for other, f in rows.items() if other != name for r in f])
         rates = [hit_rates(found, lambda i, w=w: w)[2][1] for w in (answer.WEIGHTS, held_out, fitted_all)]

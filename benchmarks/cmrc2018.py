@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa import build_index, load_index  # noqa: E402
-from qa.embedders import load_embedder  # noqa: E402
+from qa.embedding.embedders import load_embedder  # noqa: E402
 from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
 
 

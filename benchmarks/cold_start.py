@@ -23,7 +23,7 @@ QUESTION = "截至2023年6月网民规模有多大？"
 LOAD_ENGINE = """
 import sys, time
 started = time.perf_counter()
-from qa.embedders import load_embedder
+from qa.embedding.embedders import load_embedder
 load_embedder(sys.argv[1]).embed(["预热"], is_query=True)
 print(time.perf_counter() - started)
 """

@@ -1,4 +1,4 @@
-"""Fit and judge qa/confidence.py: does the top hit's confidence tell answerable questions from the rest?
+"""Fit and judge qa/answer/confidence.py: does the top hit's confidence tell answerable questions from the rest?
 
 Data, built so that no question is judged by an index holding its paragraph by accident:
 - CMRC2018 dev and XQuAD zh/en (../shared/bench/) are each split in two halves of
@@ -12,10 +12,10 @@ Data, built so that no question is judged by an index holding its paragraph by a
 - Fit / report: articles are split in two by a hash; the model is fitted on the questions
   of one part (all three kinds), and every figure below is measured on the other.
 
-The model is a logistic regression over qa.confidence.FEATURES of the top 3 hits
+The model is a logistic regression over qa.answer.confidence.FEATURES of the top 3 hits
 (label: the hit is the question's paragraph), one per mode. The threshold is the
 confidence below which 3% of the fit part's answerable questions fall. Prints the
-held-out AUROCs and error rates, for the fitted weights and for those in qa/confidence.py,
+held-out AUROCs and error rates, for the fitted weights and for those in qa/answer/confidence.py,
 and the constants to put there.
 
     python benchmarks/confidence.py [--cmrc-share 3]
@@ -204,9 +204,9 @@ def main() -> None:
         threshold = float(np.quantile(answerable, ANSWERABLE_MISSED))
         fitted[mode] = (weights, b, threshold)
         report(asked, mode, weights, b, threshold, "fitted on the fit part")
-        report(asked, mode, confidence.WEIGHTS[mode], confidence.BIAS[mode], confidence.THRESHOLD[mode], "qa/confidence.py")
+        report(asked, mode, confidence.WEIGHTS[mode], confidence.BIAS[mode], confidence.THRESHOLD[mode], "qa/answer/confidence.py")
 
-    print("\nconstants for qa/confidence.py (fitted on the fit part):")
+    print("\nconstants for qa/answer/confidence.py (fitted on the fit part):")
     print("WEIGHTS = {")
     for mode, (weights, _, _) in fitted.items():
         print(f'    "{mode}": np.array([{", ".join(f"{v:.4g}" for v in weights)}]),')

@@ -31,7 +31,7 @@ from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import build_index, load_index  # noqa: E402
 from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
-from qa.reader import read_corpus  # noqa: E402
+from qa.ingest.reader import read_corpus  # noqa: E402
 
 PARAGRAPHS_PER_PDF = 8
 CJK_FONT_PATHS = ["/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"]

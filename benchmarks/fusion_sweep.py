@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from cmrc2018 import load_cmrc  # noqa: E402
 
 from qa import load_index  # noqa: E402
-from qa.normalize import normalize  # noqa: E402
+from qa.ingest.normalize import normalize  # noqa: E402
 from qa.search import _min_max  # noqa: E402
 
 

@@ -118,7 +118,7 @@ def part_confidence(work_dir: Path) -> dict[str, float]:
     import numpy as np
     from confidence import ask_all, auroc, collections, half_index, top_confidence
 
-    from qa import confidence
+    from qa.answer import confidence
 
     data, questions = collections(BENCH_DIR / "cmrc2018_dev.json", BENCH_DIR / "xquad_zh_en_dev.json", cmrc_share=6)
     # Half of XQuAD's questions (by a hash of their text) keep the run within the guard's time.

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from cmrc2018 import load_cmrc, percentile  # noqa: E402
 from qa import build_index, load_index  # noqa: E402
-from qa.embedders import load_embedder  # noqa: E402
+from qa.embedding.embedders import load_embedder  # noqa: E402
 
 
 class Memo:

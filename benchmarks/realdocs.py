@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa import build_index, load_index  # noqa: E402
-from qa.confidence import is_answered  # noqa: E402
-from qa.normalize import to_simplified  # noqa: E402
+from qa.answer.confidence import is_answered  # noqa: E402
+from qa.ingest.normalize import to_simplified  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "realdocs"
 TOP_K = 5

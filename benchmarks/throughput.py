@@ -30,7 +30,7 @@ WORKER = r"""
 import json, sys, time
 import numpy as np
 sys.path.insert(0, {root!r})
-from qa.embedders import load_embedder
+from qa.embedding.embedders import load_embedder
 texts = json.load(open({texts!r}, encoding="utf-8"))
 embedder = load_embedder({spec!r})
 embedder.embed(texts[:4])  # warm up
@@ -46,9 +46,9 @@ print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu_seconds}}))
 
 def sentences(limit: int) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from qa.chunker import dense_units, split_document
+    from qa.ingest.chunker import dense_units, split_document
     from qa.models import Document
-    from qa.normalize import normalize
+    from qa.ingest.normalize import normalize
 
     data = json.loads((ROOT.parent / "shared" / "bench" / "cmrc2018_dev.json").read_text(encoding="utf-8"))["data"]
     texts = []

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import chunker
-from .embedders import Embedder, canonical_spec, engine_of, index_engine, keeps_token_states, load_embedder
+from .ingest import chunker
+from .embedding.embedders import Embedder, canonical_spec, engine_of, index_engine, keeps_token_states, load_embedder
 from .errors import BadInputError, CorpusConflictError
 from .models import Document, Passage
-from .normalize import normalize
-from .reader import Skipped, read_corpus
+from .ingest.normalize import normalize
+from .ingest.reader import Skipped, read_corpus
 from .storage.generation import FORMAT_VERSION, Contents
 from .storage.index_dir import holds_index, pause_point
 from .storage.token_states import SentenceTokens, TokenTable
@@ -133,7 +133,7 @@ def build_index(
         unit_texts = [chunker.embedding_text(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]
         keys = [_unit_key(spec, text) for text in unit_texts]
         cached = writer.cached_vectors(spec, engine, keys) if same_vectors else {}
-        # Token states (qa.align) come from the int8 engine's own pass, for a store that keeps them.
+        # Token states (qa.retrieve.align) come from the int8 engine's own pass, for a store that keeps them.
         keeps_tokens = writer.keeps_token_states and keeps_token_states(spec, engine) and (embedder is None or hasattr(embedder, "embed_with_states"))
         cached_tokens = writer.cached_tokens(keys) if same_vectors and keeps_tokens else {}
         missing = sorted({i for i, key in enumerate(keys) if key not in cached or (keeps_tokens and key not in cached_tokens)}, key=lambda i: len(unit_texts[i]))
@@ -199,7 +199,7 @@ def build_index(
 def _ocr_on() -> bool:
     """Whether scanned pages and images are read (the OCR extra installed, not turned off): when
     that changes, documents read the other way are read again."""
-    from .formats.ocr import unavailable
+    from .ingest.formats.ocr import unavailable
 
     return unavailable() is None
 

@@ -17,7 +17,7 @@ A golden file (YAML, or JSON Lines with one query per line) lists queries:
     - id: q2
       question: 2022年世界杯冠军是哪个国家？
       unanswerable: true                # no passage answers: passes when qa says so (top hit's
-                                        # confidence below the threshold, qa.confidence)
+                                        # confidence below the threshold, qa.answer.confidence)
 
 A hit is relevant when it meets every location given (passage_ids, doc, paragraph;
 a folded copy listed in `also_in` counts) and contains one of `text` if given.
@@ -32,10 +32,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .confidence import is_answered
+from .answer.confidence import is_answered
 from .errors import GoldenFileError
 from .models import Hit
-from .normalize import normalize
+from .ingest.normalize import normalize
 
 DEFAULT_TOP_K = 5
 RECALL_KS = (1, 3, 5, 10)

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .embedders import Embedder
+from .embedding.embedders import Embedder
 from .errors import BadInputError, IndexMissingError, ModelMismatchError, NotFoundError, QAError
 from .search import Index, load_index
 from .storage.backend import check_collection_name, list_collections, published_generation
@@ -109,7 +109,7 @@ class LiveIndex:
 class LiveCollections:
     """The collections a long-running process serves: the one it was started with, and any
     other of the same index folder or Milvus that a request names, opened on first use and
-    then kept live. The default model is loaded once for all of them (qa.embedders.e5_engine)."""
+    then kept live. The default model is loaded once for all of them (qa.embedding.embedders.e5_engine)."""
 
     def __init__(self, first: LiveIndex):
         self.first = first

@@ -109,7 +109,7 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     also_in: tuple[Source, ...] = field(default_factory=tuple)
-    confidence: float | None = None  # the probability that this hit answers the question (qa.confidence)
+    confidence: float | None = None  # the probability that this hit answers the question (qa.answer.confidence)
 
     def to_dict(self) -> dict:
         data = {"rank": self.rank, "score": round(self.score, 6)}

@@ -9,27 +9,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
-from .answer import pick_answer
-from . import chunker
-from .chunker import opening_title
-from . import crosslingual
-from .confidence import confidence, hit_features
-from .embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
+from .retrieve.align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
+from .answer.picker import pick_answer
+from .ingest import chunker
+from .ingest.chunker import opening_title
+from .retrieve import crosslingual
+from .answer.confidence import confidence, hit_features
+from .embedding.embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
-from .fold import fold
+from .retrieve.fold import fold
 from .models import Document, Hit, Passage, Sentences, Source
-from .normalize import normalize
+from .ingest.normalize import normalize
 from .storage.records import MODES
-from .filters import Filter
+from .retrieve.filters import Filter
 
 if TYPE_CHECKING:
     from .storage.backend import Store
-    from .rerank import Reranker
+    from .retrieve.rerank import Reranker
 
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
 DENSE_WEIGHT = 0.6
-# The same for a question in other letters than the collection's (qa.crosslingual): its lexical
+# The same for a question in other letters than the collection's (qa.retrieve.crosslingual): its lexical
 # leg matches dictionary translations, a weaker clue. Swept 0.6-1.0 on XQuAD's English questions
 # split in two halves by article: 0.8 was best on each half.
 TRANSLATED_DENSE_WEIGHT = 0.8
@@ -47,7 +47,7 @@ class SearchResult:
     hits: list[Hit]
     mode: str
     timings: dict[str, float]
-    confidence_features: np.ndarray  # one row per hit (qa.confidence.hit_features)
+    confidence_features: np.ndarray  # one row per hit (qa.answer.confidence.hit_features)
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ class Candidates:
     lexical: np.ndarray | None  # BM25 score per passage
     lexical_ceiling: float  # BM25 score of a passage that matched every question word
     query_vector: np.ndarray | None
-    translated: bool = False  # the question's words were translated (qa.crosslingual)
+    translated: bool = False  # the question's words were translated (qa.retrieve.crosslingual)
     coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
-    gloss: str | None = None  # a translated question's gloss (qa.crosslingual.gloss)
+    gloss: str | None = None  # a translated question's gloss (qa.retrieve.crosslingual.gloss)
 
     @property
     def dense_weight(self) -> float:
@@ -70,7 +70,7 @@ class Index:
     """An opened index (a store: local generation or Milvus collection) and the search over it."""
 
     def __init__(self, store: "Store", embedder: Embedder | None = None, aligner: Aligner | None = None):
-        """`aligner`: what re-orders hybrid search's best candidates token by token (qa.align);
+        """`aligner`: what re-orders hybrid search's best candidates token by token (qa.retrieve.align);
         by default the one the index's model has, if any."""
         self.store = store
         self._embedder = embedder
@@ -228,7 +228,7 @@ class Index:
         return self._with_gloss(question, mode, candidates, timings) if translated and query_vector is not None else candidates
 
     def _with_gloss(self, question: str, mode: str, candidates: Candidates, timings: dict[str, float]) -> Candidates:
-        """A translated question's vector moved halfway to its gloss (qa.crosslingual.gloss) in the
+        """A translated question's vector moved halfway to its gloss (qa.retrieve.crosslingual.gloss) in the
         words of the best candidates: the multilingual model matches a question best in the
         language of the text, and the dense leg re-scores the same candidates with it."""
         started = time.perf_counter()
@@ -250,7 +250,7 @@ class Index:
 
     def _rerank(self, reranker: "Reranker", question: str, order: list[int], scores: np.ndarray, position: dict[int, int], top_k: int, timings: dict[str, float]):
         """Reorder the head of `order` by the reranker; hits then report the reranker's scores."""
-        from .rerank import RERANK_DEPTH
+        from .retrieve.rerank import RERANK_DEPTH
 
         started = time.perf_counter()
         head = order[: top_k * RERANK_DEPTH]
@@ -265,7 +265,7 @@ class Index:
 
     def _align(self, aligned: QuestionAlignment, order: list[int], scores: np.ndarray, position: dict[int, int], timings: dict[str, float]):
         """The best ALIGN_DEPTH candidates re-ordered by fused score + ALIGN_WEIGHT x token
-        alignment (qa.align); they keep scoring above the rest."""
+        alignment (qa.retrieve.align); they keep scoring above the rest."""
         started = time.perf_counter()
         head = order[:ALIGN_DEPTH]
         self.store.fetch(head, with_sentences=True)
@@ -348,7 +348,7 @@ def fuse(mode: str, dense: np.ndarray | None, lexical: np.ndarray | None, lexica
     passage that matched every question word once. Dividing by that ceiling rather than
     by the best candidate keeps a weak lexical match weak when nothing matches better.
     An English question over Chinese text matches only its words' dictionary translations
-    (qa.crosslingual), a weaker clue: it passes TRANSLATED_DENSE_WEIGHT.
+    (qa.retrieve.crosslingual), a weaker clue: it passes TRANSLATED_DENSE_WEIGHT.
     On CMRC2018 this beat min-max scaling of both legs and reciprocal rank fusion
     (benchmarks/fusion_sweep.py).
     """

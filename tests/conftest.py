@@ -143,7 +143,7 @@ def running_server(app):
 
     import uvicorn
 
-    from qa.server.run import bind, uvicorn_config
+    from qa.interfaces.server.run import bind, uvicorn_config
 
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn_config(app))
@@ -162,7 +162,7 @@ def running_server(app):
 
 def cited_passages(document) -> list:
     """The document's passages, each checked to be exactly the text its offsets point at."""
-    from qa.chunker import split_document
+    from qa.ingest.chunker import split_document
 
     passages = split_document(document)
     assert passages

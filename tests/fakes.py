@@ -31,7 +31,7 @@ class SlowQueryEmbedder(FakeEmbedder):
 
 
 class CharAligner:
-    """A fake token aligner (qa.align): one token per character, matching only itself."""
+    """A fake token aligner (qa.retrieve.align): one token per character, matching only itself."""
 
     dim = 512
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.align import PassageStates, QuestionAlignment, alignment, part_matches
+from qa.retrieve.align import PassageStates, QuestionAlignment, alignment, part_matches
 from qa.models import TokenStates
-from qa.embedders import load_aligner
+from qa.embedding.embedders import load_aligner
 
 
 def states(rows, parts=None, weights=None):

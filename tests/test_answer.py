@@ -2,13 +2,13 @@ import dataclasses
 
 import numpy as np
 
-from qa import answer
-from qa.align import SentenceMatches
+from qa.answer import picker as answer
+from qa.retrieve.align import SentenceMatches
 from qa.models import Sentences, TokenStates
-from qa.answer import aligned_features, choose, focus, pick_answer, sentence_features, tokens
-from qa.chunker import sentence_spans
+from qa.answer.picker import aligned_features, choose, focus, pick_answer, sentence_features, tokens
+from qa.ingest.chunker import sentence_spans
 from qa.models import Passage
-from qa.normalize import normalize
+from qa.ingest.normalize import normalize
 
 TEXT = "前言部分。大熊猫每天要吃12到38公斤竹子。野生大熊猫约有1864只。"
 OFFSET = 100

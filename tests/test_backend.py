@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from qa import build_index, crosslingual, load_index
+from qa import build_index, load_index
+from qa.retrieve import crosslingual
 from qa.storage.backend import list_collections, parse_backend
 from qa.errors import BadInputError, CorpusConflictError, IndexMissingError, ModelMismatchError, NotFoundError
-from qa.filters import Filter
-from qa.reader import read_corpus
+from qa.retrieve.filters import Filter
+from qa.ingest.reader import read_corpus
 
 
 @pytest.fixture(params=["local", "milvus"])

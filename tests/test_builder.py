@@ -180,7 +180,7 @@ def test_an_unchanged_pdf_is_not_parsed_again(tmp_path, fake_embedder, monkeypat
     import shutil
     from pathlib import Path
 
-    from qa.formats import pdf
+    from qa.ingest.formats import pdf
 
     corpus = tmp_path / "docs"
     corpus.mkdir()
@@ -222,7 +222,7 @@ def test_an_index_inside_its_corpus_does_not_index_itself(corpus_dir, fake_embed
 
 @pytest.mark.model  # the default int8 engine
 def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(corpus_dir, tmp_path):
-    from qa.embedders import load_embedder
+    from qa.embedding.embedders import load_embedder
 
     engine = load_embedder("e5-small@onnx-int8")
     first = build_index(corpus_dir, tmp_path / "index")
@@ -234,7 +234,7 @@ def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(co
     assert parts.max() == len(forms) - 1 and len(ids) == len(vectors)
     # The kept states are the ones the sentence's own pass gives: the same tokens, and states as
     # close as the engine's per-batch activation quantization lets two passes be (cosine ~0.97+).
-    from qa.chunker import embedding_text
+    from qa.ingest.chunker import embedding_text
 
     (own_ids, own_vectors), = engine.embed_with_states([embedding_text(index.passages[p], forms[0])])[1]
     assert ids[parts == 0].tolist() == list(own_ids)

@@ -3,9 +3,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.chunker import MAX_SENTENCE_CHARS, TARGET_CHARS, _TRIM, dense_units, sentence_spans, split_document
+from qa.ingest.chunker import MAX_SENTENCE_CHARS, TARGET_CHARS, _TRIM, dense_units, sentence_spans, split_document
 from qa.models import Document
-from qa.reader import read_corpus
+from qa.ingest.reader import read_corpus
 
 from conftest import SEED_CORPUS_DIR
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
+from qa.interfaces.cli import app
 from qa.storage.index_dir import current_generation
 
 runner = CliRunner()
@@ -42,7 +42,7 @@ def test_index_warns_about_skipped_files(corpus_dir, tmp_path, use_fake_model):
 
 
 def test_ask_prints_cited_passages_with_the_answer_marked(built, monkeypatch):
-    from qa import confidence
+    from qa.answer import confidence
 
     # The confidence is fitted to the default model's cosines, not the fake embedder's: an
     # answered question is what this test prints, whatever the fake's confidence.
@@ -348,7 +348,7 @@ def test_show_names_what_it_could_not_find_in_one_line(documents_built, citation
 
 @pytest.mark.parametrize("threshold, answered", [(1.01, False), (0.0, True)])
 def test_ask_says_plainly_when_no_passage_seems_to_answer(built, monkeypatch, threshold, answered):
-    from qa import confidence
+    from qa.answer import confidence
 
     monkeypatch.setitem(confidence.THRESHOLD, "hybrid", threshold)  # 1.01: nothing is confident enough
     result = invoke("ask", "大熊猫每天吃多少竹子", "--index-dir", built, "-k", "2")

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from qa import render
-from qa.filters import Filter
+from qa.interfaces import render
+from qa.retrieve.filters import Filter
 
 QUESTIONS = ["龙井茶产于哪里", "大熊猫每天吃多少竹子", "地铁日均客运量约为多少人次", "玉山有多高", "Where does Longjing tea come from?", "城市交通"]
 FILTERS = [None, Filter(("tea*",)), Filter(types=("md",)), Filter(("*.txt",))]
@@ -45,7 +45,7 @@ def test_sixteen_clients_of_one_server_get_the_answers_asked_alone(two_collectio
 
     from conftest import running_server
     from qa.live import LiveIndex
-    from qa.server.app import create_app
+    from qa.interfaces.server.app import create_app
 
     bodies = [
         {"question": q, "top_k": 3, "mode": m, **({"doc": ["tea*"]} if q == QUESTIONS[0] else {}), **({"collection": c} if c else {})}

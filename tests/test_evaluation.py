@@ -187,7 +187,7 @@ def test_snapshot_diff_reads_plainly_when_a_query_loses_its_hits(tmp_path):
 
 
 def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
-    from qa.cli import app
+    from qa.interfaces.cli import app
 
     golden = tmp_path / "g.yaml"
     golden.write_text(
@@ -216,7 +216,7 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
         assert out_of_range.exit_code == 2 and "takes a value from 0 to 1" in out_of_range.output
     unanswerable = tmp_path / "u.yaml"
     unanswerable.write_text("- {id: tea-again, question: 龙井茶产于哪里, unanswerable: true, must_pass: true}\n", encoding="utf-8")
-    from qa import confidence
+    from qa.answer import confidence
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(confidence.THRESHOLD, "hybrid", 0.0)  # every top hit counts as an answer
@@ -230,7 +230,7 @@ def test_qa_eval_cli_exit_codes(built_for_eval, tmp_path):
 
 
 def test_qa_eval_builds_the_index_like_ask_and_reports_one_query_plainly(corpus_dir, tmp_path, use_fake_model):
-    from qa.cli import app
+    from qa.interfaces.cli import app
 
     golden = tmp_path / "g.yaml"
     golden.write_text("- {id: tea, question: 龙井茶产于哪里, doc: tea.txt}\n", encoding="utf-8")

@@ -1,7 +1,7 @@
-from qa.fold import fold as fold_normalized
-from qa.fold import is_near_duplicate, matching_form, shingles
+from qa.retrieve.fold import fold as fold_normalized
+from qa.retrieve.fold import is_near_duplicate, matching_form, shingles
 from qa.models import Passage
-from qa.normalize import normalize
+from qa.ingest.normalize import normalize
 
 
 def fold(passages, limit, surroundings=None):

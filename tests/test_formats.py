@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import cited_passages
-from qa.chunker import split_document
-from qa.formats import detect_format
-from qa.reader import Skipped, read_corpus, read_file
+from qa.ingest.chunker import split_document
+from qa.ingest.formats import detect_format
+from qa.ingest.reader import Skipped, read_corpus, read_file
 
 DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
 READABLE = ["report.pdf", "scanned.pdf", "mountains.docx", "tea.html", "huangshan.epub"]

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import cited_passages
-from qa.formats.html import extract
-from qa.reader import read_file
+from qa.ingest.formats.html import extract
+from qa.ingest.reader import read_file
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
 PAGES = ["portal_gbk.html", "charset_mismatch.html", "table_cells.html", "layout_table.html"]

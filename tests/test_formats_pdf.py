@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import cited_passages
-from qa.formats import pdf
-from qa.reader import read_file
+from qa.ingest.formats import pdf
+from qa.ingest.reader import read_file
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
 
@@ -91,7 +91,7 @@ def test_a_diagonal_watermark_is_left_out():
 
 
 def test_contents_lines_and_page_numbers_are_recognised():
-    from qa.formats.pdf_layout import PAGE_NUMBER, is_toc_line
+    from qa.ingest.formats.pdf_layout import PAGE_NUMBER, is_toc_line
 
     assert is_toc_line("1.2 安装 ........ 5") and is_toc_line("Setting the timer . . . . . . 14")
     assert not is_toc_line("价格是 5.00 元") and not is_toc_line("见第 5 页。")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answer import NARROW_CHARS
+from qa.answer.picker import NARROW_CHARS
 from qa.evaluation import contains_any, evaluate, load_golden
 
 pytestmark = pytest.mark.model
@@ -55,7 +55,7 @@ def test_breaking_pinyin_stripping_fails_the_golden_set(tmp_path, monkeypatch):
     import qa.storage.lexical
     import qa.search
     from qa import build_index, load_index
-    from qa.normalize import join_segmented, to_simplified
+    from qa.ingest.normalize import join_segmented, to_simplified
 
     def without_pinyin_stripping(text):
         return to_simplified(unicodedata.normalize("NFKC", join_segmented(text))).lower()

@@ -21,15 +21,15 @@ def test_import_qa_is_light():
 
 
 def test_help_is_light():
-    code = "import sys\nfrom qa.cli import app\nsys.argv=['qa','--help']\ntry:\n    app()\nexcept SystemExit:\n    pass"
+    code = "import sys\nfrom qa.interfaces.cli import app\nsys.argv=['qa','--help']\ntry:\n    app()\nexcept SystemExit:\n    pass"
     modules = loaded_modules(code)
-    assert "qa.cli" in modules
+    assert "qa.interfaces.cli" in modules
     assert not [m for m in HEAVY if m in modules]
 
 
 @pytest.mark.model  # loads the real default model
 def test_default_model_path_does_not_import_torch():
-    code = "from qa.embedders import load_embedder\nload_embedder('e5-small').embed(['你好'])"
+    code = "from qa.embedding.embedders import load_embedder\nload_embedder('e5-small').embed(['你好'])"
     modules = loaded_modules(code)
     assert "torch" not in modules and "sentence_transformers" not in modules
 

@@ -1,7 +1,10 @@
-"""qa's modules import one another without cycles: read from the source, not by importing.
+"""qa's modules import one another without cycles, and only along the pipeline: read from the
+source, not by importing.
 
 A cycle works until the day an import moves to the top of a file, and makes every module in
-it load the others. Imports under `if TYPE_CHECKING:` (annotations only) do not count.
+it load the others. An import against the stage order (storage reaching into the answer
+picker, reading into storage) is how a pipeline stops showing its shape. Imports under
+`if TYPE_CHECKING:` (annotations only) do not count.
 """
 
 from __future__ import annotations
@@ -10,6 +13,36 @@ import ast
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).parents[1] / "qa"
+
+
+# The pipeline's stages, in order (ARCHITECTURE.md): a module imports only from its own stage
+# or an earlier one. The library's entry points (a build, a search, what serves and watches an
+# index, evaluation) sit above the stages; the interfaces above everything.
+STAGES = (
+    ("records", ("qa.models", "qa.errors")),
+    ("read and split", ("qa.ingest",)),
+    ("embed", ("qa.embedding",)),
+    ("store", ("qa.storage",)),
+    ("retrieve", ("qa.retrieve",)),
+    ("answer", ("qa.answer",)),
+    ("library", ("qa", "qa.builder", "qa.search", "qa.citations", "qa.live", "qa.watch", "qa.evaluation")),
+    ("interfaces", ("qa.interfaces", "qa.__main__")),
+)
+
+
+def stage_of(module: str) -> int:
+    """The number of the stage whose most specific prefix names the module."""
+    found = [(len(prefix), number) for number, (_, prefixes) in enumerate(STAGES) for prefix in prefixes if module == prefix or module.startswith(prefix + ".")]
+    return max(found)[1]
+
+
+def against_the_stages(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{module} ({STAGES[stage_of(module)][0]}) imports {other} ({STAGES[stage_of(other)][0]})"
+        for module in sorted(graph)
+        for other in sorted(graph[module])
+        if stage_of(other) > stage_of(module)
+    ]
 
 
 def module_name(path: Path) -> str:
@@ -79,7 +112,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
     assert "qa.storage.local" in graph["qa.storage.backend"], "a function-level import counts"
-    assert "qa.align" in graph["qa.search"]
+    assert "qa.retrieve.align" in graph["qa.search"]
 
 
 def test_a_cycle_is_found():
@@ -88,3 +121,17 @@ def test_a_cycle_is_found():
 
 def test_qa_has_no_import_cycles():
     assert cycles(import_graph()) == []
+
+
+def test_every_module_has_a_stage():
+    assert stage_of("qa.storage.milvus") == 3 and stage_of("qa.search") == 6 and stage_of("qa.interfaces.server.app") == 7
+    assert {stage_of(module) for module in import_graph()} == set(range(len(STAGES)))
+
+
+def test_an_import_against_the_stages_is_found():
+    graph = {"qa.storage.local": {"qa.answer.picker", "qa.models"}, "qa.answer.picker": {"qa.storage.local"}}
+    assert against_the_stages(graph) == ["qa.storage.local (store) imports qa.answer.picker (answer)"]
+
+
+def test_qa_imports_only_along_the_pipeline():
+    assert against_the_stages(import_graph()) == []

@@ -11,7 +11,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from qa import build_index
-from qa.embedders import load_embedder
+from qa.embedding.embedders import load_embedder
 
 TESTS_DIR = Path(__file__).parent
 FAKE_MODEL = "py:fakes:FakeEmbedder"  # importable by the server process, with tests/ on PYTHONPATH
@@ -131,7 +131,7 @@ def test_collections_are_listed_and_named_per_call(index_dir, tmp_path):
 def test_a_server_wide_reranker_reorders_every_search(index_dir):
     from fakes import PrefersTea
     from qa.live import LiveIndex
-    from qa.mcp_server import create_server
+    from qa.interfaces.mcp_server import create_server
 
     server = create_server(LiveIndex(index_dir, embedder=load_embedder(FAKE_MODEL)), reranker=PrefersTea())
     found = anyio.run(server.call_tool, "search", {"question": "大熊猫每天吃多少竹子", "top_k": 5})

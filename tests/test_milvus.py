@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from qa import build_index, load_index
-from qa.embedders import load_embedder
-from qa.cli import app
+from qa.embedding.embedders import load_embedder
+from qa.interfaces.cli import app
 from qa.errors import BadInputError, IndexVersionError, NotFoundError, QAError
-from qa.filters import Filter
+from qa.retrieve.filters import Filter
 from qa.live import LiveIndex
 from qa.storage import milvus
 from qa.storage.backend import list_collections, open_writer

@@ -90,8 +90,8 @@ def season_index(tmp_path_factory):
 
 
 def test_an_english_question_naming_a_team_finds_its_paragraph_by_token_alignment(season_index):
-    from qa.align import QuestionAlignment
-    from qa.normalize import normalize
+    from qa.retrieve.align import QuestionAlignment
+    from qa.ingest.normalize import normalize
 
     question = "Who did the Panthers beat in the divisional round?"
     index = load_index(season_index)

@@ -1,4 +1,4 @@
-from qa.normalize import join_segmented, normalize, strip_pinyin, to_simplified
+from qa.ingest.normalize import join_segmented, normalize, strip_pinyin, to_simplified
 
 
 def test_strip_pinyin_glued_after_characters():

@@ -1,4 +1,4 @@
-"""OCR of scanned PDF pages and images (qa/formats/ocr.py, image.py): text, paragraphs, columns,
+"""OCR of scanned PDF pages and images (qa/ingest/formats/ocr.py, image.py): text, paragraphs, columns,
 rotation, pages, offsets, the cache, QA_OCR=0 and bad input. The files are made by
 tests/data/make_ocr.py; the tests that run the engine skip where the OCR extra is missing."""
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunker import split_document
-from qa.formats import extract, ocr
-from qa.reader import Skipped, read_file
+from qa.ingest.chunker import split_document
+from qa.ingest.formats import extract, ocr
+from qa.ingest.reader import Skipped, read_file
 
 OCR_DIR = Path(__file__).parent / "data" / "ocr"
 INSTALL = "pip install -e '.[ocr]'"
@@ -196,7 +196,7 @@ def test_bad_images_are_skipped_with_a_one_line_reason(tmp_path, monkeypatch, na
 def test_reading_a_pdf_with_a_text_layer_loads_no_ocr_engine():
     report = Path(__file__).parent / "data" / "documents" / "report.pdf"
     probe = (
-        f"from qa.reader import read_file\nread_file(__import__('pathlib').Path({str(report)!r}), 'report.pdf')\n"
+        f"from qa.ingest.reader import read_file\nread_file(__import__('pathlib').Path({str(report)!r}), 'report.pdf')\n"
         "import sys, json\nprint(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

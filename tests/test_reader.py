@@ -3,8 +3,8 @@ import os
 import pytest
 
 from qa.errors import BadInputError
-from qa.formats.text import decode
-from qa.reader import read_corpus
+from qa.ingest.formats.text import decode
+from qa.ingest.reader import read_corpus
 from qa.storage.index_dir import holds_index
 
 

@@ -121,7 +121,7 @@ def test_an_index_dir_that_is_no_folder_is_one_line(slow_index, tmp_path):
 
 
 def test_os_errors_are_one_line(monkeypatch, capsys):
-    from qa import cli
+    from qa.interfaces import cli
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device", "embeddings/.tmp-x")
@@ -177,7 +177,7 @@ def test_hostile_files(tmp_path, fake_embedder):
 
 
 def test_unreadable_file_is_skipped(tmp_path, monkeypatch):
-    from qa import reader
+    from qa.ingest import reader
 
     (tmp_path / "ok.txt").write_text("可以读取。", encoding="utf-8")
     (tmp_path / "locked.txt").write_text("不能读取。", encoding="utf-8")

@@ -7,15 +7,15 @@ import pytest
 from fakes import PrefersTea
 from qa import build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
-from qa import chunker
-from qa.normalize import normalize
+from qa.ingest import chunker
+from qa.ingest.normalize import normalize
 from qa.storage.index_dir import current_generation
 
 from conftest import SEED_CORPUS_DIR, FakeEmbedder
 
 
 def test_hits_cite_exact_slices_and_answers(fake_index, corpus_dir):
-    from qa.reader import read_corpus
+    from qa.ingest.reader import read_corpus
 
     texts = {d.path: d.text for d in read_corpus(corpus_dir)[0]}
     hits = fake_index.search("大熊猫每天吃多少竹子", top_k=3)
@@ -239,7 +239,7 @@ def test_reranker_reorders_the_head_of_the_candidates(fake_index):
 
 
 def test_unknown_reranker_is_a_clear_error():
-    from qa.rerank import load_reranker
+    from qa.retrieve.rerank import load_reranker
 
     with pytest.raises(UnknownModelError, match="unknown reranker"):
         load_reranker("bge")
@@ -289,7 +289,7 @@ class AvoidsPandas:
 
 
 def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_embedder):
-    from qa.align import ALIGN_DEPTH
+    from qa.retrieve.align import ALIGN_DEPTH
     from qa.search import Index
 
     question = "大熊猫每天吃多少竹子"

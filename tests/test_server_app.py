@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from conftest import FakeEmbedder, running_server
 from fakes import PrefersTea, SlowQueryEmbedder
 from qa import build_index
-from qa.cli import app as cli_app
+from qa.interfaces.cli import app as cli_app
 from qa.live import LiveIndex
-from qa.server.app import MAX_BODY_BYTES, create_app
+from qa.interfaces.server.app import MAX_BODY_BYTES, create_app
 from qa.storage.index_dir import current_generation
 
 
@@ -354,7 +354,7 @@ def test_ask_takes_the_document_filters_qa_ask_takes(client):
 
 
 def test_overload_is_refused_at_once_with_503_and_retry_after(index_dir):
-    from qa.server.app import QUEUE_PER_SLOT
+    from qa.interfaces.server.app import QUEUE_PER_SLOT
 
     slow = SlowQueryEmbedder(query_seconds=0.5)
     with TestClient(create_app(LiveIndex(index_dir, embedder=slow), search_slots=1, search_seconds=30)) as client:

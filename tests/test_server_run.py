@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from conftest import TEST_CORPUS_DIR, default_sigint, running_server
 from qa import build_index
-from qa.cli import app
-from qa.embedders import load_embedder
+from qa.interfaces.cli import app
+from qa.embedding.embedders import load_embedder
 from qa.errors import BadInputError
 from qa.live import LiveIndex
-from qa.server.app import create_app
-from qa.server.run import bind, check_exposure, is_loopback
+from qa.interfaces.server.app import create_app
+from qa.interfaces.server.run import bind, check_exposure, is_loopback
 
 TESTS_DIR = Path(__file__).parent
 
@@ -134,7 +134,7 @@ def test_serve_answers_from_a_milvus_collection(corpus_dir, tmp_path):
 
 @pytest.mark.parametrize("command, module", [("serve", "uvicorn"), ("mcp", "mcp")])
 def test_without_the_serve_extra_the_commands_say_how_to_get_it(monkeypatch, tmp_path, command, module):
-    for name in [m for m in sys.modules if m.startswith(("qa.server", "qa.mcp_server"))]:
+    for name in [m for m in sys.modules if m.startswith(("qa.interfaces.server", "qa.interfaces.mcp_server"))]:
         monkeypatch.delitem(sys.modules, name)
     for name in [module] + [m for m in sys.modules if m.startswith(module + ".")]:
         monkeypatch.setitem(sys.modules, name, None)  # what a missing package looks like to `import`

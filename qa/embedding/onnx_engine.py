@@ -85,7 +85,7 @@ class OnnxE5Embedder:
         return out, kept
 
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
-        """Each text, given in parts, as its tokens' states (qa.align): the first window of
+        """Each text, given in parts, as its tokens' states (qa.retrieve.align): the first window of
         510 tokens, one call per text, as many at once as there are cores."""
         from ..models import TokenStates
 

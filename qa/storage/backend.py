@@ -9,7 +9,7 @@ rendering, eval) is shared. A backend gives two things:
   best sentences) with `dense.similarities(passages, query_vector)` (best sentence per
   passage), and `lexical.search(question, pool, allowed, translations)` (BM25: top passages,
   any passage's score, the ceiling; an English question over Chinese text matches its words'
-  `translations`, which the search works out: qa.crosslingual);
+  `translations`, which the search works out: qa.retrieve.crosslingual);
 - a Writer (build side): the previous manifest and documents, which files it needs written
   (`local` rewrites a whole generation; `milvus` upserts only changed files and deletes removed
   ones), cached vectors, and `write`.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..normalize import normalize
+from ..ingest.normalize import normalize
 
 K1 = 1.2
 B = 0.75
@@ -54,7 +54,7 @@ def _idf(n_docs: int, df: np.ndarray) -> np.ndarray:
 
 def query_groups(tokens: list[str], translations: list[list[str]] | None) -> list[list[str]]:
     """A question's words for BM25, each with its alternatives: its tokens as they are or, for a
-    question in other letters than the text (qa.crosslingual), its English words' translation
+    question in other letters than the text (qa.retrieve.crosslingual), its English words' translation
     groups and the tokens that are not Latin (a Chinese name in it, café)."""
     if translations is None:
         return [[token] for token in tokens]
@@ -162,7 +162,7 @@ class LexicalIndex:
         return self.token_scores(tokens), float(_idf(self.n_docs, df).sum())
 
     def group_scores_and_ceiling(self, groups: list[list[str]]) -> tuple[np.ndarray, float]:
-        """BM25 of a query given as groups of alternative texts (qa.crosslingual): each group scores
+        """BM25 of a query given as groups of alternative texts (qa.retrieve.crosslingual): each group scores
         as its best-matching alternative, an alternative as the sum of its words (all of which the
         corpus must have). The ceiling counts, for each group the corpus has an alternative of,
         the idf of its rarest one."""

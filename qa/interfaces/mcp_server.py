@@ -15,12 +15,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Strict
 
 from . import render
-from .citations import MAX_AROUND, passage_context
-from .filters import Filter
-from .errors import QAError
-from .live import LiveCollections, LiveIndex
-from .rerank import Reranker
-from .search import MAX_QUESTION_CHARS, MAX_TOP_K
+from ..citations import MAX_AROUND, passage_context
+from ..retrieve.filters import Filter
+from ..errors import QAError
+from ..live import LiveCollections, LiveIndex
+from ..retrieve.rerank import Reranker
+from ..search import MAX_QUESTION_CHARS, MAX_TOP_K
 
 # As strict as the HTTP API: `"top_k": "3"` is a mistake to report, not a number to guess at.
 StrictInt = Annotated[int, Strict()]

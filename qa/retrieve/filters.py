@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from .errors import BadInputError
+from ..errors import BadInputError
 
 FORMATS = ("text", "markdown", "pdf", "docx", "html", "epub", "image")
 _ALIASES = {"txt": "text", "md": "markdown", "htm": "html", **{ext: "image" for ext in ("png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp")}}
@@ -21,7 +21,7 @@ _ALIASES = {"txt": "text", "md": "markdown", "htm": "html", **{ext: "image" for 
 @dataclass(frozen=True)
 class Filter:
     doc_globs: tuple[str, ...] = ()  # a document matches any of them (by path, or by name)
-    types: tuple[str, ...] = ()  # formats, as qa.reader names them (txt and md are accepted too)
+    types: tuple[str, ...] = ()  # formats, as qa.ingest.reader names them (txt and md are accepted too)
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.types if _format(t) not in FORMATS]
@@ -33,7 +33,7 @@ class Filter:
 
     @cached_property
     def formats(self) -> frozenset[str]:
-        """The types asked for, as qa.reader names them (worked out once, not per file)."""
+        """The types asked for, as qa.ingest.reader names them (worked out once, not per file)."""
         return frozenset(_format(t) for t in self.types)
 
     def matches(self, path: str, format_name: str) -> bool:

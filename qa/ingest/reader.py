@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from .errors import BadInputError
+from ..errors import BadInputError
 from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
 from .formats.ocr import reporting_pages
-from .models import Document
+from ..models import Document
 
 SNIFF_BYTES = 1024  # a PDF's %PDF- marker may stand anywhere in its first kilobyte
 

@@ -8,8 +8,8 @@ from collections import Counter
 from rich.console import Console
 from rich.text import Text
 
-from .confidence import is_answered
-from .models import Hit, Passage
+from ..answer.confidence import is_answered
+from ..models import Hit, Passage
 
 PLAIN_MARK = ("[[", "]]")  # marks the answer when the output is not a terminal
 NOT_ANSWERED = "No passage seems to answer this question. The nearest ones:"

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .models import Passage
+from ..models import Passage
 
 CONTAINMENT = 0.7  # of the shorter passage's trigrams, in the other passage
 # Of each passage's trigrams, in the other's surroundings. Lower than CONTAINMENT since copies
@@ -129,7 +129,7 @@ def _unmatched_inside_overlap(a: str, b: str) -> tuple[int, int]:
 
 def _cleanliness(text: str) -> float:
     """Share of the original characters that survive normalization (artifacts don't)."""
-    from .normalize import join_segmented, strip_pinyin
+    from ..ingest.normalize import join_segmented, strip_pinyin
 
     kept = join_segmented(strip_pinyin(unicodedata.normalize("NFC", text)))
     return len(kept) / max(len(text), 1)

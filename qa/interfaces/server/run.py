@@ -12,9 +12,9 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ..errors import BadInputError
-from ..live import LiveIndex
-from ..rerank import Reranker
+from ...errors import BadInputError
+from ...live import LiveIndex
+from ...retrieve.rerank import Reranker
 from .app import create_app
 
 DEFAULT_HOST = "127.0.0.1"

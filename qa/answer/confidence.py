@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .crosslingual import foreign_share
+from ..retrieve.crosslingual import foreign_share
 
 FEATURES = (
     "cosine",  # the hit's best sentence's cosine with the question
@@ -21,7 +21,7 @@ FEATURES = (
     "cosine_margin",  # that cosine minus the best other candidate's
     "lexical_share",  # BM25 score over the score of a passage matching every question word
     "lexical_margin",  # that share minus the best other candidate's
-    "answer",  # the answer sentence's score (qa.answer)
+    "answer",  # the answer sentence's score (qa.answer.picker)
     "latin",  # share of the question's letters in other scripts than Chinese: Latin, Cyrillic … (its words can't match Chinese text)
     "coverage",  # share of the question's words (translated ones: of their translations) the collection has
     # The same signals for a question in another script than Chinese text's mean other things:
@@ -30,7 +30,7 @@ FEATURES = (
     "latin_cosine",
     "latin_cosine_margin",
     "latin_lexical_share",
-    # How much of the question the passage answers token by token (qa.align; hybrid search's
+    # How much of the question the passage answers token by token (qa.retrieve.align; hybrid search's
     # first hits), in any language: the word-level signal a question in a script the
     # dictionary does not cover still has. 0 where no alignment ran.
     "aligned",

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .models import TokenStates
+from ..models import TokenStates
 
 ALIGN_DEPTH = 3  # the best fused candidates that are aligned and re-ordered
 ALIGN_WEIGHT = 3.0  # the alignment's weight beside the fused score (which spans about 0-1)

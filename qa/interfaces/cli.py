@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 import typer
 
-from .errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
+from ..errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
 
 LAYOUT_LINES = 10  # files whose layout a build summary or `qa info` describes without -v
 
@@ -44,7 +44,7 @@ ModeOption = typer.Option(None, "--mode", show_default=False, help="hybrid (defa
 
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .. import __version__
 
         typer.echo(f"qa {__version__}")
         raise typer.Exit()
@@ -125,7 +125,7 @@ def index(
 ) -> None:
     """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub; scans and images with the ocr extra)."""
     if no_ocr:
-        os.environ["QA_OCR"] = "0"  # read by qa/formats/ocr.py, in this process and the --watch that follows
+        os.environ["QA_OCR"] = "0"  # read by qa/ingest/formats/ocr.py, in this process and the --watch that follows
     if watch and (backend or collection):
         _fail(BadInputError("--watch keeps only the local default collection up to date; leave out --backend and --collection"))
     try:
@@ -157,7 +157,7 @@ def _print_build_report(report, verbose: bool) -> None:
 
 def _watch(corpus_dir: Path, index_dir: Path, model: Optional[str], follow_links: bool, verbose: bool) -> None:
     """One line per update; a failed update is reported and the watching goes on."""
-    from .watch import watch_corpus
+    from ..watch import watch_corpus
 
     def ready() -> None:
         typer.echo(f"Watching {corpus_dir.resolve()} for changes (Ctrl-C to stop).", err=True)
@@ -229,8 +229,8 @@ def _build(
     mode: Optional[str] = None,
 ):
     """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
-    from .storage.backend import open_writer
-    from .builder import build_index
+    from ..storage.backend import open_writer
+    from ..builder import build_index
 
     console = _stderr()
     writer = open_writer(index_dir, backend, collection)
@@ -289,7 +289,7 @@ def ask(
 
     console = _stdout()
     try:
-        from .filters import Filter
+        from ..retrieve.filters import Filter
 
         where = Filter(tuple(doc), tuple(doc_type))
         loading = time.perf_counter()
@@ -324,8 +324,8 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend
 
     Only the default collection is built on demand: a named one is made by `qa index --collection`.
     """
-    from .storage.backend import has_index
-    from .search import load_index
+    from ..storage.backend import has_index
+    from ..search import load_index
 
     if collection is None and not has_index(index_dir, backend):
         where = backend or index_dir.resolve()
@@ -341,7 +341,7 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend
 
 
 def _load_reranker(spec: str):
-    from .rerank import load_reranker
+    from ..retrieve.rerank import load_reranker
 
     return load_reranker(spec)
 
@@ -428,7 +428,7 @@ def info(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Show what index is there, built from what, with which model."""
-    from .search import load_index
+    from ..search import load_index
 
     try:
         engine = load_index(index_dir, backend=backend, collection=collection)
@@ -463,7 +463,7 @@ def collections(
     json_output: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """List the collections: name, corpus folder, model, files, passages, when built."""
-    from .storage.backend import list_collections
+    from ..storage.backend import list_collections
 
     try:
         found = list_collections(index_dir, backend)
@@ -500,8 +500,8 @@ def show(
 ) -> None:
     """Show a cited passage in its context, the passage marked."""
     from . import render
-    from .citations import find_cited, passage_context
-    from .search import load_index
+    from ..citations import find_cited, passage_context
+    from ..search import load_index
 
     try:
         engine = load_index(index_dir, backend=backend, collection=collection)
@@ -576,7 +576,7 @@ def eval_command(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
-    from . import evaluation as ev
+    from .. import evaluation as ev
     from . import render
 
     try:
@@ -625,7 +625,7 @@ def _count(n: int, noun: str) -> str:
 
 
 def _threshold(text: str) -> tuple[int, float]:
-    from .evaluation import RECALL_KS
+    from ..evaluation import RECALL_KS
 
     try:
         k, value = text.split("=", 1)
@@ -653,7 +653,7 @@ def _share(option: str, value: float) -> float:
 def _evaluate_with_progress(engine, queries, mode):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from .evaluation import evaluate
+    from ..evaluation import evaluate
 
     console = _stderr()
     if not console.is_terminal:

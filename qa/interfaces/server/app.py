@@ -23,14 +23,15 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from .. import __version__, render
-from ..citations import MAX_AROUND, passage_context
-from ..errors import BadInputError, NotFoundError, QAError
-from ..filters import Filter
-from ..live import LiveCollections, LiveIndex
-from ..rerank import Reranker
-from ..search import MAX_QUESTION_CHARS, MAX_TOP_K
-from ..storage.backend import check_collection_name
+from ... import __version__
+from .. import render
+from ...citations import MAX_AROUND, passage_context
+from ...errors import BadInputError, NotFoundError, QAError
+from ...retrieve.filters import Filter
+from ...live import LiveCollections, LiveIndex
+from ...retrieve.rerank import Reranker
+from ...search import MAX_QUESTION_CHARS, MAX_TOP_K
+from ...storage.backend import check_collection_name
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
@@ -49,7 +50,7 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     mode: Literal["hybrid", "dense", "lexical"] | None = None  # hybrid, or dense in a dense-only collection
-    # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.filters).
+    # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.retrieve.filters).
     doc: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
     type: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
     collection: str | None = Field(None, max_length=64)  # by default the one `qa serve -c` named (GET /api/collections lists them)

@@ -14,9 +14,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from .align import SentenceMatches
-from .models import Answer, Passage, Sentences
-from .normalize import normalize
+from ..retrieve.align import SentenceMatches
+from ..models import Answer, Passage, Sentences
+from ..ingest.normalize import normalize
 
 FEATURES = (
     "similarity",  # cosine of the question and the sentence
@@ -25,7 +25,7 @@ FEATURES = (
     "focus_bigrams",  # the same for adjacent pairs of focus tokens
     "number",  # the question asks for a quantity and the sentence has a number
     "date",  # the question asks for a time and the sentence has a date
-    # Token alignment (qa.align; 0 where none ran), the question in two parts:
+    # Token alignment (qa.retrieve.align; 0 where none ran), the question in two parts:
     "focus_aligned",  # its focus tokens' best similarity in the sentence, rarer ones and ones fewer sentences match weighing more
     "asked_aligned",  # its question words' (什么, 谁, 哪, when …): their best match is often the answer, a name or a place
 )

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from .models import Document, Passage
+from ..models import Document, Passage
 
 TARGET_CHARS = 400
 MAX_SENTENCE_CHARS = 600  # a sentence longer than this is cut at clause marks
