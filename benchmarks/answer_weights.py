@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cmrc2018 import load_cmrc  # noqa: E402
 
-from qa import answer, load_index  # noqa: E402
+from qa import load_index  # noqa: E402
+from qa.answer import picker as answer  # noqa: E402
 from qa.retrieve.align import QuestionAlignment  # noqa: E402
 from qa.evaluation import contains_any  # noqa: E402
 from qa.ingest.normalize import normalize  # noqa: E402

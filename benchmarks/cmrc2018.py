@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import build_index, load_index  # noqa: E402
+from qa import SearchRequest, build_index, load_index  # noqa: E402
 from qa.embedding.embedders import load_embedder  # noqa: E402
 from qa.evaluation import GoldenQuery, contains_any, evaluate  # noqa: E402
 
@@ -39,7 +39,7 @@ class TimedIndex:
 
     def search(self, question, top_k, mode):
         started = time.perf_counter()
-        result = self.index.ask(question, top_k=top_k, mode=mode)
+        result = self.index.ask(SearchRequest(question, top_k=top_k, mode=mode))
         self.total.append(time.perf_counter() - started)
         self.embed.append(result.timings.get("embed_query", 0.0))
         return result.hits

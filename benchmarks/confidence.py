@@ -40,7 +40,8 @@ from cmrc2018 import load_cmrc  # noqa: E402
 from crosslingual import DEFAULT_DATA as XQUAD_DATA  # noqa: E402
 from crosslingual import load_xquad, write_corpus  # noqa: E402
 
-from qa import build_index, confidence, load_index  # noqa: E402
+from qa import SearchRequest, build_index, load_index  # noqa: E402
+from qa.answer import confidence  # noqa: E402
 
 TOP_K = 3
 MODES = ("hybrid", "dense", "lexical")
@@ -109,7 +110,7 @@ def ask_all(indexes, questions: list[Question], modes: tuple[str, ...]) -> list[
             kind = ("answerable" if q.half == half else "in-domain") if q.collection == name else "off-topic"
             features, labels = {}, {}
             for mode in modes:
-                result = index.ask(q.text, top_k=TOP_K, mode=mode)
+                result = index.ask(SearchRequest(q.text, top_k=TOP_K, mode=mode))
                 hits = result.hits
                 rows = np.zeros((TOP_K, len(confidence.FEATURES)))
                 rows[: len(hits)] = result.confidence_features[: len(hits)]

@@ -140,14 +140,14 @@ def part_confidence(work_dir: Path) -> dict[str, float]:
 WARM = """
 import json, os, statistics, sys, time
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-from qa import load_index
+from qa import SearchRequest, load_index
 index = load_index(sys.argv[1])
 questions = json.loads(sys.argv[2])
 index.search(questions[0], top_k=5)
 total, embed = [], []
 for question in questions:
     started = time.perf_counter()
-    timings = index.ask(question, top_k=5).timings
+    timings = index.ask(SearchRequest(question, top_k=5)).timings
     total.append(time.perf_counter() - started)
     embed.append(timings.get("embed_query", 0.0))
 print(json.dumps([statistics.median(total), statistics.median([t - e for t, e in zip(total, embed)])]))

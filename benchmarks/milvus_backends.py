@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from cmrc2018 import load_cmrc, percentile  # noqa: E402
-from qa import build_index, load_index  # noqa: E402
+from qa import SearchRequest, build_index, load_index  # noqa: E402
 from qa.embedding.embedders import load_embedder  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def run(name: str, corpus_dir: Path, where: dict, embedder: Memo, queries, local
     for query in queries:
         embedder.embed([query.question], is_query=True)
         started = time.perf_counter()
-        result = index.ask(query.question, top_k=10, mode="dense")
+        result = index.ask(SearchRequest(query.question, top_k=10, mode="dense"))
         latencies.append(time.perf_counter() - started - result.timings.get("embed_query", 0.0))
         hits = result.hits
         tops.append(hits[0].passage.doc_path if hits else "")

@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import load_index  # noqa: E402
+from qa import SearchRequest, load_index  # noqa: E402
 from qa.storage import dense  # noqa: E402
 from qa.storage.lexical import LexicalIndex  # noqa: E402
 
@@ -133,7 +133,7 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[
             index.search("预热", top_k=1)
             times = []
             for query in queries:
-                timings = index.ask(query.question, top_k=5).timings
+                timings = index.ask(SearchRequest(query.question, top_k=5)).timings
                 times.append(sum(v for k, v in timings.items() if k != "embed_query"))
             print(
                 f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {built:.1f} | {_rss_mb() - rss:.0f} "

@@ -29,7 +29,7 @@ from .errors import (
 from .models import Answer, Document, Hit, Passage, Source
 
 __all__ = [
-    "Answer", "Document", "Hit", "Passage", "Source", "build_index", "load_index", "evaluate", "Index", "SearchResult",
+    "Answer", "Document", "Hit", "Passage", "Source", "build_index", "load_index", "evaluate", "Index", "SearchRequest", "SearchResult",
     "QAError", "BadInputError", "GoldenFileError", "NotFoundError", "IndexMissingError", "IndexDamagedError",
     "IndexVersionError", "IndexBusyError", "ModelMismatchError", "UnknownModelError", "CorpusConflictError",
 ]
@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .builder import build_index
     from .evaluation import evaluate
-    from .search import Index, SearchResult, load_index
+    from .search import Index, SearchRequest, SearchResult, load_index
 
 
 def __getattr__(name: str):
@@ -47,7 +47,7 @@ def __getattr__(name: str):
         from .builder import build_index
 
         return build_index
-    if name in ("load_index", "Index", "SearchResult"):
+    if name in ("load_index", "Index", "SearchRequest", "SearchResult"):
         from . import search
 
         return getattr(search, name)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .embedding.embedders import Embedder
 from .errors import BadInputError, IndexMissingError, ModelMismatchError, NotFoundError, QAError
-from .search import Index, load_index
+from .search import Index, SearchRequest, SearchResult, load_index
 from .storage.backend import check_collection_name, list_collections, published_generation
-from .storage.records import MODES
+from .models import MODES
 
 MAX_COLLECTIONS = 32  # collections a long-running process keeps open at once
 
@@ -135,6 +135,10 @@ class LiveCollections:
 
     def current(self, collection: str | None = None) -> Index:
         return self.live(collection).current()
+
+    def ask(self, request: SearchRequest) -> SearchResult:
+        """The request asked of the collection it names (the first one's by default)."""
+        return self.current(request.collection).ask(request)
 
     def listing(self) -> dict:
         """The collections there are and which is the default: what GET /api/collections and the

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # numpy is imported where arrays are made: `qa --help` never needs it
     import numpy as np
 
+MODES = ("hybrid", "dense", "lexical")  # how a question can be searched; a dense-only collection has just "dense"
+
 
 @dataclass(frozen=True)
 class Document:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,13 +14,12 @@ from .answer.picker import pick_answer
 from .ingest import chunker
 from .ingest.chunker import opening_title
 from .retrieve import crosslingual
-from .answer.confidence import confidence, hit_features
+from .answer.confidence import confidence, hit_features, is_answered
 from .embedding.embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
 from .retrieve.fold import fold
-from .models import Document, Hit, Passage, Sentences, Source
+from .models import MODES, Document, Hit, Passage, Sentences, Source
 from .ingest.normalize import normalize
-from .storage.records import MODES
 from .retrieve.filters import Filter
 
 if TYPE_CHECKING:
@@ -34,18 +33,52 @@ DENSE_WEIGHT = 0.6
 # split in two halves by article: 0.8 was best on each half.
 TRANSLATED_DENSE_WEIGHT = 0.8
 CANDIDATES = 50  # per leg, before fusion
-MAX_QUESTION_CHARS = 2000  # longer questions are cut, before and after normalizing: nothing useful past this
-MAX_TOP_K = 100  # the most hits the interfaces (CLI, HTTP, MCP) let a question ask for
+MAX_QUESTION_CHARS = 2000  # longer questions are refused; a normalized form is cut to this too
+MAX_TOP_K = 100  # the most hits a question may ask for
+NO_WORDS = "the question has no words to search for"
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One question and how to ask it. The Python API, `qa ask`, the HTTP API and MCP each build
+    one, and it is checked here, once: every interface refuses the same things in the same words
+    (BadInputError)."""
+
+    question: str
+    top_k: int = 5
+    mode: str | None = None  # hybrid, dense or lexical; None: hybrid, or dense in a dense-only collection
+    where: Filter = field(default_factory=Filter)  # only passages of the documents it selects
+    collection: str | None = None  # which collection answers (qa.live.LiveCollections); None: the one opened
+    reranker: "Reranker | None" = None  # re-orders the best fused candidates (qa.retrieve.rerank)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.question, str):
+            raise BadInputError(f"the question must be text, not {type(self.question).__name__}")
+        if not any(ch.isalnum() for ch in self.question):  # Index.ask checks its normalized form too
+            raise BadInputError(NO_WORDS)
+        if len(self.question) > MAX_QUESTION_CHARS:
+            raise BadInputError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        if not isinstance(self.top_k, int) or isinstance(self.top_k, bool) or not 1 <= self.top_k <= MAX_TOP_K:
+            raise BadInputError(f"top_k must be a whole number from 1 to {MAX_TOP_K}, not {self.top_k!r}")
+        if self.mode is not None and self.mode not in MODES:
+            raise BadInputError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if not isinstance(self.where, Filter):
+            raise BadInputError(f"where must be a Filter, not {type(self.where).__name__}")
+        if self.collection is not None:
+            from .storage.backend import check_collection_name
+
+            check_collection_name(self.collection)
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """What one search gives: its hits, the mode it ran in, where its time went, and the
-    features the confidence model scored its hits by. Nothing of a search is kept on the shared
-    Index: a server's threads each get their own."""
+    """What one search gives: its hits, the mode it ran in, whether the top hit seems to answer
+    at all, where the time went, and the features the confidence model scored the hits by.
+    Nothing of a search is kept on the shared Index: a server's threads each get their own."""
 
     hits: list[Hit]
     mode: str
+    answered: bool  # qa.answer.confidence.is_answered: the top hit's confidence clears its threshold
     timings: dict[str, float]
     confidence_features: np.ndarray  # one row per hit (qa.answer.confidence.hit_features)
 
@@ -125,28 +158,26 @@ class Index:
         `mode` is hybrid, dense or lexical; by default, hybrid where the collection has both legs.
         With a `reranker`, the best top_k * RERANK_DEPTH fused candidates are reordered by its scores.
         With `where`, only passages of the documents it selects are ranked. `ask` takes the same
-        and also says which mode ran and where the time went.
+        as one SearchRequest and also says which mode ran, whether it answered, where the time went.
         """
-        return self.ask(question, top_k, mode, reranker, where).hits
+        return self.ask(SearchRequest(question, top_k, mode, where if where is not None else Filter(), reranker=reranker)).hits
 
-    def ask(self, question: str, top_k: int = 5, mode: str | None = None, reranker: "Reranker | None" = None, where: Filter | None = None) -> SearchResult:
-        """`search`, with what else the search found out (SearchResult)."""
-        mode = mode or self.default_mode
-        if mode not in MODES:
-            raise BadInputError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+    def ask(self, request: SearchRequest) -> SearchResult:
+        """The search a SearchRequest asks for (its `collection` is for qa.live.LiveCollections to
+        resolve: this Index answers whatever collection it opened)."""
+        if not isinstance(request, SearchRequest):
+            raise BadInputError(f"Index.ask takes a SearchRequest, not {type(request).__name__}: Index.search takes a question")
+        question, top_k, reranker, where = request.question, request.top_k, request.reranker, request.where
+        mode = request.mode or self.default_mode
         if mode not in self.store.modes:
             built_on = self.manifest.get("milvus_version")
             raise BadInputError(
                 f"{self.store.location} is a dense-only collection{f' (built on Milvus {built_on})' if built_on else ''}: "
                 f"{mode} search needs its lexical leg; use mode dense"
             )
-        if not isinstance(question, str):
-            raise BadInputError(f"the question must be text, not {type(question).__name__}")
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
-            raise BadInputError(f"top_k must be a whole number of at least 1, not {top_k!r}")
         question, form = _bounded(question)
         if not any(ch.isalnum() for ch in form):
-            raise BadInputError("the question has no words to search for")
+            raise BadInputError(NO_WORDS)
         timings: dict[str, float] = {}
         candidates = self.candidates(question, form, mode, pool=max(CANDIDATES, top_k * 4), where=where, timings=timings)
         started = time.perf_counter()
@@ -191,7 +222,7 @@ class Index:
             for rank, (group, p, i, answer, sure) in enumerate(zip(groups, shown, rows, answers, confidences), start=1)
         ]
         timings["fuse_fold_answer"] = time.perf_counter() - started
-        return SearchResult(hits=hits, mode=mode, timings=timings, confidence_features=features)
+        return SearchResult(hits=hits, mode=mode, answered=is_answered(hits, mode), timings=timings, confidence_features=features)
 
     def candidates(self, question: str, form: str, mode: str, pool: int, where: Filter | None = None, timings: dict[str, float] | None = None) -> "Candidates":
         """Passages either leg finds in its top `pool`, with both legs' scores for each; the
@@ -417,9 +448,9 @@ def _embedded_sentences(store, p: int) -> list[str]:
 
 
 def _bounded(question: str) -> tuple[str, str]:
-    """The question cut to MAX_QUESTION_CHARS, and its normalized form, cut until that fits too:
-    NFKC can make one character eighteen (U+FDFA), and the encoder's time grows with the form."""
-    question = question[:MAX_QUESTION_CHARS]
+    """The question (SearchRequest keeps it within MAX_QUESTION_CHARS) and its normalized form,
+    both cut until the form fits too: NFKC can make one character eighteen (U+FDFA), and the
+    encoder's time grows with the form."""
     form = normalize(question)
     while len(form) > MAX_QUESTION_CHARS:
         question = question[: len(question) * MAX_QUESTION_CHARS // len(form)]

@@ -11,6 +11,30 @@ DATA_DIR = Path(__file__).parent / "data"
 TEST_CORPUS_DIR = DATA_DIR / "corpus"
 SEED_CORPUS_DIR = Path(__file__).parents[1] / "corpus"
 
+# Requests every interface parses (right types) but qa.search.SearchRequest refuses: the CLI,
+# HTTP and MCP tests each check that they refuse them in the library's words.
+BAD_SEARCH_REQUESTS = [
+    {"question": "龙井茶", "top_k": 0},
+    {"question": "龙井茶", "top_k": 101},
+    {"question": "茶" * 2001},
+    {"question": "？？？"},
+    {"question": "龙井茶", "collection": "no such name!"},
+    {"question": "龙井茶", "type": ["xls"]},
+]
+
+
+def refusal(options: dict) -> str:
+    """What the library says to a bad request (the message every interface passes on)."""
+    from qa.errors import BadInputError
+    from qa.retrieve.filters import Filter
+    from qa.search import SearchRequest
+
+    try:
+        SearchRequest(options["question"], options.get("top_k", 5), options.get("mode"), Filter(types=tuple(options.get("type", ()))), options.get("collection"))
+    except BadInputError as exc:
+        return str(exc)
+    raise AssertionError(f"the library takes {options}")
+
 
 class FakeEmbedder:
     """Deterministic, fast, and similar texts get similar vectors (hashed character bigrams)."""

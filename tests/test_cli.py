@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from conftest import BAD_SEARCH_REQUESTS, refusal
 from qa.interfaces.cli import app
 from qa.storage.index_dir import current_generation
 
@@ -14,6 +15,14 @@ DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
 
 def invoke(*args, **kwargs):
     return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+
+@pytest.mark.parametrize("options", BAD_SEARCH_REQUESTS, ids=lambda options: ",".join(options))
+def test_a_bad_request_is_refused_in_the_libraries_words(built, options):
+    flags = {"top_k": "-k", "collection": "--collection", "type": "--type"}
+    args = [f for name, value in options.items() if name != "question" for f in (flags[name], *(value if isinstance(value, list) else [value]))]
+    result = invoke("ask", options["question"], "--index-dir", built, *args)
+    assert result.exit_code == 2 and result.output.strip() == f"error: {refusal(options)}"
 
 
 @pytest.fixture

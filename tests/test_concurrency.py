@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from qa.interfaces import render
+from qa.interfaces.render_json import result_json
 from qa.retrieve.filters import Filter
+from qa.search import SearchRequest
 
 QUESTIONS = ["龙井茶产于哪里", "大熊猫每天吃多少竹子", "地铁日均客运量约为多少人次", "玉山有多高", "Where does Longjing tea come from?", "城市交通"]
 FILTERS = [None, Filter(("tea*",)), Filter(types=("md",)), Filter(("*.txt",))]
@@ -18,10 +19,10 @@ MODES = ["hybrid", "dense", "lexical"]
 
 def asked(index, question, mode, where) -> str:
     try:
-        hits = index.search(question, top_k=3, mode=mode, where=where)
+        result = index.ask(SearchRequest(question, top_k=3, mode=mode, where=where or Filter()))
     except Exception as exc:  # a filter that selects nothing: the same error each time
         return f"{type(exc).__name__}: {exc}"
-    return json.dumps(json.loads(render.hits_json(question, hits, mode)), sort_keys=True, ensure_ascii=False)
+    return json.dumps(json.loads(result_json(question, result)), sort_keys=True, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("threads", [16])

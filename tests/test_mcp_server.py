@@ -10,6 +10,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from conftest import BAD_SEARCH_REQUESTS, refusal
 from qa import build_index
 from qa.embedding.embedders import load_embedder
 
@@ -165,10 +166,18 @@ def test_errors_are_tool_errors_the_agent_can_read(index_dir):
     unknown, wordless, too_many, text_top_k, too_long = with_session(index_dir, use)
     assert unknown.is_error and "no passage 'nope'" in unknown.content[0].text
     assert wordless.is_error and "no words to search for" in wordless.content[0].text
-    assert too_many.is_error and "top_k must be between 1 and 100" in too_many.content[0].text  # as the CLI and HTTP refuse it
+    assert too_many.is_error and "top_k must be a whole number from 1 to 100" in too_many.content[0].text  # as the CLI and HTTP refuse it
     # As the HTTP API refuses them: a top_k in quotes, a question over 2,000 characters.
     assert text_top_k.is_error and "top_k" in text_top_k.content[0].text
     assert too_long.is_error and "longer than 2000 characters" in too_long.content[0].text
+
+
+def test_a_bad_request_is_refused_in_the_libraries_words(index_dir):
+    async def use(session):
+        return [await session.call_tool("search", options) for options in BAD_SEARCH_REQUESTS]
+
+    for options, refused in zip(BAD_SEARCH_REQUESTS, with_session(index_dir, use)):
+        assert refused.is_error and refused.content[0].text.removeprefix("Error executing tool search: ") == refusal(options), options
 
 
 def test_no_index_is_one_line_and_exit_2(tmp_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fakes import PrefersTea
-from qa import build_index, load_index
+from qa import SearchRequest, build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa.ingest import chunker
 from qa.ingest.normalize import normalize
@@ -99,10 +99,17 @@ def test_a_context_of_no_passages_is_bad_input(fake_index):
         passage_context(fake_index, [])
 
 
-@pytest.mark.parametrize("question", ["熊猫" * 5000, "大熊猫🐼吃竹子吗？", "panda 大熊猫 パンダ", "大熊猫\t\n吃\r什么"])
+@pytest.mark.parametrize("question", ["熊猫" * 1000, "大熊猫🐼吃竹子吗？", "panda 大熊猫 パンダ", "大熊猫\t\n吃\r什么"])
 def test_odd_questions_still_answer(fake_index, question):
     hits = fake_index.search(question, top_k=3)
     assert hits and hits[0].passage.doc_path == "panda.txt"
+
+
+def test_a_question_over_the_limit_is_refused_not_cut(fake_index):
+    from qa.search import MAX_QUESTION_CHARS
+
+    with pytest.raises(BadInputError, match=f"longer than {MAX_QUESTION_CHARS} characters"):
+        fake_index.search("熊" * (MAX_QUESTION_CHARS + 1), top_k=3)
 
 
 def test_duplicates_are_folded_into_the_complete_clean_copy(fake_index):
@@ -230,7 +237,7 @@ def test_reranker_reorders_the_head_of_the_candidates(fake_index):
     plain = fake_index.search("大熊猫每天吃多少竹子", top_k=3)
     assert plain[0].passage.doc_path == "panda.txt"
     reranker = PrefersTea()
-    result = fake_index.ask("大熊猫每天吃多少竹子", top_k=3, reranker=reranker)
+    result = fake_index.ask(SearchRequest("大熊猫每天吃多少竹子", top_k=3, reranker=reranker))
     reranked = result.hits
     assert reranked[0].passage.doc_path == "tea.txt"
     assert reranked[0].score == 1.0
@@ -296,7 +303,7 @@ def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_e
     plain = [hit.passage.id for hit in fake_index.search(question, top_k=5)]
     aligner = AvoidsPandas()
     aligned_index = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
-    result = aligned_index.ask(question, top_k=5)
+    result = aligned_index.ask(SearchRequest(question, top_k=5))
     hits = result.hits
     aligned = [hit.passage.id for hit in hits]
     assert fake_index.passage(plain[0]).doc_path == "panda.txt"
@@ -366,3 +373,19 @@ def test_a_question_is_bounded_after_normalizing_too(fake_index, fake_embedder):
 
     fake_index.search("\ufdfa" * MAX_QUESTION_CHARS, top_k=1)
     assert max(len(text) for text in fake_embedder.embedded) <= MAX_QUESTION_CHARS
+
+
+def test_a_request_is_checked_when_made_and_when_copied(fake_index):
+    from dataclasses import replace
+
+    from qa.answer.confidence import THRESHOLD
+    from qa.search import SearchRequest
+
+    request = SearchRequest("龙井茶产于哪里", top_k=2, mode="lexical")
+    result = fake_index.ask(request)
+    assert result.mode == "lexical" and len(result.hits) <= 2 and result.hits[0].passage.doc_path == "tea.txt"
+    assert result.answered == (result.hits[0].confidence >= THRESHOLD["lexical"])  # the mode that ran decides
+    with pytest.raises(BadInputError, match="unknown mode 'fast'"):
+        replace(request, mode="fast")
+    with pytest.raises(BadInputError, match="takes a SearchRequest"):
+        fake_index.ask("龙井茶产于哪里")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest import FakeEmbedder, running_server
+from conftest import BAD_SEARCH_REQUESTS, FakeEmbedder, refusal, running_server
 from fakes import PrefersTea, SlowQueryEmbedder
 from qa import build_index
 from qa.interfaces.cli import app as cli_app
@@ -46,6 +46,12 @@ def test_ask_returns_exactly_what_qa_ask_json_prints(index_dir, client, use_fake
         assert response.status_code == 200
         assert response.json() == json.loads(printed.output)
     assert response.json()["hits"], "the comparison must cover real hits"
+
+
+@pytest.mark.parametrize("options", BAD_SEARCH_REQUESTS, ids=lambda options: ",".join(options))
+def test_a_bad_request_is_refused_in_the_libraries_words(client, options):
+    response = ask(client, **options)
+    assert response.status_code == 400 and response.json() == {"error": refusal(options)}
 
 
 def test_ask_defaults_and_the_answer_sentence(client):

@@ -140,9 +140,9 @@ def test_empty_and_error_states_are_said_plainly(browser, server_url):
 
 
 def test_when_no_passage_seems_to_answer_the_page_says_so_and_dims_the_nearest(browser, server_url, monkeypatch, tmp_path):
-    from qa.interfaces import render
+    from qa import search
 
-    monkeypatch.setattr(render, "is_answered", lambda hits, mode="hybrid": False)  # as below the confidence threshold
+    monkeypatch.setattr(search, "is_answered", lambda hits, mode="hybrid": False)  # as below the confidence threshold
     page = new_page(browser, server_url)
     page.fill("#question", "野生大熊猫的数量有多少只")
     page.keyboard.press("Enter")

@@ -9,13 +9,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path, PurePath
 from typing import Literal, Optional
 
 import typer
 
 from ..errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexMissingError, IndexVersionError, ModelMismatchError, QAError
+from ..models import MODES
 
 LAYOUT_LINES = 10  # files whose layout a build summary or `qa info` describes without -v
 
@@ -28,7 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-Mode = Literal["hybrid", "dense", "lexical"]
+Mode = Literal[MODES]  # the choices --help lists; qa.search.SearchRequest checks them too
 BuildMode = Literal["hybrid", "dense"]
 RerankOption = typer.Option(None, "--rerank", envvar="QA_RERANK", help="Rerank with a cross-encoder: st:NAME_OR_PATH (off by default)")
 IndexDir = typer.Option(Path("embeddings"), "--index-dir", envvar="QA_INDEX_DIR", help="Index directory (relative paths: from the current directory)")
@@ -268,7 +269,7 @@ def _embedding_bar(console) -> Iterator:
 @app.command()
 def ask(
     question: Optional[str] = typer.Argument(None, metavar="QUESTION", help="The question; leave out to ask one per line, with the index loaded once"),
-    top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", min=1, max=100, help="How many passages"),  # max: qa.search.MAX_TOP_K
+    top_k: int = typer.Option(5, "-k", "--top-k", envvar="QA_TOP_K", help="How many passages (1 to 100)"),  # checked by qa.search.SearchRequest
     json_output: bool = typer.Option(False, "--json", help="Print JSON: hits with text, score, citation; char_start/char_end count characters from the start of the file"),
     mode: Optional[Mode] = ModeOption,
     index_dir: Path = IndexDir,
@@ -285,13 +286,17 @@ def ask(
 
     Each hit cites file ¶paragraph, lines and character offsets into the file's text.
     """
-    from . import render
+    from .render_json import result_json
+    from .render_terminal import print_hits
 
     console = _stdout()
     try:
         from ..retrieve.filters import Filter
+        from ..search import SearchRequest
 
-        where = Filter(tuple(doc), tuple(doc_type))
+        # The options, checked before the index loads (or is built); each question goes into a copy
+        # (asked one per line, a stand-in question holds its place until then).
+        asked = SearchRequest(question if question is not None else "qa", top_k, mode, Filter(tuple(doc), tuple(doc_type)), collection)
         loading = time.perf_counter()
         engine = _open_index(index_dir, corpus_dir, model, backend, collection)
         reranker = _load_reranker(rerank) if rerank else None
@@ -300,16 +305,16 @@ def ask(
         for text in questions:
             searching = time.perf_counter()
             try:
-                result = engine.ask(text, top_k=top_k, mode=mode, reranker=reranker, where=where)
+                result = engine.ask(replace(asked, question=text, reranker=reranker))
             except QAError as exc:
                 if question is None:  # interactive: say so and keep going
                     typer.echo(f"error: {exc}", err=True)
                     continue
                 raise
             if json_output:
-                typer.echo(render.hits_json(text, result.hits, result.mode))
+                typer.echo(result_json(text, result))
             else:
-                render.print_hits(console, result.hits, result.mode)
+                print_hits(console, result.hits, result.answered)
             if profile:
                 _print_profile(loaded, time.perf_counter() - searching, result.timings)
     except QAError as exc:
@@ -499,7 +504,7 @@ def show(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Show a cited passage in its context, the passage marked."""
-    from . import render
+    from . import render_terminal
     from ..citations import find_cited, passage_context
     from ..search import load_index
 
@@ -511,7 +516,7 @@ def show(
     if json_output:
         typer.echo(json.dumps(context.to_dict(), ensure_ascii=False, indent=2))
     else:
-        render.print_context(_stdout(), context)
+        render_terminal.print_context(_stdout(), context)
 
 
 @app.command()
@@ -577,7 +582,7 @@ def eval_command(
 ) -> None:
     """Run fixed questions against the index (building it first if there is none); fail on missed thresholds or failed must_pass queries."""
     from .. import evaluation as ev
-    from . import render
+    from . import render_terminal
 
     try:
         thresholds = {f"recall@{k}": v for k, v in (_threshold(t) for t in min_recall_at)}
@@ -604,7 +609,7 @@ def eval_command(
         data.update(thresholds_missed=missed, changes=changes)
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        render.print_eval(_stdout(), report, changes)
+        render_terminal.print_eval(_stdout(), report, changes)
     if record:
         typer.echo(f"Recorded {len(report.results)} {_plural(len(report.results), 'query', 'queries')} to {record}.", err=True)
     for line in missed:

@@ -6,7 +6,6 @@ comes with its neighbours. A rebuild by `qa index` is picked up without a restar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,13 +13,14 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Strict
 
-from . import render
+from .render_json import result_dict
 from ..citations import MAX_AROUND, passage_context
 from ..retrieve.filters import Filter
 from ..errors import QAError
 from ..live import LiveCollections, LiveIndex
 from ..retrieve.rerank import Reranker
-from ..search import MAX_QUESTION_CHARS, MAX_TOP_K
+from ..search import SearchRequest
+from ..models import MODES
 
 # As strict as the HTTP API: `"top_k": "3"` is a mistake to report, not a number to guess at.
 StrictInt = Annotated[int, Strict()]
@@ -42,24 +42,20 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
     def search(
         question: str,
         top_k: StrictInt = 5,
-        mode: Literal["hybrid", "dense", "lexical"] | None = None,
+        mode: Literal[MODES] | None = None,
         doc: list[str] | None = None,
         type: list[str] | None = None,  # noqa: A002 - the name `qa ask --type` and the HTTP API use
         collection: str | None = None,
     ) -> dict[str, Any]:
         """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences.
         `doc`: answer only from documents whose path or name matches one of these globs; `type`: only from
-        documents of these types (pdf, docx, html, epub, txt, md, image); `collection`: search that collection."""
-        if not 1 <= top_k <= MAX_TOP_K:  # refused as the CLI and HTTP API refuse it, not cut silently
-            raise ToolError(f"top_k must be between 1 and {MAX_TOP_K}")
-        if len(question) > MAX_QUESTION_CHARS:  # the HTTP API's 400, not a question cut without a word
-            raise ToolError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
-        try:
-            where = Filter(tuple(doc or ()), tuple(type or ()))
-            result = collections.current(collection).ask(question, top_k=top_k, mode=mode, where=where, reranker=reranker)
+        documents of these types (pdf, docx, html, epub, txt, md, image); `collection`: search that collection;
+        `mode`: hybrid (default), dense or lexical; `top_k`: 1 to 100; the question: up to 2,000 characters."""
+        try:  # the values are checked by SearchRequest, as for HTTP and the CLI
+            request = SearchRequest(question, top_k, mode, Filter(tuple(doc or ()), tuple(type or ())), collection, reranker)
+            return result_dict(question, collections.ask(request))
         except QAError as exc:
             raise ToolError(str(exc)) from None
-        return json.loads(render.hits_json(question, result.hits, result.mode))
 
     @server.tool()
     def get_passage(passage_id: str, around: int = 1, collection: str | None = None) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class Store(Protocol):
     location: str  # for messages
     dense: DenseLeg
     lexical: LexicalLeg | None  # None in a dense-only collection
-    modes: tuple[str, ...]  # the search modes it can answer (qa.storage.records.MODES, or just "dense")
+    modes: tuple[str, ...]  # the search modes it can answer (qa.models.MODES, or just "dense")
 
     def files(self) -> list[dict]: ...
     def allowed(self, doc_paths: frozenset[str] | None) -> object: ...

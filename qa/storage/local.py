@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import Document, Passage, Sentences
+from ..models import MODES, Document, Passage, Sentences
 from .lexical import query_groups
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
-from .records import MODES, LexicalFound
+from .records import LexicalFound
 
 
 class _Leg:

@@ -33,10 +33,10 @@ from dataclasses import asdict
 import numpy as np
 
 from ..errors import BadInputError, IndexMissingError, IndexVersionError, QAError
-from ..models import Document, Passage, Sentences, document_from_dict
+from ..models import MODES, Document, Passage, Sentences, document_from_dict
 from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, query_groups, tokenize
-from .records import DEFAULT_COLLECTION, MODES, LexicalFound, Written
+from .records import DEFAULT_COLLECTION, LexicalFound, Written
 
 META = "qa_meta"
 # The layout of a collection's Milvus collections and manifest. 2: search modes (dense-only

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_COLLECTION = "default"
-MODES = ("hybrid", "dense", "lexical")  # how a question can be searched; a dense-only collection has just "dense"
 
 
 @dataclass(frozen=True)

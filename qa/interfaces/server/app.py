@@ -24,14 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ... import __version__
-from .. import render
+from ..render_json import result_json
 from ...citations import MAX_AROUND, passage_context
 from ...errors import BadInputError, NotFoundError, QAError
 from ...retrieve.filters import Filter
 from ...live import LiveCollections, LiveIndex
 from ...retrieve.rerank import Reranker
-from ...search import MAX_QUESTION_CHARS, MAX_TOP_K
+from ...search import MAX_QUESTION_CHARS, MAX_TOP_K, SearchRequest
 from ...storage.backend import check_collection_name
+from ...models import MODES
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question
@@ -43,13 +44,15 @@ MAX_FILTER_CHARS = 200
 
 
 class AskRequest(BaseModel):
-    """What /api/ask takes. Unknown fields are refused, so a misspelt option is not silently ignored."""
+    """What /api/ask takes: the JSON of a qa.search.SearchRequest, which checks the values (so
+    HTTP, MCP, the CLI and Python refuse the same things in the same words). Here only the
+    JSON's shape is checked. Unknown fields are refused, so a misspelt option is not silently ignored."""
 
     # Strict: `"top_k": true` or `"3"` is a mistake to report, not a number to guess at.
     model_config = ConfigDict(extra="forbid", strict=True)
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
-    mode: Literal["hybrid", "dense", "lexical"] | None = None  # hybrid, or dense in a dense-only collection
+    question: str = Field(description=f"up to {MAX_QUESTION_CHARS} characters")
+    top_k: int = Field(5, description=f"1 to {MAX_TOP_K}")
+    mode: Literal[MODES] | None = Field(None, description="by default hybrid, or dense in a dense-only collection")
     # Answer only from these documents, as `qa ask --doc GLOB --type FORMAT` (qa.retrieve.filters).
     doc: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
     type: list[Annotated[str, Field(min_length=1, max_length=MAX_FILTER_CHARS)]] = Field(default_factory=list, max_length=MAX_FILTERS)
@@ -152,11 +155,12 @@ def create_app(
         return error(exc.status_code, str(exc.detail))
 
     @app.post("/api/ask", summary="Ask a question: the same JSON as `qa ask --json`")
-    async def ask(request: AskRequest) -> Response:
-        where = Filter(tuple(request.doc), tuple(request.type))  # an unknown type: BadInputError, 400
+    async def ask(body: AskRequest) -> Response:
+        # A bad value (an unknown type or mode, top_k out of range): BadInputError, 400.
+        request = SearchRequest(body.question, body.top_k, body.mode, Filter(tuple(body.doc), tuple(body.type)), body.collection, reranker)
 
         def search():
-            return collections.current(request.collection).ask(request.question, top_k=request.top_k, mode=request.mode, where=where, reranker=reranker)
+            return collections.ask(request)
 
         try:
             result = await searches.run(search)
@@ -166,7 +170,7 @@ def create_app(
             busy = error(503, "the server is busy with other questions: try again in a moment")
             busy.headers["Retry-After"] = "1"
             return busy
-        return Response(render.hits_json(request.question, result.hits, result.mode), media_type="application/json")
+        return Response(result_json(request.question, result), media_type="application/json")
 
     @app.get("/api/passages/{passage_id}", summary="A passage with the passages around it: what `qa show ID --json` prints")
     def passage(passage_id: str, around: int = Query(1, ge=0, le=MAX_AROUND), collection: str | None = None) -> dict:

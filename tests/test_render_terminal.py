@@ -1,5 +1,5 @@
 from qa.models import Hit, Passage, Source
-from qa.interfaces.render import also_in_line
+from qa.interfaces.render_terminal import also_in_line
 
 
 def source(doc_path, paragraph, start):
@@ -16,7 +16,7 @@ def test_a_hit_read_by_ocr_says_so():
     from rich.console import Console
 
     from qa.models import Hit, Passage
-    from qa.interfaces.render import print_hits
+    from qa.interfaces.render_terminal import print_hits
 
     passage = Passage("p1", "scan.pdf", "扫描件", "", 1, 1, 1, 0, 8, "大熊猫吃竹子。", page=1, ocr=True)
     console = Console(record=True, width=200)
@@ -24,7 +24,7 @@ def test_a_hit_read_by_ocr_says_so():
     assert "text recognised by OCR" in console.export_text()
 
     from qa.citations import PassageContext
-    from qa.interfaces.render import print_context
+    from qa.interfaces.render_terminal import print_context
 
     shown = Console(record=True, width=200)
     print_context(shown, PassageContext(doc_path="scan.pdf", before=(), cited=(passage,), after=()))

@@ -1,23 +1,16 @@
-"""Turning hits into terminal text or JSON. No retrieval logic here."""
+"""Hits, a passage in its context and an evaluation as terminal text (JSON is render_json's). No retrieval logic here."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from rich.console import Console
 from rich.text import Text
 
-from ..answer.confidence import is_answered
 from ..models import Hit, Passage
 
 PLAIN_MARK = ("[[", "]]")  # marks the answer when the output is not a terminal
 NOT_ANSWERED = "No passage seems to answer this question. The nearest ones:"
-
-
-def hits_json(question: str, hits: list[Hit], mode: str) -> str:
-    data = {"question": question, "mode": mode, "answered": is_answered(hits, mode), "hits": [hit.to_dict() for hit in hits]}
-    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def citation(passage: Passage) -> str:
@@ -37,11 +30,12 @@ def _styled(console: Console) -> bool:
     return console.is_terminal and not console.no_color
 
 
-def print_hits(console: Console, hits: list[Hit], mode: str = "hybrid") -> None:
+def print_hits(console: Console, hits: list[Hit], answered: bool = True) -> None:
+    """Each hit with its citation and the answer highlighted; dimmed, under a warning, where the
+    search said the top hit does not seem to answer (SearchResult.answered)."""
     if not hits:
         console.print("No passage matches that question.")
         return
-    answered = is_answered(hits, mode)
     if not answered:
         # Still show the nearest passages, dimmed and without a highlighted answer: the reader
         # may know better, but nothing here claims to answer.
