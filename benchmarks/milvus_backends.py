@@ -58,8 +58,8 @@ def run(name: str, corpus_dir: Path, where: dict, embedder: Memo, queries, local
     report = build_index(corpus_dir, embedder=embedder, rebuild=True, **where)
     seconds = time.perf_counter() - started
     index = load_index(embedder=embedder, **{key: value for key, value in where.items() if key != "mode"})
-    if "published_at" in index.manifest:  # a Milvus reader reads Strong for a minute after a build: time the reads after it
-        time.sleep(max(0.0, float(index.manifest["published_at"]) + 61 - time.time()))
+    if index.manifest.published_at is not None:  # a Milvus reader reads Strong for a minute after a build: time the reads after it
+        time.sleep(max(0.0, float(index.manifest.published_at) + 61 - time.time()))
     latencies, tops = [], []
     for query in queries:
         embedder.embed([query.question], is_query=True)

@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,7 +137,7 @@ def end_to_end(sizes: list[int], work_dir: Path, questions: int, backends: list[
                 timings = index.ask(SearchRequest(query.question, top_k=5)).timings
                 times.append(sum(v for k, v in timings.items() if k != "embed_query"))
             print(
-                f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest['index_type']} | {built:.1f} | {_rss_mb() - rss:.0f} "
+                f"| {backend} | {len(contents.passages):,} | {len(contents.vectors):,} | {index.manifest.index_type} | {built:.1f} | {_rss_mb() - rss:.0f} "
                 f"| {statistics.median(times) * 1e3:.1f} | {np.percentile(times, 95) * 1e3:.1f} | |",
                 flush=True,
             )
@@ -148,16 +149,16 @@ def replicated(base, copies: int, rng: np.random.Generator):
     """The base index `copies` times over (each copy's files in a folder of its own), vectors perturbed."""
     from dataclasses import replace
 
-    from qa.storage.generation import Contents
+    from qa.storage.records import Contents
     from qa.models import Document
 
     passages = [replace(p, id=f"{c}-{p.id}", doc_path=f"c{c}/{p.doc_path}") for c in range(copies) for p in base.passages]
     units = np.concatenate([base.store.units + np.array([c * len(base.passages), 0, 0]) for c in range(copies)])
     vectors = np.concatenate([base.store.vectors] + [base.store.vectors + 0.02 * rng.standard_normal(base.store.vectors.shape).astype(np.float32) for _ in range(copies - 1)])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    files = [dict(f, path=f"c{c}/{f['path']}") for c in range(copies) for f in base.manifest["files"]]
+    files = [dict(f, path=f"c{c}/{f['path']}") for c in range(copies) for f in base.manifest.files]
     return Contents(
-        manifest=dict(base.manifest, files=files),
+        manifest=replace(base.manifest, files=files),
         passages=passages,
         documents=[Document(path=f["path"], text="") for f in files],  # the search never reads them
         units=units,
@@ -182,7 +183,7 @@ def _open(backend: str, contents, base):
         # Questions cut with the base index's small dictionary, as an index loaded from disk cuts them.
         lexical = LexicalIndex().index_tokens(tokens * (len(contents.passages) // len(tokens)), query_tokenizer=base.store.lexical.index.query_tokenizer())
         forms = {"passages": contents.passage_forms, "units": contents.unit_forms}
-        store = LocalStore.in_memory(dict(contents.manifest, index_type=kind), contents.passages, contents.units, contents.vectors, forms, faiss_index, lexical)
+        store = LocalStore.in_memory(replace(contents.manifest, index_type=kind), contents.passages, contents.units, contents.vectors, forms, faiss_index, lexical)
         return Index(store, embedder=base.embedder)
     from qa.storage.backend import parse_backend
     from qa.storage.milvus import MilvusWriter

@@ -13,11 +13,13 @@ import numpy as np
 
 from .ingest import chunker
 from .embedding.embedders import Embedder, canonical_spec, engine_of, index_engine, keeps_token_states, load_embedder
-from .errors import BadInputError, CorpusConflictError
+from .errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexVersionError
 from .models import Document, Passage
 from .ingest.normalize import normalize
 from .ingest.reader import Skipped, read_corpus
-from .storage.generation import FORMAT_VERSION, Contents
+from .storage.generation import FORMAT_VERSION
+from .storage.manifest import Manifest
+from .storage.records import Contents
 from .storage.index_dir import holds_index, pause_point
 from .storage.token_states import SentenceTokens, TokenTable
 
@@ -85,9 +87,9 @@ def build_index(
     stage(f"reading {corpus_dir.resolve()}")
     # Extracted text is reused for unchanged files, but only from this pipeline: a newer qa
     # reads layouts and tables differently.
-    earlier = None if rebuild else writer.previous_manifest()
+    earlier = None if rebuild else writer.previous_manifest()  # another qa's index: refused here, before reading
     ocr_on = _ocr_on()
-    same_reading = earlier and earlier.get("pipeline_version") == PIPELINE_VERSION and earlier.get("ocr", False) == ocr_on
+    same_reading = earlier and earlier.pipeline_version == PIPELINE_VERSION and earlier.ocr == ocr_on
     known = writer.previous_documents() if same_reading else {}
     documents, skipped = read_corpus(
         corpus_dir, follow_outside_links=follow_links, known=known, on_ocr_page=lambda path, done, total: stage(f"OCR {path}: page {done} of {total}"),
@@ -103,28 +105,28 @@ def build_index(
     }
 
     with writer.lock():
-        previous = writer.previous_manifest()
-        if previous and not replace and previous.get("corpus_dir") != str(corpus_dir.resolve()):
+        previous = _previous_manifest(writer, rebuild)
+        if previous and not replace and previous.corpus_dir != str(corpus_dir.resolve()):
             raise CorpusConflictError(
-                f"{writer.location} holds the index of {previous.get('corpus_dir')}, not of {corpus_dir.resolve()}",
+                f"{writer.location} holds the index of {previous.corpus_dir}, not of {corpus_dir.resolve()}",
                 collection=collection,
             )
-        if previous and not rebuild and previous.get("corpus_fingerprint") == fingerprint and writer.fits(previous):
+        if previous and not rebuild and previous.corpus_fingerprint == fingerprint and writer.fits(previous):
             return BuildReport(
                 index_dir=writer.location,
                 files=len(documents),
-                passages=previous["passage_count"],
-                units=previous["unit_count"],
+                passages=previous.passage_count,
+                units=previous.unit_count,
                 skipped=skipped,
-                reused=previous["unit_count"],
+                reused=previous.unit_count,
                 seconds=time.perf_counter() - started,
                 up_to_date=True,
-                index_type=previous.get("index_type", "flat"),
+                index_type=previous.index_type,
                 **read,
             )
         files = [_file_entry(d) for d in documents]
         # An update in place needs the same model, engine and legs; anything else is written anew.
-        same_vectors = previous is not None and not rebuild and previous.get("model") == spec and index_engine(previous) == engine and writer.fits(previous)
+        same_vectors = previous is not None and not rebuild and previous.model == spec and index_engine(previous.model, previous.engine) == engine and writer.fits(previous)
         needed = writer.needs(files) if same_vectors else {f["path"] for f in files}
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
         extracted = {d.path for d in documents if d.format not in ("text", "markdown")}
@@ -143,7 +145,7 @@ def build_index(
             engine = getattr(embedder, "engine", None)
             keeps_tokens = keeps_tokens and hasattr(embedder, "embed_with_states")
         stage(f"embedding {len(missing)} of {len(keys)} sentences ({len(keys) - len(missing)} reused)")
-        dim = embedder.dim if embedder is not None else int(previous["dim"])
+        dim = embedder.dim if embedder is not None else previous.dim
         vectors = np.zeros((len(keys), dim), dtype=np.float32)
         for i, key in enumerate(keys):
             if key in cached:
@@ -152,21 +154,22 @@ def build_index(
         _embed_missing(embedder, unit_texts, missing, vectors, tokens, progress)
 
         stage(f"writing the index ({len(passages)} passages)")
-        manifest = {
-            "model": spec,
-            "engine": engine,
-            "dim": dim,
-            "passage_count": len(passages),
-            "unit_count": len(units),
-            "corpus_dir": str(corpus_dir.resolve()),
-            "corpus_fingerprint": fingerprint,
-            "files": files,
-            "skipped": [asdict(s) for s in skipped],
-            "token_states": tokens is not None,
-            "pipeline_version": PIPELINE_VERSION,
-            "ocr": ocr_on,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
+        manifest = Manifest(
+            model=spec,
+            engine=engine,
+            dim=dim,
+            passage_count=len(passages),
+            unit_count=len(units),
+            corpus_dir=str(corpus_dir.resolve()),
+            corpus_fingerprint=fingerprint,
+            files=files,
+            skipped=[asdict(s) for s in skipped],
+            token_states=tokens is not None,
+            pipeline_version=PIPELINE_VERSION,
+            ocr=ocr_on,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            index_type="",  # the backend's to choose
+        )
         contents = Contents(
             manifest=manifest,
             passages=passages,
@@ -194,6 +197,16 @@ def build_index(
         notes=written.notes,
         **read,
     )
+
+
+def _previous_manifest(writer, rebuild: bool) -> Manifest | None:
+    """What the build replaces; an index another qa wrote (or one damaged) only a rebuild writes over."""
+    try:
+        return writer.previous_manifest()
+    except (IndexVersionError, IndexDamagedError):
+        if rebuild:
+            return None
+        raise
 
 
 def _ocr_on() -> bool:

@@ -24,6 +24,7 @@ from .retrieve.filters import Filter
 
 if TYPE_CHECKING:
     from .storage.backend import Store
+    from .storage.manifest import Manifest
     from .retrieve.rerank import Reranker
 
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
@@ -112,7 +113,7 @@ class Index:
         self._passage_states = PassageStates()  # passage numbers are this store's: one per Index
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> "Manifest":
         return self.store.manifest
 
     @property
@@ -132,12 +133,12 @@ class Index:
 
     @property
     def model(self) -> str:
-        return self.manifest["model"]
+        return self.manifest.model
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(query_spec(self.manifest))
+            self._embedder = load_embedder(query_spec(self.manifest.model, self.manifest.engine))
         return self._embedder
 
     @property
@@ -170,7 +171,7 @@ class Index:
         question, top_k, reranker, where = request.question, request.top_k, request.reranker, request.where
         mode = request.mode or self.default_mode
         if mode not in self.store.modes:
-            built_on = self.manifest.get("milvus_version")
+            built_on = self.manifest.milvus_version
             raise BadInputError(
                 f"{self.store.location} is a dense-only collection{f' (built on Milvus {built_on})' if built_on else ''}: "
                 f"{mode} search needs its lexical leg; use mode dense"
@@ -340,7 +341,7 @@ class Index:
         """The passages of one indexed document, in document order."""
         numbers = self.store.document_numbers(doc_path)
         if numbers is None:
-            left_out = {s.get("path"): s.get("reason") for s in self.manifest.get("skipped", [])}
+            left_out = {s.get("path"): s.get("reason") for s in self.manifest.skipped}
             if doc_path in left_out:  # a file that was there but could not be read
                 raise NotFoundError(f"{doc_path} was left out when indexing: {left_out[doc_path]}")
             raise NotFoundError(f"no document {doc_path!r} in this index")
@@ -433,10 +434,10 @@ def load_index(
     if model:
         engine_of(model)  # a misspelt engine is refused here as `qa index` refuses it
     store = open_store(index_dir, backend=backend, collection=collection)
-    manifest = store.manifest
+    built_with = store.manifest.model
     wanted = embedder.spec if embedder is not None else (canonical_spec(model) if model else None)
-    if wanted and wanted != manifest.get("model"):
-        raise ModelMismatchError(f"index at {store.location} was built with model {manifest.get('model')!r}, not {wanted!r}", built_with=manifest.get("model"), asked_for=wanted)
+    if wanted and wanted != built_with:
+        raise ModelMismatchError(f"index at {store.location} was built with model {built_with!r}, not {wanted!r}", built_with=built_with, asked_for=wanted)
     return Index(store, embedder=embedder, aligner=aligner)
 
 

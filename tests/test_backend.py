@@ -119,8 +119,8 @@ def test_incremental_update_embeds_only_what_changed(corpus_dir, where, fake_emb
     assert "碧螺春" in index.search("碧螺春产于哪里", top_k=1)[0].passage.text
     with pytest.raises(NotFoundError):
         index.document_passages("reef.txt")
-    assert {f["path"] for f in index.manifest["files"]} == {d.path for d in read_corpus(corpus_dir)[0]}
-    assert index.manifest["passage_count"] == len(index.passages)
+    assert {f["path"] for f in index.manifest.files} == {d.path for d in read_corpus(corpus_dir)[0]}
+    assert index.manifest.passage_count == len(index.passages)
     assert build(corpus_dir, where, fake_embedder).up_to_date
 
 
@@ -156,7 +156,7 @@ def test_named_collections_keep_their_corpus(corpus_dir, tmp_path, where, fake_e
     assert {p.doc_path for p in load(where, fake_embedder, collection="teas").passages} == {"tea.txt"}
     with pytest.raises(CorpusConflictError, match="holds the index of"):
         build(other, where, fake_embedder)
-    assert len(load(where, fake_embedder).manifest["files"]) == 7, "the refused build changed nothing"
+    assert len(load(where, fake_embedder).manifest.files) == 7, "the refused build changed nothing"
     build(other, where, fake_embedder, replace=True)
     assert {p.doc_path for p in load(where, fake_embedder).passages} == {"tea.txt"}
 

@@ -164,13 +164,13 @@ def test_every_format_is_cited_in_the_text_the_index_keeps(tmp_path, fake_embedd
     documents_dir = Path(__file__).parent / "data" / "documents"
     build_index(documents_dir, tmp_path / "index", embedder=fake_embedder)
     index = load_index(tmp_path / "index", embedder=fake_embedder)
-    formats = {f["path"]: f["format"] for f in index.manifest["files"]}
+    formats = {f["path"]: f["format"] for f in index.manifest.files}
     assert set(formats.values()) == {"pdf", "docx", "html", "epub"}
     for passage in index.passages:
         assert index.document_text(passage.doc_path)[passage.char_start : passage.char_end] == passage.text
         assert (passage.page is not None) == (formats[passage.doc_path] == "pdf")
-    assert {f["path"]: f.get("pages") for f in index.manifest["files"] if "pages" in f} == {"report.pdf": 3, "scanned.pdf": 2}
-    assert {s["path"]: s["kind"] for s in index.manifest["skipped"]} == {"encrypted.pdf": "unreadable", "image-only.pdf": "unreadable"}
+    assert {f["path"]: f.get("pages") for f in index.manifest.files if "pages" in f} == {"report.pdf": 3, "scanned.pdf": 2}
+    assert {s["path"]: s["kind"] for s in index.manifest.skipped} == {"encrypted.pdf": "unreadable", "image-only.pdf": "unreadable"}
     (hit,) = index.search("短视频用户规模", top_k=1)
     assert hit.passage.page == 2 and hit.to_dict()["page"] == 2
 
@@ -227,7 +227,7 @@ def test_the_default_engine_keeps_each_sentences_token_states_and_reuses_them(co
     engine = load_embedder("e5-small@onnx-int8")
     first = build_index(corpus_dir, tmp_path / "index")
     index = load_index(tmp_path / "index")
-    assert index.manifest["token_states"] is True
+    assert index.manifest.token_states is True
     p = next(n for n, passage in enumerate(index.passages) if passage.doc_path == "panda.txt")
     ids, vectors, parts = index.store.passage_tokens(p)
     forms = index.sentences(p).forms

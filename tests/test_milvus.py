@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from qa import build_index, load_index
 from qa.embedding.embedders import load_embedder
 from qa.interfaces.cli import app
-from qa.errors import BadInputError, IndexVersionError, NotFoundError, QAError
+from qa.errors import BadInputError, IndexDamagedError, IndexVersionError, NotFoundError, QAError
 from qa.retrieve.filters import Filter
 from qa.live import LiveIndex
 from qa.storage import milvus
@@ -96,7 +96,7 @@ def test_a_rebuild_keeps_the_collections_when_their_shape_fits(corpus_dir, tmp_p
         client._client.drop_collection = real_drop
     assert dropped == []
     fresh = load_index(None, embedder=fake_embedder, backend=backend)
-    assert fresh.generation != reader.generation and fresh.manifest["passage_count"] == reader.manifest["passage_count"]
+    assert fresh.generation != reader.generation and fresh.manifest.passage_count == reader.manifest.passage_count
     assert fresh.search("龙井茶产于哪里", top_k=1)[0].passage.doc_path == "tea.txt"
 
 
@@ -104,8 +104,18 @@ def test_a_collection_from_a_newer_qa_is_refused_in_one_line(corpus_dir, tmp_pat
     db = tmp_path / "qa.db"
     build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}")
     client = milvus._client(str(db))
-    manifest = milvus._read_meta(client, "default")
-    client.upsert(milvus.META, [{"name": "default", "manifest": json.dumps(dict(manifest, format_version=milvus.FORMAT_VERSION + 1)), "dummy": [0.0, 0.0]}])
+    manifest = json.loads(milvus._meta_row(client, "default"))
+
+    def rewrite_meta(**fields):
+        client.upsert(milvus.META, [{"name": "default", "manifest": json.dumps(dict(manifest, **fields)), "dummy": [0.0, 0.0]}])
+
+    rewrite_meta(format_version=milvus.OLDEST_FORMAT - 1)
+    with pytest.raises(IndexVersionError, match=r"built by an older qa \(format 0\); rebuild it"):  # as a local index says it
+        load_index(None, embedder=fake_embedder, backend=f"milvus:{db}")
+    rewrite_meta(dim="384")
+    with pytest.raises(IndexDamagedError, match="manifest field 'dim'"):
+        load_index(None, embedder=fake_embedder, backend=f"milvus:{db}")
+    rewrite_meta(format_version=milvus.FORMAT_VERSION + 1)
     with pytest.raises(IndexVersionError, match="written by a newer qa"):
         load_index(None, embedder=fake_embedder, backend=f"milvus:{db}")
     monkeypatch.setenv("QA_BACKEND", f"milvus:{db}")
@@ -115,7 +125,7 @@ def test_a_collection_from_a_newer_qa_is_refused_in_one_line(corpus_dir, tmp_pat
     with pytest.raises(IndexVersionError, match="written by a newer qa"):
         build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}")  # an update
     build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}", rebuild=True)  # a rebuild makes it this qa's
-    assert load_index(None, embedder=fake_embedder, backend=f"milvus:{db}").manifest["format_version"] == milvus.FORMAT_VERSION
+    assert load_index(None, embedder=fake_embedder, backend=f"milvus:{db}").manifest.format_version == milvus.FORMAT_VERSION
 
 
 # ---- against a real Milvus 2.3.5 server ------------------------------------------------------
@@ -166,7 +176,7 @@ def test_read_your_writes_on_a_server(milvus_server, corpus_dir, fake_embedder):
     assert index.search("黄鹤楼在哪里", top_k=1)[0].passage.doc_path == "new.txt"
     with pytest.raises(NotFoundError):
         index.document_passages("reef.txt")
-    assert {f["path"] for f in index.manifest["files"]} == {p.name for p in corpus_dir.iterdir()}
+    assert {f["path"] for f in index.manifest.files} == {p.name for p in corpus_dir.iterdir()}
     hits = index.search("黄鹤楼在哪里", top_k=5, where=Filter(doc_globs=("tea*",)))
     assert hits and {h.passage.doc_path for h in hits} == {"tea.txt"}
     assert build_index(corpus_dir, None, embedder=fake_embedder, backend=uri, collection=name).up_to_date
@@ -250,7 +260,7 @@ def test_a_server_that_stops_answering_mid_build(milvus_server, corpus_dir, fake
         milvus_server.resume()
     monkeypatch.undo()
     index = load_index(None, embedder=fake_embedder, backend=uri, collection=name)
-    assert index.generation == published and "new.txt" not in {f["path"] for f in index.manifest["files"]}
+    assert index.generation == published and "new.txt" not in {f["path"] for f in index.manifest.files}
     assert index.search("龙井茶产于哪里", top_k=1)[0].passage.doc_path == "tea.txt"
     assert index.search("黄鹤楼在哪里", top_k=1)[0].passage.doc_path != "new.txt"  # the failed build's rows are not seen
     assert build_index(corpus_dir, None, embedder=fake_embedder, backend=uri, collection=name).embedded == 1

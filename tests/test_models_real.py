@@ -60,8 +60,8 @@ def test_sentence_transformers_backend_end_to_end(tmp_path):
 
 
 def test_the_default_index_is_built_and_asked_by_the_int8_engine_which_also_aligns(e5_test_index):
-    assert e5_test_index.manifest["model"] == "e5-small"
-    assert e5_test_index.manifest["engine"] == "onnx-int8"
+    assert e5_test_index.manifest.model == "e5-small"
+    assert e5_test_index.manifest.engine == "onnx-int8"
     assert e5_test_index.embedder.engine == "onnx-int8"
     assert e5_test_index.aligner is e5_test_index.embedder  # one engine loaded, not two
 

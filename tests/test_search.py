@@ -214,12 +214,13 @@ def test_missing_side_files_are_a_clear_error_on_first_search(fake_index, name):
         index.search("大熊猫")
 
 
-def test_future_format_is_a_clear_error(fake_index):
+@pytest.mark.parametrize("version, said", [(99, r"written by a newer qa \(format 99\); upgrade qa"), (1, r"built by an older qa \(format 1\); rebuild it")])
+def test_another_format_is_a_clear_error(fake_index, version, said):
     generation = current_generation(fake_index.generation_dir.parent)
     manifest = json.loads((generation / "manifest.json").read_text())
-    manifest["format_version"] = 99
+    manifest["format_version"] = version
     (generation / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexVersionError, match="newer qa"):
+    with pytest.raises(IndexVersionError, match=said):
         load_index(generation.parent)
 
 
@@ -271,7 +272,7 @@ def test_unknown_passages_and_documents_are_not_found(fake_index, call, argument
 def test_citations_resolve_in_the_indexed_text_even_after_the_file_changes(fake_index):
     # The index keeps the text it cites, so a citation stays true until the next `qa index`.
     passage = fake_index.passages[0]
-    (Path(fake_index.manifest["corpus_dir"]) / passage.doc_path).write_text("改过了。", encoding="utf-8")
+    (Path(fake_index.manifest.corpus_dir) / passage.doc_path).write_text("改过了。", encoding="utf-8")
     text = fake_index.document_text(passage.doc_path)
     assert text[passage.char_start : passage.char_end] == passage.text
 

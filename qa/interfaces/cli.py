@@ -441,22 +441,22 @@ def info(
         _fail(exc, _rebuild(None, index_dir, backend, collection))
     manifest = engine.manifest
     if json_output:
-        typer.echo(json.dumps(dict(manifest, generation=engine.generation), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(dict(manifest.to_dict(), generation=engine.generation), ensure_ascii=False, indent=2))
         return
     typer.echo(f"index:    {engine.generation_dir or engine.store.location}")
-    typer.echo(f"model:    {manifest['model']} (dim {manifest['dim']}, {manifest['index_type']})")
-    formats = _counts(Counter(f.get("format", "text") for f in manifest["files"]))
+    typer.echo(f"model:    {manifest.model} (dim {manifest.dim}, {manifest.index_type})")
+    formats = _counts(Counter(f.get("format", "text") for f in manifest.files))
     typer.echo(
-        f"corpus:   {manifest['corpus_dir']} ({_count(len(manifest['files']), 'file')}: {formats}; "
-        f"{_count(manifest['passage_count'], 'passage')}, {_count(manifest['unit_count'], 'sentence')})"
+        f"corpus:   {manifest.corpus_dir} ({_count(len(manifest.files), 'file')}: {formats}; "
+        f"{_count(manifest.passage_count, 'passage')}, {_count(manifest.unit_count, 'sentence')})"
     )
-    typer.echo(f"built:    {manifest['built_at']}")
-    server = f" (Milvus {manifest['milvus_version']})" if manifest.get("milvus_version") else ""
+    typer.echo(f"built:    {manifest.built_at}")
+    server = f" (Milvus {manifest.milvus_version})" if manifest.milvus_version else ""
     typer.echo(f"modes:    {', '.join(engine.store.modes)}{server}")
-    warnings = [(f["path"], w) for f in manifest["files"] for w in f.get("warnings", ())]
-    for line in _file_notes(manifest.get("skipped", []), warnings, verbose):
+    warnings = [(f["path"], w) for f in manifest.files for w in f.get("warnings", ())]
+    for line in _file_notes(manifest.skipped, warnings, verbose):
         typer.echo(f"note:     {line}")
-    layouts = [(f["path"], "; ".join(f["layout"])) for f in manifest["files"] if f.get("layout")]
+    layouts = [(f["path"], "; ".join(f["layout"])) for f in manifest.files if f.get("layout")]
     for line in _layout_notes(layouts, verbose):
         typer.echo(f"layout:   {line}")
 

@@ -33,7 +33,8 @@ from .records import DEFAULT_COLLECTION, Written  # noqa: F401 - Written: part o
 
 if TYPE_CHECKING:
     from ..models import Document, Passage, Sentences
-    from .generation import Contents
+    from .manifest import Manifest
+    from .records import Contents
     from .token_states import SentenceTokens
 
 COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
@@ -50,7 +51,7 @@ class LexicalLeg(Protocol):
 
 
 class Store(Protocol):
-    manifest: dict
+    manifest: Manifest
     generation: str  # changes whenever a build publishes
     location: str  # for messages
     dense: DenseLeg
@@ -77,7 +78,7 @@ class Writer(Protocol):
 
     def lock(self): ...
     def exists(self) -> bool: ...
-    def previous_manifest(self) -> dict | None: ...
+    def previous_manifest(self) -> Manifest | None: ...
     def previous_documents(self) -> "dict[str, Document]": ...
     def needs(self, files: list[dict]) -> set[str]: ...
     def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]: ...
@@ -192,7 +193,7 @@ def list_collections(index_dir: Path | str | None, backend: str | None = None) -
     for name, folder in folders:
         manifest = live_manifest(folder)
         if manifest is not None:
-            found.append(dict(manifest, name=name, file_count=len(manifest["files"])))
+            found.append(dict(manifest.to_dict(), name=name, file_count=len(manifest.files)))
         elif (folder / CURRENT).exists():  # listed, not passed over: opening it says what is wrong
             found.append({"name": name, "problem": UNREADABLE})
     return sorted(found, key=lambda m: m["name"])

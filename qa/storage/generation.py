@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import IndexDamagedError, IndexMissingError, IndexVersionError, QAError
+from ..errors import IndexDamagedError, IndexMissingError, QAError
 from ..models import Document, Passage
 from .index_dir import build_lock, current_generation, new_staging_dir, pause_point, publish
-from .records import Written
+from .manifest import Manifest, check_format, manifest_problem, read_manifest
+from .records import Contents, Written
 
 if TYPE_CHECKING:
     from .token_states import SentenceTokens, TokenTable
@@ -44,22 +45,6 @@ FORMS = "forms.json"
 DENSE = "dense.faiss"
 LEXICAL = "lexical"
 STATES = "states"
-
-
-@dataclass(frozen=True)
-class Contents:
-    """Everything one generation holds, as the builder hands it over."""
-
-    manifest: dict
-    passages: list[Passage]
-    documents: list[Document]
-    units: np.ndarray  # (passage number, char_start, char_end) per sentence
-    vectors: np.ndarray
-    unit_keys: list[str]
-    passage_forms: list[str]
-    unit_forms: list[str]
-    unit_tokens: "TokenTable | None" = None  # each sentence's token states, where kept
-    lexical_forms: list[str] | None = None  # what the lexical leg indexes (a passage with its context); None: passage_forms
 
 
 def write_generation(index_dir: Path, contents: Contents) -> Path:
@@ -82,10 +67,10 @@ def write_generation(index_dir: Path, contents: Contents) -> Path:
             contents.unit_tokens.save(staging / STATES)
         # The normalized texts, so searches needn't normalize passages again.
         _write_json(staging / FORMS, {"passages": contents.passage_forms, "units": contents.unit_forms})
-        save_faiss(build_faiss(contents.vectors, contents.manifest["index_type"]), staging / DENSE)
+        save_faiss(build_faiss(contents.vectors, contents.manifest.index_type), staging / DENSE)
         LexicalIndex().index(contents.lexical_forms or contents.passage_forms, normalized=True).save(staging / LEXICAL)
         pause_point("lexical")
-        _write_json(staging / MANIFEST, dict(contents.manifest, format_version=FORMAT_VERSION))
+        _write_json(staging / MANIFEST, replace(contents.manifest, format_version=FORMAT_VERSION).to_dict())
         generation = publish(index_dir, staging)
         pause_point("published")
         return generation
@@ -110,7 +95,7 @@ class LocalWriter:
     def exists(self) -> bool:
         return current_generation(self.index_dir) is not None
 
-    def previous_manifest(self) -> dict | None:
+    def previous_manifest(self) -> Manifest | None:
         return live_manifest(self.index_dir)
 
     def previous_documents(self) -> dict[str, Document]:
@@ -121,7 +106,7 @@ class LocalWriter:
         """
         return {d.path: d for d in live_documents(self.index_dir) if d.format not in ("text", "markdown")}
 
-    def fits(self, previous: dict) -> bool:
+    def fits(self, previous: Manifest) -> bool:
         return True  # every local generation holds both legs
 
     def needs(self, files: list[dict]) -> set[str]:
@@ -138,12 +123,12 @@ class LocalWriter:
     def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]":
         """Token states of the live generation's sentences by unit key, where it kept them."""
         manifest = live_manifest(self.index_dir)
-        if manifest is None or not manifest.get("token_states"):
+        if manifest is None or not manifest.token_states:
             return {}
         try:
             generation = current_generation(self.index_dir)
             stored = [key.decode() for key in np.load(generation / UNIT_KEYS, allow_pickle=False)]
-            table = open_token_table(generation, len(stored), int(manifest["dim"]))
+            table = open_token_table(generation, len(stored), manifest.dim)
         except (QAError, OSError, ValueError, TypeError):
             return {}
         wanted = set(keys)
@@ -153,43 +138,22 @@ class LocalWriter:
         from .dense import choose_index_type
 
         index_type = choose_index_type(len(contents.vectors))
-        write_generation(self.index_dir, replace(contents, manifest=dict(contents.manifest, index_type=index_type)))
+        write_generation(self.index_dir, replace(contents, manifest=replace(contents.manifest, index_type=index_type)))
         removed = len(self._old_keys - set(contents.unit_keys))
         return Written(passages=len(contents.passages), units=len(contents.units), removed=removed, index_type=index_type)
 
 
-def live_manifest(index_dir: Path) -> dict | None:
+def live_manifest(index_dir: Path) -> Manifest | None:
     """The live generation's manifest, or None if there is none or it can't be trusted."""
     try:
         generation = current_generation(index_dir)
         if generation is None:
             return None
-        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (IndexDamagedError, OSError, ValueError):  # a path that is no folder stays an error
         return None
-    trusted = isinstance(manifest, dict) and manifest.get("format_version") == FORMAT_VERSION and manifest_problem(manifest) is None
-    return manifest if trusted else None
-
-
-# What a manifest must hold, and of what type: a hand-edited or half-written manifest is
-# reported as damage when the index opens, not met later as a crash in whatever reads it.
-_MANIFEST_FIELDS = {"model": str, "dim": int, "passage_count": int, "unit_count": int, "files": list, "corpus_dir": str, "built_at": str, "index_type": str}
-
-
-def manifest_problem(manifest: dict) -> str | None:
-    """What is wrong with a manifest's fields, or None."""
-    for name, kind in _MANIFEST_FIELDS.items():
-        value = manifest.get(name)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            return f"manifest field {name!r} is missing or not a {kind.__name__}"
-    if not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in manifest["files"]):
-        return "manifest lists a file without a path"
-    skipped = manifest.get("skipped", [])
-    if not isinstance(skipped, list) or not all(isinstance(s, dict) and isinstance(s.get("path"), str) and isinstance(s.get("reason"), str) for s in skipped):
-        return "manifest's skipped files are not a list of paths and reasons"
-    if not isinstance(manifest.get("engine"), (str, type(None))):
-        return "manifest field 'engine' is not a string"
-    return None
+    trusted = isinstance(data, dict) and data.get("format_version") == FORMAT_VERSION and manifest_problem(data) is None
+    return read_manifest(data) if trusted else None
 
 
 def live_documents(index_dir: Path) -> list[Document]:
@@ -216,24 +180,22 @@ def live_vectors(index_dir: Path) -> tuple[list[str], np.ndarray] | None:
     return [key.decode() for key in keys], vectors
 
 
-def read_generation(index_dir: Path) -> tuple[Path, dict, list[Passage], np.ndarray, np.ndarray]:
+def read_generation(index_dir: Path) -> tuple[Path, Manifest, list[Passage], np.ndarray, np.ndarray]:
     """The live generation of index_dir, checked: its folder, manifest, passages, sentence table
     and (memory-mapped) vectors, what qa.storage.local.LocalStore opens."""
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissingError(f"no index in {index_dir.resolve()}")
     try:
-        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise damaged(generation, f"manifest unreadable: {exc}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int):
+    if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
         raise damaged(generation, "manifest has no format version")
-    if manifest["format_version"] > FORMAT_VERSION:
-        raise IndexVersionError(f"index at {index_dir} was written by a newer qa (format {manifest['format_version']}); upgrade qa")
-    if manifest["format_version"] < FORMAT_VERSION:
-        raise IndexVersionError(f"index at {index_dir} has old format {manifest['format_version']}")
-    if problem := manifest_problem(manifest):
+    check_format(data["format_version"], FORMAT_VERSION, FORMAT_VERSION, f"index at {index_dir}")
+    if problem := manifest_problem(data):
         raise damaged(generation, problem)
+    manifest = read_manifest(data)
     try:
         passages = []
         with open(generation / PASSAGES, encoding="utf-8") as handle:
@@ -243,9 +205,9 @@ def read_generation(index_dir: Path) -> tuple[Path, dict, list[Passage], np.ndar
         vectors = np.load(generation / VECTORS, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, TypeError) as exc:
         raise damaged(generation, f"{type(exc).__name__}: {str(exc)[:120]}") from None
-    if len(passages) != manifest.get("passage_count") or len(units) != manifest.get("unit_count"):
+    if len(passages) != manifest.passage_count or len(units) != manifest.unit_count:
         raise damaged(generation, "passage or sentence counts differ from the manifest")
-    if units.ndim != 2 or units.shape[1] != 3 or vectors.shape != (len(units), manifest.get("dim")):
+    if units.ndim != 2 or units.shape[1] != 3 or vectors.shape != (len(units), manifest.dim):
         raise damaged(generation, "vectors and passages are out of step")
     if len(units) and (units[:, 0].min() < 0 or units[:, 0].max() >= len(passages) or np.any(np.diff(units[:, 0]) < 0)):
         raise damaged(generation, "sentence table points outside the passages")

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..models import MODES, Document, Passage, Sentences
 from .lexical import query_groups
+from .manifest import Manifest
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
 from .records import LexicalFound
 
@@ -53,7 +54,7 @@ class FaissDenseLeg(_Leg):
         units = self._units
         # Several sentences of one passage may rank high: ask for more sentences than passages.
         selected = None if allowed is None else np.flatnonzero(allowed[units[:, 0]])
-        if self._manifest.get("index_type") == "flat":
+        if self._manifest.index_type == "flat":
             unit_ids, _ = search_flat(self._vectors, query_vector, pool * 4, selected)
         else:
             unit_ids, _ = search_faiss(self.index, query_vector, pool * 4, selected)
@@ -92,7 +93,7 @@ class BM25LexicalLeg(_Leg):
 class LocalStore:
     """An opened generation: passages, sentences and documents, and the dense and lexical legs."""
 
-    def __init__(self, generation_dir: Path, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray):
+    def __init__(self, generation_dir: Path, manifest: Manifest, passages: list[Passage], units: np.ndarray, vectors: np.ndarray):
         self.generation_dir = generation_dir
         self.generation = generation_dir.name
         self.location = generation_dir.parent
@@ -112,7 +113,7 @@ class LocalStore:
         self._tokens = None
 
     @classmethod
-    def in_memory(cls, manifest: dict, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, forms: dict[str, list[str]], dense_index, lexical_index) -> "LocalStore":
+    def in_memory(cls, manifest: Manifest, passages: list[Passage], units: np.ndarray, vectors: np.ndarray, forms: dict[str, list[str]], dense_index, lexical_index) -> "LocalStore":
         """A store over arrays already in memory, with its FAISS and BM25 indexes (benchmarks/scale.py)."""
         store = cls(Path("(memory)") / "gen-memory", manifest, passages, units, vectors)
         store._forms = forms
@@ -128,7 +129,7 @@ class LocalStore:
         return self._forms
 
     def files(self) -> list[dict]:
-        return self.manifest["files"]
+        return self.manifest.files
 
     def allowed(self, doc_paths: frozenset[str] | None) -> np.ndarray | None:
         """A mask over passage numbers: those of the given documents (None: all)."""
@@ -164,10 +165,10 @@ class LocalStore:
     def passage_tokens(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Passage p's tokens as the build kept them (ids, unit vectors, sentence of each), or
         None where it kept none (qa.storage.token_states)."""
-        if not self.manifest.get("token_states"):
+        if not self.manifest.token_states:
             return None
         if self._tokens is None:
-            self._tokens = open_token_table(self.generation_dir, len(self.units), int(self.manifest["dim"]))
+            self._tokens = open_token_table(self.generation_dir, len(self.units), self.manifest.dim)
         return self._tokens.sentences(int(self.unit_ptr[p]), int(self.unit_ptr[p + 1]))
 
     def number_of(self, passage_id: str) -> int | None:

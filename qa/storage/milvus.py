@@ -28,21 +28,22 @@ import os
 import re
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
-from ..errors import BadInputError, IndexMissingError, IndexVersionError, QAError
+from ..errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, QAError
 from ..models import MODES, Document, Passage, Sentences, document_from_dict
-from .generation import Contents
 from .lexical import B, K1, STOP_WORDS, coverage, query_groups, tokenize
-from .records import DEFAULT_COLLECTION, LexicalFound, Written
+from .manifest import Manifest, check_format, manifest_problem, read_manifest
+from .records import DEFAULT_COLLECTION, Contents, LexicalFound, Written
 
 META = "qa_meta"
 # The layout of a collection's Milvus collections and manifest. 2: search modes (dense-only
 # collections), the server's version and when it was published. A collection without one is 1,
 # which this qa still reads (both legs, read Bounded).
 FORMAT_VERSION = 2
+OLDEST_FORMAT = 1
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: up to 4 per character
 BATCH = 1_000  # rows per insert and ids per `in` filter
 QUERY_LIMIT = 16_384  # Milvus' cap on one query's rows
@@ -192,28 +193,40 @@ def _load(client, *names: str) -> None:
             _loaded.add((id(client), name))
 
 
-def _generation_name(manifest: dict) -> str:
+def _generation_name(manifest: Manifest) -> str:
     """What names a published collection (Store.generation): it changes whenever a build publishes."""
-    return f"gen-{manifest['generation']}"
+    return f"gen-{manifest.generation}"
 
 
-def _read_meta(client, collection: str, level: str = "Strong") -> dict | None:
+def _read_meta(client, collection: str, where: str, level: str = "Strong") -> Manifest | None:
+    """The collection's manifest (its file list is the files collection's: left empty here);
+    IndexVersionError for one this qa does not read, IndexDamagedError for one it cannot."""
+    text = _meta_row(client, collection, level)
+    return None if text is None else _manifest(text, where)
+
+
+def _meta_row(client, collection: str, level: str = "Strong") -> str | None:
     if not client.has_collection(META):
         return None
     _load(client, META)
     rows = client.query(META, filter=f'name == "{collection}"', output_fields=["manifest"], consistency_level=level)
-    return json.loads(rows[0]["manifest"]) if rows else None
+    return rows[0]["manifest"] if rows else None
 
 
-def _check_format(manifest: dict, where: str) -> None:
-    found = int(manifest.get("format_version", 1))
-    if found > FORMAT_VERSION:
-        raise IndexVersionError(f"{where} was written by a newer qa (format {found}); upgrade qa")
+def _manifest(text: str, where: str) -> Manifest:
+    try:
+        data = dict(json.loads(text), files=[])
+    except (ValueError, TypeError) as exc:
+        raise IndexDamagedError(f"{where} is damaged (manifest unreadable: {exc})") from None
+    check_format(data.get("format_version", 1), FORMAT_VERSION, OLDEST_FORMAT, where)
+    if problem := manifest_problem(data):
+        raise IndexDamagedError(f"{where} is damaged ({problem})")
+    return read_manifest(data)
 
 
-def _reading_level(manifest: dict) -> str:
+def _reading_level(manifest: Manifest) -> str:
     """How a reader of this published generation reads its rows (see FRESH_SECONDS)."""
-    return "Strong" if time.time() < float(manifest.get("published_at", 0)) + FRESH_SECONDS else "Bounded"
+    return "Strong" if time.time() < (manifest.published_at or 0) + FRESH_SECONDS else "Bounded"
 
 
 class MilvusDenseLeg:
@@ -282,14 +295,14 @@ class MilvusLexicalLeg:
 
 
 class MilvusStore:
-    def __init__(self, uri: str, collection: str, manifest: dict):
+    def __init__(self, uri: str, collection: str, manifest: Manifest):
         self.uri = uri
         self.collection = collection
         self.names = _names(collection)
         self.manifest = manifest
         self.generation = _generation_name(manifest)
         self.location = f"{uri} collection {collection}"
-        self.modes = tuple(manifest.get("modes", MODES))
+        self.modes = manifest.modes
         self.dense = MilvusDenseLeg(self)
         self.lexical = MilvusLexicalLeg(self) if "lexical" in self.modes else None
         self._passages: dict[int, tuple[Passage, str]] = {}
@@ -305,11 +318,11 @@ class MilvusStore:
         return _reading_level(self.manifest)
 
     def visible(self, expr: str | None = None) -> str:
-        published = f"gen <= {int(self.manifest['generation'])}"
+        published = f"gen <= {self.manifest.generation}"
         return published if not expr else f"({published}) and ({expr})"
 
     def files(self) -> list[dict]:
-        return self.manifest["files"]
+        return self.manifest.files
 
     def allowed(self, doc_paths: frozenset[str] | None) -> str | None:
         return None if doc_paths is None else _in("path", sorted(doc_paths))
@@ -402,14 +415,13 @@ def open_milvus(uri: str, collection: str) -> MilvusStore:
         raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri} (no such file yet)", collection=None if collection == DEFAULT_COLLECTION else collection)
     client = _client(uri)
     with _milvus_errors(uri):
-        manifest = _read_meta(client, collection)
+        manifest = _read_meta(client, collection, f"collection {collection!r} in Milvus at {uri}")
         if manifest is None:
             raise IndexMissingError(f"no collection {collection!r} in Milvus at {uri}", collection=None if collection == DEFAULT_COLLECTION else collection)
-        _check_format(manifest, f"collection {collection!r} in Milvus at {uri}")
         _load(client, *_names(collection).values())
-        files = _query_all(client, _names(collection)["files"], f"gen <= {int(manifest['generation'])}", ["entry"], _reading_level(manifest))
-    manifest["files"] = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
-    return MilvusStore(uri, collection, manifest)
+        files = _query_all(client, _names(collection)["files"], f"gen <= {manifest.generation}", ["entry"], _reading_level(manifest))
+    files = sorted((json.loads(row["entry"]) for row in files), key=lambda f: f["path"])
+    return MilvusStore(uri, collection, replace(manifest, files=files))
 
 
 def _no_lite_file(uri: str) -> bool:
@@ -425,7 +437,7 @@ def milvus_generation(uri: str, collection: str) -> str | None:
     with _milvus_errors(uri):
         # Asked before each question by a long-running reader: a Bounded read (no wait for the
         # server's time tick) finds a new generation seconds late; opening it reads Strong.
-        manifest = _read_meta(client, collection, level="Bounded")
+        manifest = _read_meta(client, collection, f"collection {collection!r} in Milvus at {uri}", level="Bounded")
     return None if manifest is None else _generation_name(manifest)
 
 
@@ -438,10 +450,7 @@ def milvus_collections(uri: str) -> list[dict]:
             return []
         _load(client, META)
         rows = _query_all(client, META, 'name != ""', ["name", "manifest"])
-    found = []
-    for row in rows:
-        manifest = json.loads(row["manifest"])
-        found.append(dict(manifest, name=row["name"]))
+    found = [dict(json.loads(row["manifest"]), name=row["name"]) for row in rows]  # listed as they are, newer ones too
     return sorted(found, key=lambda m: m["name"])
 
 
@@ -470,8 +479,8 @@ class MilvusWriter:
             raise BadInputError(f"{why}: build with --mode dense")
         return ("dense",), (f"{why}: collection {self.collection} is dense-only",)
 
-    def fits(self, previous: dict) -> bool:
-        has_lexical = "lexical" in previous.get("modes", MODES)
+    def fits(self, previous: Manifest) -> bool:
+        has_lexical = "lexical" in previous.modes
         return self.mode is None or has_lexical == (self.mode == "hybrid")
 
     @property
@@ -486,20 +495,24 @@ class MilvusWriter:
         return _milvus_errors(self.uri)
 
     def exists(self) -> bool:
-        return not _no_lite_file(self.uri) and self.previous_manifest() is not None
-
-    def previous_manifest(self) -> dict | None:
+        if _no_lite_file(self.uri):
+            return False
         with _milvus_errors(self.uri):
-            return _read_meta(self.client, self.collection)
+            return _meta_row(self.client, self.collection) is not None
+
+    def previous_manifest(self) -> Manifest | None:
+        """The published manifest; IndexVersionError for another qa's (only a --rebuild writes over it)."""
+        with _milvus_errors(self.uri):
+            return _read_meta(self.client, self.collection, self.location)
 
     def previous_documents(self) -> dict[str, Document]:
         return {}  # extracted text is not read back from Milvus: files are parsed again
 
     def needs(self, files: list[dict]) -> set[str]:
         with _milvus_errors(self.uri):
-            manifest = _read_meta(self.client, self.collection)
+            manifest = _read_meta(self.client, self.collection, self.location)
             _load(self.client, *self.names.values())
-            rows = _query_all(self.client, self.names["files"], f"gen <= {int(manifest['generation'])}", ["path", "digest"])
+            rows = _query_all(self.client, self.names["files"], f"gen <= {manifest.generation}", ["path", "digest"])
         stored = {row["path"]: row["digest"] for row in rows}
         return {f["path"] for f in files if stored.get(f["path"]) != f["digest"]}
 
@@ -511,7 +524,7 @@ class MilvusWriter:
         cached: dict[str, np.ndarray] = {}
         with _milvus_errors(self.uri):
             for chunk in _chunks(sorted(set(keys))):
-                expr = f"gen <= {int(manifest['generation'])} and {_in('key', chunk)}"
+                expr = f"gen <= {manifest.generation} and {_in('key', chunk)}"
                 for row in _query_all(self.client, self.names["sentences"], expr, ["key", "vector"]):
                     cached[row["key"]] = np.asarray(row["vector"], dtype=np.float32)
         return cached
@@ -521,23 +534,26 @@ class MilvusWriter:
         with _milvus_errors(self.uri):
             client = self.client
             version = server_version(client)
-            previous = _read_meta(client, self.collection)
+            try:
+                previous = _read_meta(client, self.collection, self.location)
+            except (IndexVersionError, IndexDamagedError):
+                if not rewrite:  # another qa's collection is not updated, only rebuilt
+                    raise
+                previous = None
             if previous is not None and not rewrite:
-                _check_format(previous, self.location)  # a newer qa's collection is not updated, only rebuilt
-                modes = tuple(previous.get("modes", MODES))
+                modes = previous.modes
                 notes = () if "lexical" in modes or self.mode == "dense" else (f"collection {self.collection} is dense-only: rebuild it (--rebuild) on Milvus {LEXICAL_SINCE_TEXT} or newer for hybrid search",)
             else:
                 modes, notes = self._modes(version)
-            dim, with_lexical = int(contents.manifest["dim"]), "lexical" in modes
-            newer = previous is not None and int(previous.get("format_version", 1)) > FORMAT_VERSION
-            if previous is None or newer or int(previous["dim"]) != dim or tuple(previous.get("modes", MODES)) != modes:
+            dim, with_lexical = contents.manifest.dim, "lexical" in modes
+            if previous is None or previous.dim != dim or previous.modes != modes:
                 self._create(dim, with_lexical)
-                previous = {"generation": 0, "next_pid": 0, "next_sid": 0, "next_did": 0}
+                previous = None
             else:
                 # A rebuild into collections of the same shape is an update of every file: readers
                 # keep the published generation until it publishes, as with any update.
                 _load(client, *self.names.values())
-            generation = int(previous["generation"]) + 1
+            generation = (previous.generation if previous else 0) + 1
             for name in self.names.values():  # rows of a build that died before publishing
                 client.delete(name, filter=f"gen >= {generation}")
             pids = self._insert(contents, generation, previous, with_lexical)
@@ -545,7 +561,7 @@ class MilvusWriter:
                 # Sealed, indexed segments: rows left growing are searched by brute force (15x slower at 3k passages).
                 client.flush(name)
             changed = sorted({d.path for d in contents.documents})
-            listed = {f["path"] for f in contents.manifest["files"]}
+            listed = {f["path"] for f in contents.manifest.files}
             replaced = [f"gen < {generation} and {_in('path', chunk)}" for chunk in _chunks(changed + sorted(set(self._stored_paths(previous)) - listed))]
             # Counted before the deletes: readers of the published generation miss the replaced
             # files from the first delete to the publish, which is kept to a moment.
@@ -555,27 +571,27 @@ class MilvusWriter:
             for expr in replaced:
                 for name in self.names.values():
                     client.delete(name, filter=expr)
-            manifest = {key: value for key, value in contents.manifest.items() if key != "files"}
-            manifest.update(
-                generation=generation, passage_count=passages, unit_count=units, index_type="milvus", file_count=len(listed),
-                next_pid=pids["pid"], next_sid=pids["sid"], next_did=pids["did"], modes=list(modes), milvus_version=version,
+            manifest = replace(
+                contents.manifest, generation=generation, passage_count=passages, unit_count=units, index_type="milvus", file_count=len(listed),
+                next_pid=pids["pid"], next_sid=pids["sid"], next_did=pids["did"], modes=modes, milvus_version=version,
                 published_at=time.time(), format_version=FORMAT_VERSION,
-            )
+            ).to_dict()
+            del manifest["files"]  # kept in the files collection, a row per file
             client.upsert(META, [{"name": self.collection, "manifest": json.dumps(manifest, ensure_ascii=False), "dummy": [0.0, 0.0]}])
         return Written(passages=passages, units=units, removed=removed if not rewrite else 0, index_type="milvus", notes=notes)
 
-    def _stored_paths(self, previous: dict) -> list[str]:
-        if not previous.get("generation"):
+    def _stored_paths(self, previous: Manifest | None) -> list[str]:
+        if previous is None:
             return []
-        rows = _query_all(self.client, self.names["files"], f"gen <= {int(previous['generation'])}", ["path"])
+        rows = _query_all(self.client, self.names["files"], f"gen <= {previous.generation}", ["path"])
         return [row["path"] for row in rows]
 
     def _count(self, name: str, expr: str) -> int:
         return int(self.client.query(name, filter=expr, output_fields=["count(*)"], consistency_level="Strong")[0]["count(*)"])
 
-    def _insert(self, contents: Contents, generation: int, previous: dict, with_lexical: bool) -> dict[str, int]:
-        next_pid, next_sid, next_did = int(previous["next_pid"]), int(previous["next_sid"]), int(previous["next_did"])
-        formats = {f["path"]: f["format"] for f in contents.manifest["files"]}
+    def _insert(self, contents: Contents, generation: int, previous: Manifest | None, with_lexical: bool) -> dict[str, int]:
+        next_pid, next_sid, next_did = (previous.next_pid or 0, previous.next_sid or 0, previous.next_did or 0) if previous else (0, 0, 0)
+        formats = {f["path"]: f["format"] for f in contents.manifest.files}
         dummy = {} if with_lexical else {"dummy": [0.0, 0.0]}  # the BM25 function fills a hybrid collection's vector
         rows = [
             {"pid": next_pid + n, "gen": generation, "passage_id": p.id, "path": p.doc_path, "format": formats.get(p.doc_path, "text"),
@@ -595,7 +611,7 @@ class MilvusWriter:
             for part, start in enumerate(range(0, max(len(text), 1), PART_CHARS)):
                 rows.append({"did": next_did + len(rows), "gen": generation, "path": document.path, "part": part, "text": text[start : start + PART_CHARS], "dummy": [0.0, 0.0]})
         self._insert_rows(self.names["documents"], rows)
-        files = [f for f in contents.manifest["files"] if f["path"] in {d.path for d in contents.documents}]
+        files = [f for f in contents.manifest.files if f["path"] in {d.path for d in contents.documents}]
         # A file's row is keyed by its path: the upsert replaces the previous generation's.
         self._insert_rows(
             self.names["files"],

@@ -1,4 +1,5 @@
-"""The small records the storage modules share: what a write left, what the lexical leg found.
+"""The small records the storage modules share: what a build hands over, what a write left,
+what the lexical leg found.
 
 Kept apart so that no storage module needs another's code for them (no import cycles).
 """
@@ -7,10 +8,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from ..models import Document, Passage
+    from .manifest import Manifest
+    from .token_states import TokenTable
+
 DEFAULT_COLLECTION = "default"
+
+
+@dataclass(frozen=True)
+class Contents:
+    """Everything one generation holds, as the builder hands it over."""
+
+    manifest: Manifest
+    passages: list[Passage]
+    documents: list[Document]
+    units: np.ndarray  # (passage number, char_start, char_end) per sentence
+    vectors: np.ndarray
+    unit_keys: list[str]
+    passage_forms: list[str]
+    unit_forms: list[str]
+    unit_tokens: "TokenTable | None" = None  # each sentence's token states, where kept
+    lexical_forms: list[str] | None = None  # what the lexical leg indexes (a passage with its context); None: passage_forms
 
 
 @dataclass(frozen=True)

@@ -91,4 +91,4 @@ def _serving(live: LiveIndex) -> tuple[int, str]:
     """What the server will serve first. Only figures are kept: holding the index itself would
     keep its generation mapped after a rebuild replaces it, for as long as the server runs."""
     index = live.current()
-    return index.manifest["passage_count"], str(index.store.location)
+    return index.manifest.passage_count, str(index.store.location)
