@@ -177,7 +177,7 @@ def _open(backend: str, contents, base):
         kind = dense.choose_index_type(len(contents.vectors))
         faiss_index = dense.build_faiss(contents.vectors, kind)
         dense.tune_for_search(faiss_index)
-        from qa.storage.lexical import tokenize
+        from qa.storage.bm25 import tokenize
 
         tokens = [tokenize(form, normalized=True) for form in base.store.forms["passages"]]
         # Questions cut with the base index's small dictionary, as an index loaded from disk cuts them.

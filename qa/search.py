@@ -23,7 +23,7 @@ from .ingest.normalize import normalize
 from .retrieve.filters import Filter
 
 if TYPE_CHECKING:
-    from .storage.backend import Store
+    from .storage.store import Store
     from .storage.manifest import Manifest
     from .retrieve.rerank import Reranker
 

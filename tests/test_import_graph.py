@@ -135,3 +135,21 @@ def test_an_import_against_the_stages_is_found():
 
 def test_qa_imports_only_along_the_pipeline():
     assert against_the_stages(import_graph()) == []
+
+
+def test_the_backends_do_not_import_each_other():
+    """Each implements qa.storage.store's Store and Writer on its own; what they share (BM25's
+    words, the manifest, the records) is in modules of neither."""
+    graph = import_graph()
+    local = {"qa.storage.local", "qa.storage.generation", "qa.storage.dense", "qa.storage.lexical", "qa.storage.index_dir", "qa.storage.token_states"}
+
+    def reaches(module: str) -> set[str]:
+        seen, todo = set(), [module]
+        while todo:
+            for other in graph[todo.pop()] - seen:
+                seen.add(other)
+                todo.append(other)
+        return seen
+
+    assert not reaches("qa.storage.milvus") & local
+    assert "qa.storage.milvus" not in set().union(*(reaches(module) for module in local))

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from qa.storage.lexical import LexicalIndex, tokenize
+from qa.storage.bm25 import tokenize
+from qa.storage.lexical import LexicalIndex
 
 TEXTS = [
     "大熊猫是中国特有的珍稀动物，主要栖息在四川。",

@@ -1,18 +1,6 @@
-"""The seam between qa and where an index lives: `local` (generation directories, FAISS and
-qa.storage.lexical) or `milvus` (Milvus Lite, a Milvus server or cluster).
-
-Everything above it (reading, chunking, embedding with the cache, fusion, folding, answers,
-rendering, eval) is shared. A backend gives two things:
-
-- a Store to search (read side): passages, sentences and documents by passage number, the
-  indexed files, and two legs: `dense.search(query_vector, pool, allowed)` (passages of the
-  best sentences) with `dense.similarities(passages, query_vector)` (best sentence per
-  passage), and `lexical.search(question, pool, allowed, translations)` (BM25: top passages,
-  any passage's score, the ceiling; an English question over Chinese text matches its words'
-  `translations`, which the search works out: qa.retrieve.crosslingual);
-- a Writer (build side): the previous manifest and documents, which files it needs written
-  (`local` rewrites a whole generation; `milvus` upserts only changed files and deletes removed
-  ones), cached vectors, and `write`.
+"""The seam between qa and where an index lives: `--backend` parsed, and a Store (to search)
+or a Writer (to build) opened on `local` (generation directories, FAISS and BM25) or `milvus`
+(Milvus Lite, a Milvus server or cluster). What a Store and a Writer are is qa.storage.store's.
 
 Backends are named by `--backend` (QA_BACKEND): `local`, `milvus:PATH.db`, `milvus://HOST:PORT`,
 or an http(s):// URI of a Milvus server (token from QA_MILVUS_TOKEN).
@@ -24,67 +12,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..errors import BadInputError, IndexMissingError
-from .records import DEFAULT_COLLECTION, Written  # noqa: F401 - Written: part of the Writer protocol
+from .records import DEFAULT_COLLECTION
 
 if TYPE_CHECKING:
-    from ..models import Document, Passage, Sentences
-    from .manifest import Manifest
-    from .records import Contents
-    from .token_states import SentenceTokens
+    from .store import Store, Writer
 
 COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")  # what Milvus accepts in a collection name, too
-
-
-class DenseLeg(Protocol):
-    def search(self, query_vector: np.ndarray, pool: int, allowed: object) -> list[int]: ...
-    def similarities(self, passages: list[int], query_vector: np.ndarray) -> np.ndarray: ...
-
-
-class LexicalLeg(Protocol):
-    def search(self, question: str, pool: int, allowed: object, translations: list[list[str]] | None = None): ...
-
-
-class Store(Protocol):
-    manifest: Manifest
-    generation: str  # changes whenever a build publishes
-    location: str  # for messages
-    dense: DenseLeg
-    lexical: LexicalLeg | None  # None in a dense-only collection
-    modes: tuple[str, ...]  # the search modes it can answer (qa.models.MODES, or just "dense")
-
-    def files(self) -> list[dict]: ...
-    def allowed(self, doc_paths: frozenset[str] | None) -> object: ...
-    def fetch(self, numbers: list[int], with_sentences: bool = False) -> None: ...
-    def passage(self, p: int) -> "Passage | None": ...
-    def form(self, p: int) -> str: ...
-    def sentences(self, p: int) -> "Sentences": ...
-    def passage_tokens(self, p: int) -> "tuple[np.ndarray, np.ndarray, np.ndarray] | None": ...
-    def number_of(self, passage_id: str) -> int | None: ...
-    def document_numbers(self, doc_path: str) -> list[int] | None: ...
-    def document(self, doc_path: str) -> "Document": ...
-    def all_passages(self) -> "list[Passage]": ...
-    def check(self) -> None: ...
-
-
-class Writer(Protocol):
-    location: str
-    keeps_token_states: bool  # whether it stores each sentence's token states (qa.storage.token_states)
-
-    def lock(self): ...
-    def exists(self) -> bool: ...
-    def previous_manifest(self) -> Manifest | None: ...
-    def previous_documents(self) -> "dict[str, Document]": ...
-    def needs(self, files: list[dict]) -> set[str]: ...
-    def cached_vectors(self, spec: str, engine: str | None, keys: list[str]) -> dict[str, np.ndarray]: ...
-    def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]": ...
-    def fits(self, previous: dict) -> bool: ...  # whether the collection built before has the legs this build asks for
-    def write(self, contents: "Contents", rewrite: bool) -> "Written": ...
 
 
 @dataclass(frozen=True)

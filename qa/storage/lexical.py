@@ -1,4 +1,5 @@
-"""The lexical leg: jieba tokens over normalized, simplified text, scored with BM25.
+"""The local lexical leg on disk: jieba tokens over normalized, simplified text, scored with
+BM25 (the words and weights of qa.storage.bm25, which Milvus scores with too).
 
 Lifecycle as in bm25s: `LexicalIndex.index(texts)`, `.retrieve(query)`, `.save(dir)`,
 `LexicalIndex.load(dir)`. On disk it is plain arrays (term-major postings) that load
@@ -13,75 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ..ingest.normalize import normalize
-
-K1 = 1.2
-B = 0.75
-
-# Punctuation, and function and question words that say nothing about which passage answers.
-STOP_WORDS = frozenset(
-    """的 了 是 在 和 与 及 或 也 都 而 并 等 这 那 之 其 为 以 于 对 把 被 从 到 个 有 着 过 就 又 还 将 所
-    吗 呢 吧 啊 么 什么 怎么 怎样 如何 多少 几 谁 哪 哪里 哪个 哪些 为何 为什么 是否 是不是 请问
-    我 你 他 她 它 我们 你们 他们 她们 它们 一个 一种 该 此 即 则 但 因为 所以 如果 可以 会 能
-    the a an of to in on for and or is are was were be by with as at what which who whom how why when where does do did""".split()
-)
-_TOKEN = re.compile(r"\w", re.UNICODE)
-_jieba_lock = threading.Lock()
-
-
-def _full_tokenizer():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.dt
-
-
-def _keep(token: str) -> bool:
-    return bool(_TOKEN.search(token)) and token not in STOP_WORDS
-
-
-def _idf(n_docs: int, df: np.ndarray) -> np.ndarray:
-    """BM25 idf; the ceiling of a query must use the same formula as the index weights."""
-    return np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-
-
-def query_groups(tokens: list[str], translations: list[list[str]] | None) -> list[list[str]]:
-    """A question's words for BM25, each with its alternatives: its tokens as they are or, for a
-    question in other letters than the text (qa.retrieve.crosslingual), its English words' translation
-    groups and the tokens that are not Latin (a Chinese name in it, café)."""
-    if translations is None:
-        return [[token] for token in tokens]
-    return translations + [[token] for token in tokens if not token.isascii()]
-
-
-def coverage(groups: list[list[str]], tokens_of: Callable[[str], list[str]], known: Callable[[str], bool]) -> float:
-    """Share of the groups (a query's words, each with its alternatives) that the collection
-    has an alternative of, every word of it: a question about something else shares few."""
-
-    def has(text: str) -> bool:
-        tokens = tokens_of(text)
-        return bool(tokens) and all(known(token) for token in tokens)
-
-    return sum(any(has(alternative) for alternative in group) for group in groups) / len(groups) if groups else 0.0
-
-
-def tokenize(text: str, tokenizer=None, normalized: bool = False) -> list[str]:
-    """Search-mode jieba tokens of the normalized text, minus stop words and punctuation.
-
-    Pass `normalized=True` when `text` already went through `normalize`.
-    """
-    tokenizer = tokenizer or _full_tokenizer()
-    form = text if normalized else normalize(text)
-    with _jieba_lock:  # jieba's lazy initialization is not thread-safe
-        tokens = tokenizer.lcut_for_search(form)
-    return [token for token in (t.strip() for t in tokens) if token and _keep(token)]
+from .bm25 import B, K1, coverage, full_tokenizer, idf, tokenize
 
 
 class LexicalIndex:
@@ -96,7 +33,7 @@ class LexicalIndex:
 
     def index(self, texts: list[str], normalized: bool = False) -> "LexicalIndex":
         """Index documents; `normalized=True` when the texts are already normalized."""
-        tokenizer = _full_tokenizer()
+        tokenizer = full_tokenizer()
         return self.index_tokens([tokenize(text, tokenizer, normalized) for text in texts], query_tokenizer=tokenizer)
 
     def index_tokens(self, documents: list[list[str]], query_tokenizer=None) -> "LexicalIndex":
@@ -123,10 +60,10 @@ class LexicalIndex:
         keys, tf = np.unique(rank[token_ids] * max(self.n_docs, 1) + token_docs, return_counts=True)
         term_of, doc_of = keys // max(self.n_docs, 1), keys % max(self.n_docs, 1)
         df = np.bincount(term_of, minlength=len(terms))
-        idf = _idf(self.n_docs, df)
+        weights = idf(self.n_docs, df)
         average = lengths.mean() if self.n_docs and lengths.sum() else 1.0
         norm = K1 * (1 - B + B * lengths[doc_of] / average)
-        self.weights = (idf[term_of] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+        self.weights = (weights[term_of] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
         self.doc_ids = doc_of.astype(np.int32)
         self.indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         self._query_tokenizer = query_tokenizer
@@ -159,7 +96,7 @@ class LexicalIndex:
         tokens = self.query_tokens(query)
         terms = [self.vocab.get(token) for token in tokens]
         df = np.array([0 if term is None else self.indptr[term + 1] - self.indptr[term] for term in terms], dtype=np.int64)
-        return self.token_scores(tokens), float(_idf(self.n_docs, df).sum())
+        return self.token_scores(tokens), float(idf(self.n_docs, df).sum())
 
     def group_scores_and_ceiling(self, groups: list[list[str]]) -> tuple[np.ndarray, float]:
         """BM25 of a query given as groups of alternative texts (qa.retrieve.crosslingual): each group scores
@@ -179,7 +116,7 @@ class LexicalIndex:
                 found = self.token_scores(tokens)
                 best = found if best is None else np.maximum(best, found)
                 df = np.array([self.indptr[t + 1] - self.indptr[t] for t in terms], dtype=np.int64)
-                best_idf = max(best_idf, float(_idf(self.n_docs, df).sum()))
+                best_idf = max(best_idf, float(idf(self.n_docs, df).sum()))
             if best is not None:
                 scores += best
                 ceiling += best_idf
@@ -219,7 +156,7 @@ class LexicalIndex:
         return lexical
 
     def _write_query_dictionary(self, path: Path, terms: list[str]) -> None:
-        full = _full_tokenizer()
+        full = full_tokenizer()
         full.check_initialized()
         lines = []
         for term in terms:
@@ -244,6 +181,6 @@ class LexicalIndex:
                 tokenizer = jieba.Tokenizer(dictionary=str(self._dictionary_path))
                 tokenizer.tmp_dir = str(self._dictionary_path.parent)  # cache next to the index, not in /tmp
             else:
-                tokenizer = _full_tokenizer()
+                tokenizer = full_tokenizer()
             self._query_tokenizer = tokenizer
         return self._query_tokenizer

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models import MODES, Document, Passage, Sentences
-from .lexical import query_groups
+from .bm25 import query_groups
 from .manifest import Manifest
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
 from .records import LexicalFound
