@@ -19,7 +19,12 @@ class GoldenFileError(BadInputError):
 
 
 class NotFoundError(QAError):
-    """A passage, document or collection the caller named is not in the index."""
+    """A passage, document or collection the caller named is not in the index (`collection`:
+    the collection that is not there, when that is what was not found)."""
+
+    def __init__(self, message: str, collection: str | None = None):
+        super().__init__(message)
+        self.collection = collection
 
 
 class CorpusConflictError(BadInputError):

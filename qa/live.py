@@ -127,7 +127,7 @@ class LiveCollections:
         try:
             live.current()  # a collection that is not there is not kept
         except IndexMissingError:
-            raise NotFoundError(f"no collection {name!r}: GET /api/collections (or the list_collections tool) lists them") from None
+            raise NotFoundError(f"no collection {name!r}", collection=name) from None
         with self._lock:
             if name not in self._live and len(self._live) >= MAX_COLLECTIONS:
                 raise BadInputError(f"this server keeps at most {MAX_COLLECTIONS} collections open")

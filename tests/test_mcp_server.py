@@ -126,7 +126,7 @@ def test_collections_are_listed_and_named_per_call(index_dir, tmp_path):
     assert [c["name"] for c in listed.structured_content["collections"]] == ["cranes", "default"]
     assert found.structured_content["hits"][0]["doc_path"] == "crane.txt"
     assert passage.structured_content["cited"][0]["doc_path"] == "crane.txt"
-    assert missing.is_error and "no collection 'nope'" in missing.content[0].text
+    assert missing.is_error and missing.content[0].text.endswith("no collection 'nope': the list_collections tool lists them")
 
 
 def test_a_server_wide_reranker_reorders_every_search(index_dir):

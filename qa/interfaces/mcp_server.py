@@ -16,7 +16,7 @@ from pydantic import Strict
 from .render_json import result_dict
 from ..citations import MAX_AROUND, passage_context
 from ..retrieve.filters import Filter
-from ..errors import QAError
+from ..errors import NotFoundError, QAError
 from ..live import LiveCollections, LiveIndex
 from ..retrieve.rerank import Reranker
 from ..search import SearchRequest
@@ -55,7 +55,7 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
             request = SearchRequest(question, top_k, mode, Filter(tuple(doc or ()), tuple(type or ())), collection, reranker)
             return result_dict(question, collections.ask(request))
         except QAError as exc:
-            raise ToolError(str(exc)) from None
+            raise _tool_error(exc) from None
 
     @server.tool()
     def get_passage(passage_id: str, around: int = 1, collection: str | None = None) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
             index = collections.current(collection)
             return passage_context(index, [index.passage(passage_id)], around=around).to_dict()
         except QAError as exc:
-            raise ToolError(str(exc)) from None
+            raise _tool_error(exc) from None
 
     @server.tool()
     def list_collections() -> dict[str, Any]:
@@ -74,9 +74,15 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
         try:
             return collections.listing()
         except QAError as exc:
-            raise ToolError(str(exc)) from None
+            raise _tool_error(exc) from None
 
     return server
+
+
+def _tool_error(exc: QAError) -> ToolError:
+    """The library's one line, with the remedy an agent has: its other tool."""
+    remedy = ": the list_collections tool lists them" if isinstance(exc, NotFoundError) and exc.collection else ""
+    return ToolError(f"{exc}{remedy}")
 
 
 def run_stdio(index_dir: Path | None, model: str | None = None, backend: str | None = None, collection: str | None = None, reranker: Reranker | None = None) -> None:

@@ -140,7 +140,8 @@ def create_app(
 
     @app.exception_handler(QAError)
     async def qa_error(_request: Request, exc: QAError) -> JSONResponse:
-        return error(_status(exc), str(exc))
+        remedy = ": GET /api/collections lists them" if isinstance(exc, NotFoundError) and exc.collection else ""
+        return error(_status(exc), f"{exc}{remedy}")
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
