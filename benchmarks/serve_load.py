@@ -136,7 +136,7 @@ def run_load(server: Server, clients: int, requests: int, asked: list[str], ever
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=600, help="requests per concurrency level")
-    parser.add_argument("--soak", type=int, default=10000, help="requests of the memory run")
+    parser.add_argument("--soak", type=int, default=10000, help="requests of the memory run (0: none)")
     parser.add_argument("--corpus", choices=("seed", "cmrc2018"), default="seed", help="what to serve: corpus/ or CMRC2018's paragraphs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,10 +158,11 @@ def main() -> None:
                 r = run_load(server, clients, args.requests, asked)
                 print(f"{r['clients']:>7} {r['requests']:>8} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['rps']:>7.1f} {r['errors']:>6} {r['shed']:>6}" + (f"  first error: {r['first_error']}" if r["errors"] else ""))
 
-            samples = [(0, server.rss_mib())]
-            soak = run_load(server, 8, args.soak, asked, every=lambda n: samples.append((n, server.rss_mib())))
-            print(f"\nmemory over {soak['requests']} requests (8 clients, {soak['rps']:.1f} req/s, {soak['errors']} errors): RSS MiB " + ", ".join(f"{n}:{rss:.0f}" for n, rss in samples))
-            print(f"  growth from 1,000 requests on: {samples[-1][1] - samples[1][1]:+.1f} MiB")
+            if args.soak:  # --soak 0 leaves the memory run out
+                samples = [(0, server.rss_mib())]
+                soak = run_load(server, 8, args.soak, asked, every=lambda n: samples.append((n, server.rss_mib())))
+                print(f"\nmemory over {soak['requests']} requests (8 clients, {soak['rps']:.1f} req/s, {soak['errors']} errors): RSS MiB " + ", ".join(f"{n}:{rss:.0f}" for n, rss in samples))
+                print(f"  growth from 1,000 requests on: {samples[-1][1] - samples[1][1]:+.1f} MiB")
 
             before = server.get("/api/info")["generation"]
 
