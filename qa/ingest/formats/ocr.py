@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Sequence
 
+from ...user_cache import user_cache_dir
 from .assemble import TextAssembler, UnreadableFile, collapse_spaces, line_joiner
 
 INSTALL = "pip install -e '.[ocr]'"
@@ -241,9 +242,8 @@ def _weight(lines: list) -> float:
 
 
 def cache_dir() -> Path:
-    """Where OCR results are kept: the directory qa keeps its built model in (qa/embedding/cache.py), /ocr."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qa" / "ocr"
+    """Where OCR results are kept."""
+    return user_cache_dir() / "ocr"
 
 
 def _engine_key() -> str:
