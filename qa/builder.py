@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .ingest import chunker
 from .embedding.embedders import Embedder, canonical_spec, engine_of, index_engine, keeps_token_states, load_embedder
 from .errors import BadInputError, CorpusConflictError, IndexDamagedError, IndexVersionError
-from .models import Document, Passage
+from .ingest import chunker
 from .ingest.normalize import normalize
 from .ingest.reader import Skipped, read_corpus
+from .models import Document, Passage
 from .storage.generation import FORMAT_VERSION
+from .storage.index_dir import holds_index, pause_point
 from .storage.manifest import Manifest
 from .storage.records import Contents
-from .storage.index_dir import holds_index, pause_point
 from .storage.token_states import SentenceTokens, TokenTable
 
 EMBED_BATCH = 32

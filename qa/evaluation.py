@@ -34,8 +34,8 @@ from pathlib import Path
 
 from .answer.confidence import is_answered
 from .errors import GoldenFileError
-from .models import Hit
 from .ingest.normalize import normalize
+from .models import Hit
 
 DEFAULT_TOP_K = 5
 RECALL_KS = (1, 3, 5, 10)

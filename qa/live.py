@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .embedding.embedders import Embedder
 from .errors import BadInputError, IndexMissingError, ModelMismatchError, NotFoundError, QAError
+from .models import MODES
 from .search import Index, SearchRequest, SearchResult, load_index
 from .storage.backend import check_collection_name, list_collections, published_generation
-from .models import MODES
 
 MAX_COLLECTIONS = 32  # collections a long-running process keeps open at once
 

@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .retrieve.align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
-from .answer.picker import pick_answer
-from .ingest import chunker
-from .ingest.chunker import opening_title
-from .retrieve import crosslingual
 from .answer.confidence import confidence, hit_features, is_answered
+from .answer.picker import pick_answer
 from .embedding.embedders import Embedder, canonical_spec, engine_of, load_aligner, load_embedder, query_spec
 from .errors import BadInputError, ModelMismatchError, NotFoundError
-from .retrieve.fold import fold
-from .models import MODES, Document, Hit, Passage, Sentences, Source
+from .ingest import chunker
+from .ingest.chunker import opening_title
 from .ingest.normalize import normalize
+from .models import MODES, Document, Hit, Passage, Sentences, Source
+from .retrieve import crosslingual
+from .retrieve.align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
 from .retrieve.filters import Filter
+from .retrieve.fold import fold
 
 if TYPE_CHECKING:
-    from .storage.store import Store
-    from .storage.manifest import Manifest
     from .retrieve.rerank import Reranker
+    from .storage.manifest import Manifest
+    from .storage.store import Store
 
 # Weight of the dense leg in hybrid fusion (chosen on CMRC2018; see fuse()).
 DENSE_WEIGHT = 0.6

@@ -14,9 +14,9 @@ from itertools import pairwise
 
 import numpy as np
 
-from ..retrieve.align import SentenceMatches
-from ..models import Answer, Passage, Sentences
 from ..ingest.normalize import normalize
+from ..models import Answer, Passage, Sentences
+from ..retrieve.align import SentenceMatches
 
 FEATURES = (
     "similarity",  # cosine of the question and the sentence

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from ..errors import BadInputError
+from ..models import Document
 from .formats import EXTENSIONS, UnreadableFile, detect_format, extract
 from .formats.ocr import reporting_pages
-from ..models import Document
 
 SNIFF_BYTES = 1024  # a PDF's %PDF- marker may stand anywhere in its first kilobyte
 

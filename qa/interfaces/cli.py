@@ -230,8 +230,8 @@ def _build(
     mode: Optional[str] = None,
 ):
     """build_index with progress on stderr: a bar on a terminal, one line per stage when piped."""
-    from ..storage.backend import open_writer
     from ..builder import build_index
+    from ..storage.backend import open_writer
 
     console = _stderr()
     writer = open_writer(index_dir, backend, collection)
@@ -329,8 +329,8 @@ def _open_index(index_dir: Path, corpus_dir: Path, model: Optional[str], backend
 
     Only the default collection is built on demand: a named one is made by `qa index --collection`.
     """
-    from ..storage.backend import has_index
     from ..search import load_index
+    from ..storage.backend import has_index
 
     if collection is None and not has_index(index_dir, backend):
         where = backend or index_dir.resolve()
@@ -504,9 +504,9 @@ def show(
     collection: Optional[str] = CollectionOption,
 ) -> None:
     """Show a cited passage in its context, the passage marked."""
-    from . import render_terminal
     from ..citations import find_cited, passage_context
     from ..search import load_index
+    from . import render_terminal
 
     try:
         engine = load_index(index_dir, backend=backend, collection=collection)

@@ -13,14 +13,14 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Strict
 
-from .render_json import result_dict
 from ..citations import MAX_AROUND, passage_context
-from ..retrieve.filters import Filter
 from ..errors import NotFoundError, QAError
 from ..live import LiveCollections, LiveIndex
+from ..models import MODES
+from ..retrieve.filters import Filter
 from ..retrieve.rerank import Reranker
 from ..search import SearchRequest
-from ..models import MODES
+from .render_json import result_dict
 
 # As strict as the HTTP API: `"top_k": "3"` is a mistake to report, not a number to guess at.
 StrictInt = Annotated[int, Strict()]

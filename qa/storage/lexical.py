@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bm25 import B, K1, coverage, full_tokenizer, idf, tokenize
+from .bm25 import K1, B, coverage, full_tokenizer, idf, tokenize
 
 
 class LexicalIndex:

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..models import MODES, Document, Passage, Sentences
 from .bm25 import query_groups
-from .manifest import Manifest
 from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
+from .manifest import Manifest
 from .records import LexicalFound
 
 

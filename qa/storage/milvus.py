@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, QAError
 from ..models import MODES, Document, Passage, Sentences, document_from_dict
-from .bm25 import B, K1, STOP_WORDS, coverage, query_groups, tokenize
+from .bm25 import K1, STOP_WORDS, B, coverage, query_groups, tokenize
 from .manifest import Manifest, check_format, manifest_problem, read_manifest
 from .records import DEFAULT_COLLECTION, Contents, LexicalFound, Written
 

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 
 from .assemble import Extracted, TextAssembler, UnreadableFile, counted
 
-
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
 STYLE_DEPTH = 9  # styles looked through along a chain of base styles
 

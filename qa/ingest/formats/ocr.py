@@ -29,11 +29,11 @@ import os
 import re
 import statistics
 import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 from ...user_cache import user_cache_dir

@@ -24,15 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ... import __version__
-from ..render_json import result_json
 from ...citations import MAX_AROUND, passage_context
 from ...errors import BadInputError, NotFoundError, QAError
-from ...retrieve.filters import Filter
 from ...live import LiveCollections, LiveIndex
+from ...models import MODES
+from ...retrieve.filters import Filter
 from ...retrieve.rerank import Reranker
 from ...search import MAX_QUESTION_CHARS, MAX_TOP_K, SearchRequest
 from ...storage.backend import check_collection_name
-from ...models import MODES
+from ..render_json import result_json
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024  # a question and a few options; anything bigger is not a question

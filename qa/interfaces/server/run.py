@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import errno
-import json
 import ipaddress
+import json
 import socket
 from pathlib import Path
 
