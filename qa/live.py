@@ -20,7 +20,8 @@ from .embedding.embedders import Embedder
 from .errors import BadInputError, IndexMissingError, ModelMismatchError, NotFoundError, QAError
 from .models import MODES
 from .search import Index, SearchRequest, SearchResult, load_index
-from .storage.backend import check_collection_name, list_collections, published_generation
+from .storage.backend import list_collections, published_generation
+from .storage.records import check_collection_name
 
 MAX_COLLECTIONS = 32  # collections a long-running process keeps open at once
 

@@ -66,7 +66,7 @@ class SearchRequest:
         if not isinstance(self.where, Filter):
             raise BadInputError(f"where must be a Filter, not {type(self.where).__name__}")
         if self.collection is not None:
-            from .storage.backend import check_collection_name
+            from .storage.records import check_collection_name
 
             check_collection_name(self.collection)
 

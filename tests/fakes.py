@@ -63,3 +63,27 @@ class PrefersTea:
     def score(self, question, texts):
         self.seen.append(len(texts))
         return [1.0 if "茶" in text else 0.0 for text in texts]
+
+
+class ListedBackend:
+    """A backend of named collections that only says what it was asked (qa.storage.store.Backend):
+    the seam takes any class BACKENDS names."""
+
+    asked: list = []
+
+    def __init__(self, index_dir, uri):
+        self.where = (index_dir, uri)
+
+    def open_store(self, collection):
+        ListedBackend.asked.append(("store", collection))
+        return f"store of {collection}"
+
+    def open_writer(self, collection, mode):
+        ListedBackend.asked.append(("writer", collection, mode))
+        return f"writer of {collection}"
+
+    def published_generation(self, collection):
+        return f"gen-{collection}"
+
+    def list_collections(self):
+        return [{"name": "zebra"}, {"name": "apple"}]

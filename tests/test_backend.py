@@ -269,3 +269,19 @@ def _wait_for_port(port: int, process: subprocess.Popen) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError("milvus-lite server did not start")
+
+
+def test_a_backend_is_one_class_the_registry_names(monkeypatch, tmp_path):
+    from fakes import ListedBackend
+
+    from qa.storage import backend
+
+    monkeypatch.setitem(backend.BACKENDS, "local", "fakes:ListedBackend")
+    ListedBackend.asked = []
+    assert backend.open_store(tmp_path, collection="papers") == "store of papers"
+    assert backend.open_writer(tmp_path, mode="dense") == "writer of default"
+    assert backend.published_generation(tmp_path, collection="papers") == "gen-papers"
+    assert [c["name"] for c in backend.list_collections(tmp_path)] == ["apple", "zebra"]
+    assert ListedBackend.asked == [("store", "papers"), ("writer", "default", "dense")]
+    with pytest.raises(BadInputError, match="bad collection name"):
+        backend.open_store(tmp_path, collection="no such name!")  # names are checked before any backend sees them

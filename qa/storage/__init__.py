@@ -1,7 +1,7 @@
 """Where an index lives: the seam (backend) and what is behind it.
 
-    store.py       what a backend gives: a Store to search, a Writer to build (protocols)
-    backend.py     the seam: parse `--backend`, open a Store or a Writer
+    store.py       what a backend is: it opens a Store to search and a Writer to build (protocols)
+    backend.py     the seam: parse `--backend`, the registry of backends, open a Store or a Writer
     manifest.py    what an index says of itself: one typed, versioned record for every backend
     records.py     what a build hands over (Contents), what a write left, what BM25 found
     bm25.py        qa's BM25: the words of a text, stop words, parameters, coverage

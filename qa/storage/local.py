@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import BadInputError, IndexMissingError
 from ..models import MODES, Document, Passage, Sentences
 from .bm25 import query_groups
-from .generation import damaged, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
+from .generation import LocalWriter, damaged, live_manifest, open_faiss, open_lexical, open_token_table, read_documents, read_forms, read_generation
+from .index_dir import CURRENT, current_generation
 from .manifest import Manifest
-from .records import LexicalFound
+from .records import DEFAULT_COLLECTION, LexicalFound, is_collection_name
 
 
 class _Leg:
@@ -203,3 +205,44 @@ class LocalStore:
 def open_generation(index_dir: Path) -> LocalStore:
     """The live generation of index_dir, checked; the heavy parts load on first use."""
     return LocalStore(*read_generation(index_dir))
+
+
+COLLECTIONS_DIR = "collections"  # a local index folder's named collections live under it
+UNREADABLE = "unreadable: damaged, or written by another version of qa"
+
+
+class LocalBackend:
+    """Collections in a local index folder: the default one is the folder itself (as before
+    there were collections), the others live under its collections/ (qa.storage.store.Backend)."""
+
+    def __init__(self, index_dir: Path, uri: str = ""):
+        self.index_dir = Path(index_dir)
+
+    def folder(self, collection: str) -> Path:
+        return self.index_dir if collection == DEFAULT_COLLECTION else self.index_dir / COLLECTIONS_DIR / collection
+
+    def open_store(self, collection: str) -> LocalStore:
+        folder = self.folder(collection)
+        if folder != self.index_dir and not folder.exists():
+            raise IndexMissingError(f"no collection {collection!r} in {self.index_dir.resolve()}", collection=collection)
+        return open_generation(folder)
+
+    def open_writer(self, collection: str, mode: str | None) -> LocalWriter:
+        if mode == "dense":
+            raise BadInputError("a local index always holds both legs: a dense-only collection is for --backend milvus")
+        return LocalWriter(self.folder(collection))
+
+    def published_generation(self, collection: str) -> str | None:
+        found = current_generation(self.folder(collection))
+        return found.name if found is not None else None
+
+    def list_collections(self) -> list[dict]:
+        named = [(f.name, f) for f in sorted((self.index_dir / COLLECTIONS_DIR).glob("*")) if is_collection_name(f.name)]
+        found = []
+        for name, folder in [(DEFAULT_COLLECTION, self.index_dir), *named]:
+            manifest = live_manifest(folder)
+            if manifest is not None:
+                found.append(dict(manifest.to_dict(), name=name, file_count=len(manifest.files)))
+            elif (folder / CURRENT).exists():  # listed, not passed over: opening it says what is wrong
+                found.append({"name": name, "problem": UNREADABLE})
+        return found

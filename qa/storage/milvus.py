@@ -29,6 +29,7 @@ import re
 import threading
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -676,3 +677,22 @@ class MilvusWriter:
         create(self.names["files"], ("path", DataType.VARCHAR), [("gen", DataType.INT64), ("digest", DataType.VARCHAR, {"max_length": 64}), ("entry", DataType.VARCHAR, text), dummy], ("dummy", "FLAT", "IP", {}))
         if not client.has_collection(META):
             create(META, ("name", DataType.VARCHAR), [("manifest", DataType.VARCHAR, text), dummy], ("dummy", "FLAT", "IP", {}))
+
+
+class MilvusBackend:
+    """Collections in one Milvus: a Milvus Lite file, a server or a cluster (qa.storage.store.Backend)."""
+
+    def __init__(self, index_dir: Path, uri: str):
+        self.uri = uri
+
+    def open_store(self, collection: str) -> MilvusStore:
+        return open_milvus(self.uri, collection)
+
+    def open_writer(self, collection: str, mode: str | None) -> MilvusWriter:
+        return MilvusWriter(self.uri, collection, mode)
+
+    def published_generation(self, collection: str) -> str | None:
+        return milvus_generation(self.uri, collection)
+
+    def list_collections(self) -> list[dict]:
+        return milvus_collections(self.uri)

@@ -6,11 +6,14 @@ Kept apart so that no storage module needs another's code for them (no import cy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..errors import BadInputError
 
 if TYPE_CHECKING:
     from ..models import Document, Passage
@@ -18,6 +21,19 @@ if TYPE_CHECKING:
     from .token_states import TokenTable
 
 DEFAULT_COLLECTION = "default"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")  # what Milvus accepts in a collection name, too
+
+
+def check_collection_name(name: str | None) -> str:
+    """The name (the default collection's for None); BadInputError for one no backend can hold."""
+    name = name or DEFAULT_COLLECTION
+    if not _NAME.fullmatch(name):
+        raise BadInputError(f"bad collection name {name!r}: letters, digits and _, starting with a letter (at most 48)")
+    return name
+
+
+def is_collection_name(name: str) -> bool:
+    return bool(_NAME.fullmatch(name))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ without importing the other; qa.storage.backend opens the one `--backend` names.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -70,3 +71,14 @@ class Writer(Protocol):
     def cached_tokens(self, keys: list[str]) -> "dict[str, SentenceTokens]": ...
     def fits(self, previous: Manifest) -> bool: ...  # whether the collection built before has the legs this build asks for
     def write(self, contents: "Contents", rewrite: bool) -> "Written": ...
+
+
+class Backend(Protocol):
+    """Where collections live, as `--backend` names it: a local index folder, or a Milvus. Each
+    backend is one class in its own module, listed in qa.storage.backend.BACKENDS."""
+
+    def __init__(self, index_dir: Path, uri: str) -> None: ...  # a local folder, or a Milvus URI
+    def open_store(self, collection: str) -> Store: ...  # IndexMissingError when there is none
+    def open_writer(self, collection: str, mode: str | None) -> Writer: ...
+    def published_generation(self, collection: str) -> str | None: ...  # cheap: asked before each question
+    def list_collections(self) -> list[dict]: ...  # each collection's manifest, with its name

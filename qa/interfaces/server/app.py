@@ -31,7 +31,7 @@ from ...models import MODES
 from ...retrieve.filters import Filter
 from ...retrieve.rerank import Reranker
 from ...search import MAX_QUESTION_CHARS, MAX_TOP_K, SearchRequest
-from ...storage.backend import check_collection_name
+from ...storage.records import check_collection_name
 from ..render_json import result_json
 
 STATIC_DIR = Path(__file__).parent / "static"
