@@ -52,15 +52,15 @@ def test_seed_golden_answers_are_highlighted(e5_seed_index):
 def test_breaking_pinyin_stripping_fails_the_golden_set(tmp_path, monkeypatch):
     """Index and search with a normalizer that forgets glued pinyin: the regression test must notice."""
     import qa.builder
-    import qa.storage.lexical
     import qa.search
+    import qa.storage.bm25
     from qa import build_index, load_index
     from qa.ingest.normalize import join_segmented, to_simplified
 
     def without_pinyin_stripping(text):
         return to_simplified(unicodedata.normalize("NFKC", join_segmented(text))).lower()
 
-    for module in (qa.builder, qa.storage.lexical, qa.search):
+    for module in (qa.builder, qa.storage.bm25, qa.search):
         monkeypatch.setattr(module, "normalize", without_pinyin_stripping)
     build_index(Path(__file__).parents[1] / "corpus", tmp_path / "index")
     report = evaluate(load_index(tmp_path / "index"), load_golden(GOLDEN_PATH))
