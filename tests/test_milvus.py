@@ -282,3 +282,11 @@ def test_a_server_killed_under_a_question_is_one_line(milvus_server, corpus_dir,
         assert uri in asked.stderr
     finally:
         milvus_server.start_afresh()  # for any test after this one
+
+
+def test_a_hybrid_build_asks_the_server_its_version_once(corpus_dir, tmp_path, fake_embedder, use_fake_model, monkeypatch):
+    asked = []
+    real = milvus.server_version
+    monkeypatch.setattr(milvus, "server_version", lambda client: asked.append(1) or real(client))
+    build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{tmp_path / 'qa.db'}", mode="hybrid")
+    assert len(asked) == 1, "the lock and the write share one answer"

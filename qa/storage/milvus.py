@@ -468,6 +468,13 @@ class MilvusWriter:
         self.names = _names(collection)
         self.location = f"{uri} collection {collection}"
         self.mode = mode
+        self._version: str | None = None
+
+    def _server_version(self) -> str:
+        """The server's version, asked once per build (the lock and the write both need it)."""
+        if self._version is None:
+            self._version = server_version(self.client)
+        return self._version
 
     def _modes(self, version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The modes a new collection gets on a server of this version, and what to tell the user."""
@@ -492,7 +499,7 @@ class MilvusWriter:
         # Milvus has no lock a build could hold: one `qa index` per collection at a time is the deployer's to keep.
         if self.mode == "hybrid":  # refused before any embedding on a server without BM25
             with _milvus_errors(self.uri):
-                self._modes(server_version(self.client))
+                self._modes(self._server_version())
         return _milvus_errors(self.uri)
 
     def exists(self) -> bool:
@@ -534,7 +541,7 @@ class MilvusWriter:
 
         with _milvus_errors(self.uri):
             client = self.client
-            version = server_version(client)
+            version = self._server_version()
             try:
                 previous = _read_meta(client, self.collection, self.location)
             except (IndexVersionError, IndexDamagedError):
