@@ -54,6 +54,14 @@ def test_a_ruled_table_keeps_its_columns_and_labels_each_row():
     assert text.index("见下表") < text.index("品种: 早稻") < text.index("表中空格"), "the table stands where it is on the page"
 
 
+def test_a_drawing_of_ruled_lines_with_few_labels_is_not_a_table():
+    extracted = extract("drawing.pdf")
+    assert "table" not in " ".join(extracted.layout)
+    assert "|" not in extracted.text, "no rows of empty cells"
+    assert "下图是控制板的电源接线示意。" in extracted.text.splitlines()
+    assert "接线完成后先用万用表检查电源与地之间没有短路。" in extracted.text
+
+
 def test_a_bold_body_line_is_not_a_heading():
     extracted = extract("bold-rule.pdf")
     assert headings(extracted) == [("第一章 安全规定", 1)]

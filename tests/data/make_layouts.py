@@ -6,7 +6,7 @@
 Each file shows one layout qa's PDF reader must handle (tests/test_formats_pdf.py): two
 columns under a full-width title, a ruled table with an empty cell, a bold body line, a
 contents page, a running header that changes by section, an indented quotation, a
-diagonal watermark. Lines are placed one by one, so each file says exactly where its text
+diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
 is. The files are committed; run this again only to change them. See tests/data/README.md.
 """
 
@@ -189,6 +189,24 @@ def make_watermark() -> None:
     canvas.save()
 
 
+def make_drawing() -> None:
+    """A circuit-like drawing made of ruled lines (a 6×6 grid of wires) with a few part labels,
+    between two paragraphs: its lines touch like a table's, but few of its cells hold text."""
+    canvas = _canvas("drawing.pdf")
+    y = _lines(canvas, 60, 780, ["下图是控制板的电源接线示意。"])
+    top, left, step = y - 10, 80, 40
+    canvas.setLineWidth(0.5)
+    for i in range(7):
+        canvas.line(left, top - i * step, left + 6 * step, top - i * step)
+        canvas.line(left + i * step, top, left + i * step, top - 6 * step)
+    canvas.setFont(FONT, 8)
+    for (row, column), label in {(0, 0): "VCC", (2, 3): "R1", (5, 5): "GND"}.items():
+        canvas.drawString(left + column * step + 4, top - row * step - 14, label)
+    _lines(canvas, 60, top - 6 * step - 24, ["接线完成后先用万用表检查电源与地之间没有短路。"])
+    canvas.showPage()
+    canvas.save()
+
+
 def main() -> None:
     OUT_DIR.mkdir(exist_ok=True)
     make_two_columns()
@@ -198,6 +216,7 @@ def main() -> None:
     make_running_header()
     make_quotation()
     make_watermark()
+    make_drawing()
     for path in sorted(OUT_DIR.glob("*.pdf")):
         print(f"{path.name}: {path.stat().st_size} bytes")
 
