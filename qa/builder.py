@@ -27,8 +27,9 @@ EMBED_BATCH = 32
 LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its words: "", "title" or "path" (chunker.context)
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
 # 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context;
-# 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base)
-PIPELINE_VERSION = "9"
+# 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base);
+# 10: Markdown tables as labelled rows, code blocks whole, PDF drawings not tables
+PIPELINE_VERSION = "10"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
@@ -129,7 +130,8 @@ def build_index(
         same_vectors = previous is not None and not rebuild and previous.model == spec and index_engine(previous.model, previous.engine) == engine and writer.fits(previous)
         needed = writer.needs(files) if same_vectors else {f["path"] for f in files}
         passages = [p for document in documents if document.path in needed for p in chunker.split_document(document)]
-        extracted = {d.path for d in documents if d.format not in ("text", "markdown")}
+        # Markdown's lines are blocks (a row, an item, a heading) as an extracted text's are.
+        extracted = {d.path for d in documents if d.format != "text"}
         units, unit_forms = _units(passages, extracted)
         # What the encoder reads: each sentence, after its passage's context if chunker.DENSE_CONTEXT says so.
         unit_texts = [chunker.embedding_text(passages[int(number)], form) for (number, _, _), form in zip(units, unit_forms)]

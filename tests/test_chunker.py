@@ -120,6 +120,18 @@ def test_code_is_grouped_and_a_passage_without_words_is_left_out():
     assert passages[0].section == "Code"
 
 
+def test_a_long_code_block_is_cut_at_line_ends_only():
+    body = [f"    total_{i} = compute(a, b, c)  # step {i}, then the next" for i in range(30)]
+    code = "\n".join(["```python", "def run(a, b, c):", *body, "```"])
+    text = f"Run it as below.\n{code}\n"
+    passages = split_document(Document("a.md", text, "utf-8"))
+    assert len(passages) > 1 and all(len(p.text) <= TARGET_CHARS for p in passages)
+    lines = set(text.splitlines())
+    for passage in passages:
+        assert all(line in lines for line in passage.text.splitlines()), "no line of code is cut in two"
+    assert "".join(p.text for p in passages).count("total_") == 30
+
+
 def test_heading_path_keeps_the_levels_above_a_passage():
     text = "第三章 国家机构\n第一节 全国人民代表大会\n第五十七条 全国人民代表大会是最高国家权力机关。\n第二节 中华人民共和国主席\n第七十九条 主席、副主席由全国人民代表大会选举。\n"
     passages = split_document(Document("a.txt", text, "utf-8"))

@@ -62,8 +62,9 @@ def split_document(document: Document) -> list[Passage]:
     """All passages of a document, in order.
 
     Passages are the document's paragraphs: a long one is cut at sentence ends, and short
-    ones (list items, table rows, lines of code, a lead-in line) join their neighbours in the
-    same section and on the same page, up to TARGET_CHARS. A section's heading opens its first
+    ones (list items, table rows, a lead-in line) join their neighbours in the same section
+    and on the same page, up to TARGET_CHARS. A Markdown code block is one paragraph, cut at
+    line ends when it is longer than that. A section's heading opens its first
     passage (a bare heading is never a passage of its own). A passage with no word in it (a
     lone brace, a row of dashes) is not indexed.
     """
@@ -214,6 +215,7 @@ def _sections(
         if not line.strip(_TRIM):
             continue
         name, level, name_start = None, 1, start
+        in_code = bool(fence)  # this line continues (or closes) a code block
         if markdown and (opening := _FENCE.match(line)):
             fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
         if start in heading_levels:
@@ -233,8 +235,11 @@ def _sections(
             path = [(lvl, h) for lvl, h in path if lvl < level and "".join(h.split()) != key] + [(level, name)]
             heading = (line_number, _trim(text, name_start, end)[0])
             continue
-        number += 1
         start, end = _trim(text, start, end)
+        if in_code and paragraphs:  # a code block is one paragraph, fence to fence
+            paragraphs[-1] = (*paragraphs[-1][:3], end)
+            continue
+        number += 1
         paragraphs.append((number, line_number, start, end))
     if paragraphs:
         yield _path_text(path), heading, paragraphs
@@ -266,10 +271,16 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _split_paragraph(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A paragraph longer than TARGET_CHARS cut at sentence ends; one of several lines (a code
+    block) at line ends."""
     if end - start <= TARGET_CHARS:
         return [(start, end)]
     pieces: list[list[int]] = []
-    for s_start, s_end in sentence_spans(text[start:end], start):
+    if "\n" in text[start:end]:
+        spans = [(start + a, start + b) for a, b in _lines(text[start:end]) if b > a]
+    else:
+        spans = sentence_spans(text[start:end], start)
+    for s_start, s_end in spans:
         if pieces and s_end - pieces[-1][0] <= TARGET_CHARS:
             pieces[-1][1] = s_end
         else:

@@ -35,7 +35,7 @@ EXTENSIONS = {
     ".webp": "image",
     ".bmp": "image",
 }
-MODULES = {"text": "text", "markdown": "text", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub", "image": "image"}
+MODULES = {"text": "text", "markdown": "markdown", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub", "image": "image"}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office files and of encrypted OOXML
 
@@ -63,7 +63,4 @@ def extract(format_name: str, data: bytes) -> Extracted:
     if format_name == "ole":
         raise UnreadableFile("a password-protected or legacy (97-2003) Office file: save it as an unprotected .docx")
     module = importlib.import_module(f".{MODULES[format_name]}", __name__)
-    extracted = module.extract(data)
-    if format_name == "markdown":
-        extracted = extracted.as_format("markdown")
-    return extracted
+    return module.extract(data)

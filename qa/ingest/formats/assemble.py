@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
@@ -33,9 +33,6 @@ class Extracted:
     layout: tuple[str, ...] = ()  # what the reader found and did ("2 two-column pages", "TOC on p. 2–3 left out")
     # Each OCR'd line: (page or None, char_start, char_end, box (x0, y0, x1, y1), confidence); see formats/ocr.py.
     ocr_lines: tuple[tuple, ...] = ()
-
-    def as_format(self, format_name: str) -> "Extracted":
-        return replace(self, format=format_name)
 
 
 def line_joiner(before: str, after: str) -> str:
