@@ -261,11 +261,16 @@ class Index:
 
     def _with_gloss(self, question: str, mode: str, candidates: Candidates, timings: dict[str, float]) -> Candidates:
         """A translated question's vector moved halfway to its gloss (qa.retrieve.crosslingual.gloss) in the
-        words of the best candidates: the multilingual model matches a question best in the
+        words of the best candidates, fused and lexical: the multilingual model matches a question best in the
         language of the text, and the dense leg re-scores the same candidates with it."""
         started = time.perf_counter()
         scores = fuse(mode, candidates.dense, candidates.lexical, candidates.lexical_ceiling, candidates.dense_weight)
-        best = np.argsort(-scores, kind="stable")[: crosslingual.FEEDBACK_PASSAGES]
+        best = list(np.argsort(-scores, kind="stable")[: crosslingual.FEEDBACK_PASSAGES])
+        if candidates.lexical is not None:
+            # The lexical leg's best too: they hold the translations of the question's words, where
+            # the first fused ranking may hold none (XQuAD English R@1 0.9098 -> 0.9114, real documents' hit@5 0.827 -> 0.867).
+            lexical_best = np.argsort(-candidates.lexical, kind="stable")[: crosslingual.FEEDBACK_PASSAGES]
+            best += [i for i in lexical_best if i not in best and candidates.lexical[i] > 0]
         self.store.fetch([candidates.passages[i] for i in best])
         gloss = crosslingual.gloss(question, [self.store.form(candidates.passages[i]) for i in best])
         if not gloss:

@@ -2,8 +2,10 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from qa import search
 from qa.retrieve import crosslingual
 
 
@@ -116,6 +118,17 @@ def test_an_english_question_is_embedded_again_with_its_gloss(chinese_index, mon
     monkeypatch.setattr(crosslingual, "gloss", lambda question, feedback: "")
     (without,) = (hit for hit in chinese_index.search(question, top_k=5) if hit.passage.doc_path == "panda.txt")
     assert with_gloss.dense_score > without.dense_score + 0.03
+
+
+def test_the_gloss_reads_the_lexical_legs_best_passages_as_well(chinese_index, monkeypatch):
+    # With room for one fused passage only, the translations' best passage still informs the
+    # gloss, wherever the first fused ranking put it.
+    monkeypatch.setattr(crosslingual, "FEEDBACK_PASSAGES", 1)
+    monkeypatch.setattr(search, "fuse", lambda *args: np.arange(len(args[1]), dtype=np.float32))  # a ranking that ignores both legs
+    read = []
+    monkeypatch.setattr(crosslingual, "gloss", lambda question, feedback: read.extend(feedback) or "")
+    chinese_index.search("How much bamboo does a giant panda eat every day?", top_k=1)
+    assert len(read) == 2 and any("竹子" in text for text in read)
 
 
 def test_given_a_gloss_the_answer_picker_looks_for_its_words_only():
