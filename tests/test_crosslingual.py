@@ -46,6 +46,13 @@ def test_english_words_and_phrases_become_groups_of_chinese_alternatives():
     assert ["超级杯", "超级碗"] in groups  # a phrase the dictionary has, as its own group
 
 
+def test_a_chinese_place_name_in_pinyin_finds_its_characters():
+    # CC-CEDICT gives 射阳 only as "Sheyang county in Yancheng …": its pinyin keys it.
+    by_word = {group[0]: group[1:] for group in crosslingual.translation_groups("Sheyang rice")}
+    assert "射阳" in by_word["sheyang"]
+    assert "pengyou" not in crosslingual.dictionary() and "xuexi" not in crosslingual.dictionary(), "a common word's pinyin is no name"
+
+
 @pytest.mark.parametrize("word, base", [("reefs", "reef"), ("businessmen", "businessman"), ("cities", "city"), ("warsaw's", "warsaw"), ("largest", "large")])
 def test_inflected_words_are_looked_up_by_their_base_form(word, base):
     (group,) = crosslingual.translation_groups(word)

@@ -64,6 +64,17 @@ def test_ceiling_is_the_score_of_a_document_matching_every_query_word_once():
     assert scores[0] == scores.max() < ceiling
 
 
+def test_a_group_weighs_as_rare_as_all_its_alternatives_together():
+    # "rice" alone is in one document, 大米 in two: written either way, the word is in three, and
+    # a document scores the same for it whichever way it writes it (an English island in Chinese
+    # text gets no more for "rice" than a passage saying 大米).
+    index = LexicalIndex().index_tokens([["rice", "x"], ["大米", "x"], ["大米", "y"], ["z", "w"]])
+    scores, ceiling = index.group_scores_and_ceiling([["rice", "大米"]])
+    assert scores[0] == pytest.approx(scores[1]) and scores[0] > 0
+    assert scores[3] == 0
+    assert ceiling == pytest.approx(math.log(1 + (4 - 3 + 0.5) / (3 + 0.5)))
+
+
 def test_coverage_is_the_share_of_query_words_the_collection_has_in_some_form():
     index = LexicalIndex().index(TEXTS)
     # 熊猫 is there, 茶叶 is not but its alternative 龙井茶 is, 火箭 is not at all.

@@ -25,8 +25,8 @@ from ..user_cache import user_cache_dir
 
 LATIN_QUESTION = 0.5  # share of the question's letters that are Latin, from which it is translated
 MAX_PHRASE_WORDS = 3
-FEEDBACK_PASSAGES = 5  # best hits of the first search whose words choose the gloss's translations
-CACHE_VERSION = 1  # of the parsed dictionary's cache: bump when _key changes
+FEEDBACK_PASSAGES = 5  # best hits of the first search (fused, and lexical) whose words choose the gloss's translations
+CACHE_VERSION = 2  # of the parsed dictionary's cache: bump when _key or _parse changes
 
 # Question and function words: nothing to translate.
 STOP_WORDS = frozenset(
@@ -99,11 +99,23 @@ def _parse(source) -> dict[str, list[str]]:
             if len(parts) < 2:
                 continue
             simplified = parts[1]
+            if len(parts) == 3 and (name := _pinyin_name(parts[2])):
+                entries.setdefault(name, {})[simplified] = None
             for definition in definitions.rstrip().rstrip("/").split("/"):
                 key = _key(definition)
                 if key:
                     entries.setdefault(key, {})[simplified] = None
     return {key: list(words) for key, words in entries.items()}
+
+
+def _pinyin_name(pinyin: str) -> str | None:
+    """A proper name's pinyin as an English text writes it ("[She4 yang2]" -> "sheyang"): the
+    dictionary gives many places only as "Sheyang county in …", which is no English word to key."""
+    syllables = pinyin.strip("[]").split()
+    if len(syllables) < 2 or not syllables[0][:1].isupper():
+        return None
+    name = "".join(ch for syllable in syllables for ch in syllable if ch.isalpha()).lower()
+    return name if name.isascii() and name.isalpha() else None
 
 
 def latin_share(question: str) -> float:

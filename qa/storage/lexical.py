@@ -101,25 +101,35 @@ class LexicalIndex:
     def group_scores_and_ceiling(self, groups: list[list[str]]) -> tuple[np.ndarray, float]:
         """BM25 of a query given as groups of alternative texts (qa.retrieve.crosslingual): each group scores
         as its best-matching alternative, an alternative as the sum of its words (all of which the
-        corpus must have). The ceiling counts, for each group the corpus has an alternative of,
-        the idf of its rarest one."""
+        corpus must have), weighed by how rare the group is: the idf of the passages holding any
+        of its alternatives. A group is one word of the question, however it is written: "rice"
+        is as common in Chinese text that says 米 everywhere as 米 is, and an English island in
+        it ("射阳大米 sheyang rice") gets no more for "rice" than a passage saying 大米. The ceiling
+        counts that idf for each group the corpus has an alternative of."""
         tokenizer = self.query_tokenizer()
         scores = np.zeros(self.n_docs, dtype=np.float32)
         ceiling = 0.0
         for group in groups:
-            best, best_idf = None, 0.0
+            best, holding = None, np.zeros(self.n_docs, dtype=bool)
             for alternative in group:
                 tokens = list(dict.fromkeys(tokenize(alternative, tokenizer)))
                 terms = [self.vocab.get(token) for token in tokens]
                 if not terms or None in terms:
                     continue
-                found = self.token_scores(tokens)
-                best = found if best is None else np.maximum(best, found)
+                has_all = np.ones(self.n_docs, dtype=bool)
+                for term in terms:
+                    has = np.zeros(self.n_docs, dtype=bool)
+                    has[self.doc_ids[self.indptr[term] : self.indptr[term + 1]]] = True
+                    has_all &= has
                 df = np.array([self.indptr[t + 1] - self.indptr[t] for t in terms], dtype=np.int64)
-                best_idf = max(best_idf, float(idf(self.n_docs, df).sum()))
+                own_idf = float(idf(self.n_docs, df).sum())
+                found = self.token_scores(tokens) * np.float32(1.0 / own_idf if own_idf > 0 else 0.0)  # per unit of idf
+                best = found if best is None else np.maximum(best, found)
+                holding |= has_all
             if best is not None:
-                scores += best
-                ceiling += best_idf
+                group_idf = float(idf(self.n_docs, np.array([holding.sum()], dtype=np.int64))[0])
+                scores += best * np.float32(group_idf)
+                ceiling += group_idf
         return scores, ceiling
 
     def coverage(self, groups: list[list[str]]) -> float:
