@@ -39,6 +39,14 @@ def test_passages_cite_the_text_qa_read():
     assert row.section == "水稻品种表"
 
 
+def test_a_heading_underline_under_a_line_with_a_pipe_is_no_table():
+    source = "输入 a | b 两个值\n---\n正文。\n\na | b\n--- | ---\n1 | 2\n"
+    extracted = extract("markdown", source.encode())
+    assert extracted.text.startswith("输入 a | b 两个值\n---\n")
+    assert "a: 1 | b: 2" in extracted.text.splitlines(), "a table without outer pipes is a table"
+    assert extracted.layout == ("1 table",)
+
+
 def test_cells_split_at_unescaped_pipes_only():
     assert cells("| a | b \\| c | |") == ["a", "b | c", ""]
     assert cells("a | **b**") == ["a", "b"]

@@ -39,12 +39,14 @@ def labeled_tables(source: str) -> tuple[str, int]:
         line, end = lines[i]
         if opening := _FENCE.match(line):
             fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
-        elif not fence and "|" in line and i + 1 < len(lines) and _is_delimiter(lines[i + 1][0]):
+        elif not fence and "|" in line and i + 1 < len(lines) and _DELIMITER.match(lines[i + 1][0]):
             header = cells(line)
             body_end = i + 2
             while body_end < len(lines) and "|" in lines[body_end][0] and lines[body_end][0].strip():
                 body_end += 1
-            if len(header) > 1:
+            # As GitHub reads them: a delimiter of as many cells as the header (a lone "---"
+            # under a line with a pipe in it underlines a heading).
+            if len(header) > 1 and len(cells(lines[i + 1][0])) == len(header):
                 tables += 1
                 out.append(" | ".join(header) + end)
                 out.append(lines[i + 1][1])  # the delimiter line, emptied: the lines stay where they were
@@ -56,10 +58,6 @@ def labeled_tables(source: str) -> tuple[str, int]:
         out.append(line + end)
         i += 1
     return "".join(out), tables
-
-
-def _is_delimiter(line: str) -> bool:
-    return "-" in line and ("|" in line or line.count("-") >= 3) and bool(_DELIMITER.match(line))
 
 
 def cells(line: str) -> list[str]:
