@@ -3,6 +3,8 @@
     python benchmarks/guard.py                      # all parts (~20 min on 2 cores)
     python benchmarks/guard.py --parts seed,speed   # some of them
     python benchmarks/guard.py --update-baseline    # … and write what it measured as the baseline
+    python benchmarks/guard.py --save before.json   # then, after a change:
+    python benchmarks/guard.py --baseline before.json   # before and after, on one machine
 
 Parts: cmrc (CMRC2018 hybrid R@1 and top-hit answer hit, every third question: 1,073),
 xquad (English and Chinese questions), seed (tests/golden/seed.yaml on corpus/), realdocs
@@ -286,8 +288,9 @@ def main() -> None:
     print(f"baseline: {saved.get('commit', 'none')} on {saved.get('machine', '?')}, {saved.get('date', '?')}")
     print(f"now: {commit()} on {machine()}\n")
     print(text)
-    if args.save:
-        args.save.write_text(json.dumps(now, indent=1), encoding="utf-8")
+    if args.save:  # as a baseline file is written, so that a later run can be set beside it (--baseline)
+        measured = {"commit": commit(), "machine": machine(), "date": date.today().isoformat(), "figures": now}
+        args.save.write_text(json.dumps(measured, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.update_baseline:
         saved["figures"].update(now)
         saved.update(commit=commit(), machine=machine(), date=date.today().isoformat())
