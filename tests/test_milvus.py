@@ -128,6 +128,20 @@ def test_a_collection_from_a_newer_qa_is_refused_in_one_line(corpus_dir, tmp_pat
     assert load_index(None, embedder=fake_embedder, backend=f"milvus:{db}").manifest.format_version == milvus.FORMAT_VERSION
 
 
+def test_a_damaged_manifest_under_a_long_running_reader_is_one_error(corpus_dir, tmp_path, fake_embedder):
+    # The reader's poll before each question reads the generation alone; a manifest that has
+    # none is the same IndexDamagedError as on opening, not a KeyError.
+    db = tmp_path / "qa.db"
+    build_index(corpus_dir, None, embedder=fake_embedder, backend=f"milvus:{db}")
+    client = milvus._client(str(db))
+    manifest = json.loads(milvus._meta_row(client, "default"))
+    assert milvus.milvus_generation(str(db), "default") == f"gen-{manifest['generation']}"
+    del manifest["generation"]
+    client.upsert(milvus.META, [{"name": "default", "manifest": json.dumps(manifest), "dummy": [0.0, 0.0]}])
+    with pytest.raises(IndexDamagedError, match=r"collection 'default' in Milvus at .* is damaged"):
+        milvus.milvus_generation(str(db), "default")
+
+
 # ---- against a real Milvus 2.3.5 server ------------------------------------------------------
 
 

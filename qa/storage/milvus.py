@@ -437,7 +437,12 @@ def milvus_generation(uri: str, collection: str) -> str | None:
         # server's time tick) finds a new generation seconds late; opening it reads Strong.
         # Only the generation is read: the manifest is checked when the collection is opened.
         text = _meta_row(client, collection, level="Bounded")
-    return None if text is None else _generation_name(json.loads(text)["generation"])
+    if text is None:
+        return None
+    try:
+        return _generation_name(int(json.loads(text)["generation"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexDamagedError(f"collection {collection!r} in Milvus at {uri} is damaged (manifest unreadable: {exc!r})") from None
 
 
 def milvus_collections(uri: str) -> list[dict]:
