@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from conftest import cited_passages
+
 from qa.ingest.formats import extract
 from qa.ingest.formats.markdown import cells
 from qa.ingest.reader import read_file

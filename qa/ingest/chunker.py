@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 
 from ..models import Document, Passage
+from .formats.markdown import fence_after
 
 TARGET_CHARS = 400
 MAX_SENTENCE_CHARS = 600  # a sentence longer than this is cut at clause marks
@@ -35,7 +36,6 @@ PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(\S.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _WORD = re.compile(r"[^\W_]")  # a letter, digit or ideograph: a passage without one says nothing
 # Numbered sub-headings common in Chinese documents: 一、… （二）… 第三章 …
 # In the order of their levels: 第一部分/篇 > 第一章 > 第一节 > 一、 > （一）.
@@ -216,8 +216,8 @@ def _sections(
             continue
         name, level, name_start = None, 1, start
         in_code = bool(fence)  # this line continues (or closes) a code block
-        if markdown and (opening := _FENCE.match(line)):
-            fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
+        if markdown:
+            fence = fence_after(line, fence)
         if start in heading_levels:
             name, level = line.strip(), heading_levels[start]
         elif fence:

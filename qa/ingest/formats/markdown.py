@@ -37,9 +37,8 @@ def labeled_tables(source: str) -> tuple[str, int]:
     i = 0
     while i < len(lines):
         line, end = lines[i]
-        if opening := _FENCE.match(line):
-            fence = "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
-        elif not fence and "|" in line and i + 1 < len(lines) and _DELIMITER.match(lines[i + 1][0]):
+        in_code, fence = fence, fence_after(line, fence)
+        if not (in_code or fence) and "|" in line and i + 1 < len(lines) and _DELIMITER.match(lines[i + 1][0]):
             header = cells(line)
             body_end = i + 2
             while body_end < len(lines) and "|" in lines[body_end][0] and lines[body_end][0].strip():
@@ -58,6 +57,15 @@ def labeled_tables(source: str) -> tuple[str, int]:
         out.append(line + end)
         i += 1
     return "".join(out), tables
+
+
+def fence_after(line: str, fence: str) -> str:
+    """The code fence open after `line` ("```" or "~~~"; "" outside code), given the one open
+    before it: a fence opens a block, and only a fence of the same kind closes it."""
+    opening = _FENCE.match(line)
+    if not opening:
+        return fence
+    return "" if fence and opening.group(1)[0] == fence[0] else (fence or opening.group(1))
 
 
 def cells(line: str) -> list[str]:
