@@ -138,6 +138,13 @@ def test_heading_path_keeps_the_levels_above_a_passage():
     assert [p.section for p in passages] == ["第三章 国家机构 › 第一节 全国人民代表大会", "第三章 国家机构 › 第二节 中华人民共和国主席"]
 
 
+def test_a_row_of_numbered_cells_is_not_a_heading():
+    text = "表 3 理化指标\n项目 水分/% 直链淀粉含量/%\n一、四季度 二、三季度\n指标 15.5 14.5 15.0~20.0\n一、总则\n本标准适用于大米。\n"
+    passages = split_document(Document("a.txt", text, "utf-8"))
+    assert [p.section for p in passages] == ["", "一、总则"]
+    assert "二、三季度" in passages[0].text and "14.5" in passages[0].text, "the table's rows stay together"
+
+
 def test_extracted_heading_levels_make_the_path():
     text = "总则\n适用范围\n本标准适用于射阳大米。\n要求\n水分不超过百分之十五。\n"
     doc = Document("a.docx", text, format="docx", title="射阳大米", heading_starts=(0, 3, 20), heading_levels=(1, 2, 1))

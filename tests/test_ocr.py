@@ -106,6 +106,7 @@ def test_an_image_is_one_document_without_pages_and_columns_are_not_interleaved(
     assert document.layout[0].startswith("OCR (mean line confidence")
     title, left, right = lines(document)
     assert title == "中国名山简介"
+    assert document.title == "中国名山简介", "the largest type is the document's title"
     assert left.startswith("黄山位于安徽省南部") and left.endswith("自然遗产名录。")
     assert right.startswith("泰山位于山东省中部") and right.endswith("封禅大典。")
 
@@ -220,3 +221,60 @@ def test_a_build_says_which_page_ocr_is_reading(tmp_path, fake_embedder, monkeyp
     stages.clear()
     build_index(corpus, tmp_path / "index", embedder=fake_embedder, stage=stages.append, rebuild=True)
     assert not [s for s in stages if s.startswith("OCR")], "a rebuild takes the pages from the OCR cache"
+
+
+def ocr_line(text: str, x0: float, y0: float, height: float = 12.0) -> ocr.OcrLine:
+    return ocr.OcrLine(text, (x0, y0, x0 + height * len(text), y0 + height), 0.99)
+
+
+def test_a_figures_labels_scattered_over_the_page_are_left_out_but_a_short_list_is_kept():
+    sentence = ocr_line("盘锦大米地理标志产品保护范围见图A.1。", 100, 100)
+    places = [("北", 160), ("青年水库", 220), ("八一水库", 380), ("海", 95), ("兴隆台区", 300), ("荣兴水库", 317), ("东", 187), ("营口市", 414)]
+    labels = [ocr_line(text, x0, 150 + 40 * number) for number, (text, x0) in enumerate(places)]
+    items = [ocr_line(text, 100, 500 + 20 * number) for number, text in enumerate(["稻谷", "大米", "小麦", "玉米", "大豆", "高粱"])]
+    page = ocr.OcrPage(tuple([sentence, *labels, *items]), (600.0, 800.0))
+    text = "\n".join(paragraph.text for paragraph in ocr.paragraphs(page))
+    assert sentence.text in text
+    assert not any(label.text in text for label in labels), text
+    assert all(item.text in text for item in items), "a list's items start where the one above does"
+
+
+def test_a_scanned_covers_largest_type_is_its_title():
+    cover = ocr.OcrPage(
+        (
+            ocr_line("ICS 67.060", 74, 30, 11),
+            ocr_line("中华人民共和国国家标准", 70, 114, 37),
+            ocr_line("盘锦大米", 356, 326, 32),  # read first by the engine, set right of the line's start
+            ocr_line("地理标志产品", 163, 327, 31),
+            ocr_line("Product of geographical indication", 172, 380, 17),
+            ocr_line("2008-07-31 发布", 76, 716, 15),
+            ocr_line("中华人民共和国国家质量监督检验检疫总局", 142, 749, 23),
+        ),
+        (595.0, 842.0),
+    )
+    assert ocr.cover_title(cover) == "中华人民共和国国家标准 地理标志产品 盘锦大米"
+    body = ocr.OcrPage(tuple(ocr_line(f"第{n}行正文的文字", 50, 50 + 20 * n) for n in range(6)), (600.0, 800.0))
+    assert ocr.cover_title(body) == "", "nothing stands out on a page of body text"
+
+
+def test_a_stray_mark_right_of_the_page_does_not_stop_its_lines_joining():
+    def at(text, x0, y0, x1):
+        return ocr.OcrLine(text, (x0, y0, x1, y0 + 30), 0.99)
+
+    page = ocr.OcrPage(
+        (
+            at("×", 1397, 8, 1421),  # the window's close button
+            at("本病属于中医疫病范畴，病因为感受疫戾之气，", 612, 92, 1247),
+            at("各地可根据病情、证候及气候等情况，参照下列方案进行辨", 558, 144, 1250),
+            at("证论治。涉及超药典剂量，应当在医师指导下使用。针对非", 559, 195, 1250),
+            at("重点人群的早期新冠病毒感染者，可参照居家指引", 557, 243, 1251),
+            at("协定方，进行居家治疗。", 560, 297, 836),
+            at("19 / 30", 484, 930, 547),  # the reader's status bar
+            at("100%", 795, 933, 844),
+            at("尺寸：[8.27 *11.69 英寸]", 1157, 933, 1342),
+        ),
+        (1440.0, 960.0),
+    )
+    texts = [paragraph.text for paragraph in ocr.paragraphs(page)]
+    assert "本病属于中医疫病范畴，病因为感受疫戾之气，各地可根据病情、证候及气候等情况，参照下列方案进行辨证论治。" in "".join(texts)
+    assert any(text.startswith("本病属于") and text.endswith("进行居家治疗。") for text in texts), texts

@@ -257,8 +257,13 @@ def _numbered_level(line: str) -> int:
 
 
 def _is_numbered_heading(line: str) -> bool:
+    """A short line opened by Chinese numbering, with no sentence end and no second number
+    of its kind: "一、四季度 二、三季度" is a table's row of cells (or a run of items), not a heading."""
     stripped = line.strip()
-    return _numbered_level(stripped) > 0 and len(stripped) <= TITLE_CHARS * 2 and not _SENTENCE_END.search(stripped)
+    level = _numbered_level(stripped)
+    if not level or len(stripped) > TITLE_CHARS * 2 or _SENTENCE_END.search(stripped):
+        return False
+    return not any(_NUMBERED_LEVELS[level - 1].match(word) for word in stripped.split()[1:])
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:

@@ -32,7 +32,7 @@ def extract(data: bytes) -> Extracted:
     assembler = TextAssembler()
     spans = ocr.lay_out(assembler, page, 0, None)
     notes = (f"only the first of its {frames} pages read",) if frames > 1 else ()
-    result = assembler.result("image", warnings=notes, layout=(ocr.note({0: page}, 0),))
+    result = assembler.result("image", title=ocr.cover_title(page), warnings=notes, layout=(ocr.note({0: page}, 0),))
     return replace(result, ocr_lines=tuple(spans))
 
 

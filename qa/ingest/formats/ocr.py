@@ -45,6 +45,15 @@ DPI = 200  # a PDF page is rendered at this resolution (see the report in ocr's 
 MAX_SIDE = 4000  # pixels: a larger page or image is scaled down to this before OCR
 LOW_CONFIDENCE = 0.8  # a line the engine is less sure of is counted as low-confidence in the layout note
 TEXT_SCORE = 0.5  # the engine drops lines it is less sure of than this (its own default)
+# A figure's labels (a map's place names, a diagram's parts) are short rows scattered over
+# the page: LABEL_RUN of them or more, among short rows, are left out. A list's items or a
+# table's first column start where the row above or below does, and stay. (PDF text layers
+# have a rule of their own, pdf_layout.stray_rows.)
+LABEL_CHARS = 5
+TITLE_HEIGHT = 0.8  # see cover_title
+TITLE_STANDS_OUT = 1.15  # the tallest line is this much taller than the median, or the page has no title
+TITLE_CHARS = 80
+LABEL_RUN = 6
 
 # OCR often drops the space after a clause number ("5.1.2气温"), so a number followed by an
 # ideograph counts; a bare number needs the space ("3 术语"), or "30g" would be a clause.
@@ -323,6 +332,10 @@ class _Row:
         return result
 
     @property
+    def text(self) -> str:
+        return "".join(joiner + line.text for joiner, line in zip([""] + self.joiners(), self.lines))
+
+    @property
     def cells(self) -> int:
         return 1 + self.joiners().count(" ") if len(self.lines) > 1 else 1
 
@@ -359,8 +372,32 @@ def paragraphs(page: OcrPage, running: set[str] = frozenset()) -> list[Paragraph
     ]
     result = []
     for column in _columns(lines):
-        result += _join(_rows(column))
+        rows = _rows(column)
+        labels = _figure_labels(rows)
+        result += _join([row for row in rows if id(row) not in labels])
     return result
+
+
+def _figure_labels(rows: list[_Row]) -> set[int]:
+    """ids of a figure's labels: rows of short lines in a run of short rows, each starting
+    where neither row beside it does, LABEL_RUN or more of them in the run."""
+    if not rows:
+        return set()
+    height = statistics.median(line.height for row in rows for line in row.lines)
+    labels: set[int] = set()
+    run: list[_Row] = []
+    for row in rows + [None]:
+        if row is not None and all(len(line.text.replace(" ", "")) <= LABEL_CHARS for line in row.lines):
+            run.append(row)
+            continue
+        stray = [
+            row for index, row in enumerate(run)
+            if not any(abs(row.x0 - other.x0) < height for other in run[max(0, index - 1) : index] + run[index + 1 : index + 2])
+        ]
+        if len(stray) >= LABEL_RUN:
+            labels.update(id(row) for row in stray)
+        run = []
+    return labels
 
 
 def _columns(lines: list[OcrLine]) -> list[list[OcrLine]]:
@@ -438,8 +475,7 @@ def _join(rows: list[_Row]) -> list[Paragraph]:
     if not rows:
         return []
     height = statistics.median(line.height for row in rows for line in row.lines)
-    lefts, rights = sorted(row.x0 for row in rows), sorted(row.x1 for row in rows)
-    right_edge = rights[(len(rights) * 9) // 10]
+    right_edge = _right_edge(rows)
     pitches = [b.y0 - a.y0 for a, b in zip(rows, rows[1:]) if b.y0 > a.y0]
     pitch = statistics.median(pitches) if pitches else 0.0
     result: list[Paragraph] = []
@@ -450,7 +486,7 @@ def _join(rows: list[_Row]) -> list[Paragraph]:
             or row.cells > 1  # cells side by side: a table row stands alone
             or previous.cells > 1
             or result[-1].heading > 0
-            or _numbered(row.lines[0].text)
+            or _numbered(row.text)
             or previous.x1 < right_edge - 1.5 * height  # the line before stopped short: its paragraph ended
             or row.x0 > previous.x0 + 0.8 * height  # indented: a first line
             or row.x0 < previous.x0 - 2.5 * height  # further left than a paragraph's lines go
@@ -471,18 +507,43 @@ def _join(rows: list[_Row]) -> list[Paragraph]:
     return result
 
 
+def _right_edge(rows: list[_Row]) -> float:
+    """Where the column's full lines end: nine rows in ten end before it. Rows of cells (a
+    table's, a status bar's) and rows that start in the column's right half (a window's close
+    button beside the page) are not lines of text, and don't count."""
+    left = statistics.median(row.x0 for row in rows)
+    middle = left + (max(row.x1 for row in rows) - left) / 2
+    rights = sorted(row.x1 for row in rows if row.cells == 1 and row.x0 < middle) or sorted(row.x1 for row in rows)
+    return rights[(len(rights) * 9) // 10]
+
+
 def _numbered(text: str) -> bool:
     return bool(_SECTION_NUMBER.match(text) or _LIST_ITEM.match(text))
 
 
 def _heading_level(row: _Row) -> int:
     """A short numbered row without a sentence's punctuation ("5.1.2 气温") is a heading, one level per depth."""
-    text = "".join(joiner + line.text for joiner, line in zip([""] + row.joiners(), row.lines))
+    text = row.text
     match = _SECTION_NUMBER.match(text)
     if row.cells > 1 or not match or len(text) > 40 or _SENTENCE_END.search(text) or re.search(r"[。，；,;]", text):
         return 0
     number = match.group(0).strip()
     return min(6, number.count(".") + 1) if number[:1].isdigit() else 1
+
+
+def cover_title(page: OcrPage) -> str:
+    """The page's largest type, as a cover states a document's title: the lines (of three
+    letters or more) at least TITLE_HEIGHT of the tallest one's height, in reading order;
+    "" when none stands out from the rest. A box's height varies with the glyphs in it (and a
+    cover sets a title in two sizes), hence the loose ratio."""
+    lines = [line for line in page.lines if len(re.findall(r"[^\W\d_]", line.text)) >= 3]
+    if len(lines) < 2:
+        return ""
+    tallest = max(line.height for line in lines)
+    if tallest < TITLE_STANDS_OUT * statistics.median(line.height for line in lines):
+        return ""
+    title = " ".join(line.text for row in _rows([line for line in lines if line.height >= TITLE_HEIGHT * tallest]) for line in row.lines)
+    return title if len(title) <= TITLE_CHARS else ""
 
 
 def lay_out(assembler: TextAssembler, page: OcrPage, start: int, page_number: int | None, running: set[str] = frozenset()) -> list[tuple]:

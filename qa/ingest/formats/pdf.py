@@ -99,7 +99,7 @@ def extract(data: bytes) -> Extracted:
     if title.lower() in ("untitled", "(untitled)", "(anonymous)") or _FILE_NAME_TITLE.search(title):
         title = ""
     notes_lines = notes.lines() + ((ocr.note(read, len(pages)),) if read else ())
-    result = assembler.result("pdf", title=title or _cover_title(pages), warnings=warnings, layout=notes_lines)
+    result = assembler.result("pdf", title=title or _cover_title(pages) or (ocr.cover_title(read[0]) if 0 in read else ""), warnings=warnings, layout=notes_lines)
     return replace(result, ocr_lines=tuple(ocr_lines)) if ocr_lines else result
 
 
