@@ -51,6 +51,16 @@ def test_a_close_neighbour_joins_the_best_sentence():
     assert choose(np.array([3.0])) == [0]
 
 
+def test_a_label_picked_takes_in_the_sentence_it_introduces():
+    text = "4.1\n方正大米 Fangzheng rice\n采用本标准规定范围内生产的水稻加工而成的大米。\n4.2\n碱消值 alkali spreading value\n精米在质量浓度为1.4%的氢氧化钾溶液中浸泡23h后米粒的解析程度。"
+    spans = sentence_spans(text, OFFSET, lines_are_paragraphs=True)
+    sentences = Sentences(spans=spans, forms=[normalize(text[a - OFFSET : b - OFFSET]) for a, b in spans])
+    found = pick_answer(make_passage(text), sentences, normalize("碱消值是怎么定义的"), None)
+    assert found.text == "碱消值 alkali spreading value\n精米在质量浓度为1.4%的氢氧化钾溶液中浸泡23h后米粒的解析程度。"
+    found = pick_answer(make_passage(TEXT), make_sentences(), normalize("野生大熊猫有多少只"), None)
+    assert found.text == "野生大熊猫约有1864只。", "a sentence is not a label"
+
+
 def test_a_joined_answer_spans_both_sentences_in_the_file(monkeypatch):
     monkeypatch.setattr(answer, "PAIR_MARGIN", 1e9)  # always join the better neighbour
     query = unit(0.0)

@@ -47,6 +47,9 @@ NARROW_CHARS = 120
 # clause left out must score this far below the best one kept. Otherwise the whole answer
 # stays: a longer highlight is better than one that cut the answer away.
 NARROW_MARGIN = 1.0
+# A sentence this short without a statement's punctuation is a label (see _is_label).
+LABEL_CHARS = 40
+_STATEMENT_MARK = re.compile(r"[。！？!?；;，,]|\.$")
 # Where a sentence divides into clauses; enumeration commas only when a clause is still too long.
 _CLAUSE_END = re.compile(r"[，；;：]")
 _ENUMERATION = re.compile(r"[、]")
@@ -177,12 +180,23 @@ def pick_answer(passage: Passage, sentences: Sentences, question_form: str, quer
     weights = UNALIGNED_WEIGHTS if matches is None else WEIGHTS
     scores = sentence_features(passage, sentences, question_form, query_vector, matches) @ weights
     chosen = choose(scores)
+    last = max(chosen)
+    if last + 1 < len(sentences.spans) and _is_label(passage, sentences.spans[last]):
+        chosen.append(last + 1)
     start = min(sentences.spans[i][0] for i in chosen)
     end = max(sentences.spans[i][1] for i in chosen)
     if end - start > NARROW_CHARS:
         start, end = narrow(passage, sentences.lead, start, end, question_form, weights)
     offset = passage.char_start
     return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[chosen[0]]))
+
+
+def _is_label(passage: Passage, span: tuple[int, int]) -> bool:
+    """A heading, a term being defined or a lead-in ("碱消值 alkali spreading value", "5.1 水源",
+    "基础方剂："): a short line that says what comes next without saying it. Its next sentence
+    joins the highlight, which then holds what the label introduces."""
+    text = passage.text[span[0] - passage.char_start : span[1] - passage.char_start].strip()
+    return text.endswith(("：", ":")) or (len(text) <= LABEL_CHARS and not _STATEMENT_MARK.search(text))
 
 
 def narrow(passage: Passage, lead: str, start: int, end: int, question_form: str, weights: np.ndarray) -> tuple[int, int]:
