@@ -307,7 +307,7 @@ class Index:
         head = order[:ALIGN_DEPTH]
         self.store.fetch(head, with_sentences=True)
         aligned.compute({p: _embedded_sentences(self.store, p) for p in head})
-        bonus = np.array([aligned.passage(p) for p in head], dtype=np.float32)
+        bonus = np.array([aligned.passage(p, _context(self.store.passage(p))) for p in head], dtype=np.float32)
         scores = scores.copy()
         for p, value in zip(head, ALIGN_WEIGHT * (bonus - bonus.min())):
             scores[position[p]] += value
@@ -444,6 +444,11 @@ def load_index(
     if wanted and wanted != built_with:
         raise ModelMismatchError(f"index at {store.location} was built with model {built_with!r}, not {wanted!r}", built_with=built_with, asked_for=wanted)
     return Index(store, embedder=embedder, aligner=aligner)
+
+
+def _context(passage: Passage) -> str:
+    """What a passage is read under, normalized as questions are: its document's title and its headings."""
+    return normalize(f"{passage.title} {passage.section}")
 
 
 def _embedded_sentences(store, p: int) -> list[str]:

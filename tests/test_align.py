@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.retrieve.align import PassageStates, QuestionAlignment, alignment, part_matches
+from qa.retrieve.align import CONTEXT_MATCH, PassageStates, QuestionAlignment, alignment, part_matches
 from qa.models import TokenStates
 from qa.embedding.embedders import load_aligner
 
@@ -30,6 +30,17 @@ def test_each_part_scores_by_its_own_tokens():
     # Each question token's best similarity in each part; part 2 has no token.
     assert np.allclose(part_matches(question, passage, 3), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert alignment(question, passage) == pytest.approx(1.0)
+
+
+def test_a_question_token_the_passages_title_or_headings_spell_out_counts_as_a_close_match():
+    question = TokenStates(
+        vectors=states([[1, 0, 0], [0, 1, 0]]).vectors, parts=np.zeros(2, dtype=int), weights=np.ones(2, dtype=np.float32), pieces=("▁射阳", "检验")
+    )
+    passage = states([[0, 1, 0]])  # says 检验, not the product's name
+    assert alignment(question, passage) == pytest.approx(0.5)
+    assert alignment(question, passage, "地理标志产品射阳大米 › 7.5 型式检验") == pytest.approx((CONTEXT_MATCH + 1.0) / 2)
+    assert alignment(question, passage, "地理标志产品盘锦大米") == pytest.approx(0.5), "a title without the word adds nothing"
+    assert CONTEXT_MATCH < 1.0, "a title's word is not the passage saying it"
 
 
 def test_a_question_of_punctuation_or_an_empty_passage_aligns_with_nothing():

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fakes import PrefersTea
+from fakes import CharAligner, PrefersTea
 from qa import SearchRequest, build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa.ingest import chunker
@@ -390,3 +390,21 @@ def test_a_request_is_checked_when_made_and_when_copied(fake_index):
         replace(request, mode="fast")
     with pytest.raises(BadInputError, match="takes a SearchRequest"):
         fake_index.ask("龙井茶产于哪里")
+
+
+def test_token_alignment_reads_each_passage_under_its_title_and_headings(tmp_path, monkeypatch):
+    from qa.retrieve import align
+
+    docs_dir = tmp_path / "docs"
+    docs_dir.mkdir()
+    (docs_dir / "rice.md").write_text(
+        "# 射阳大米\n\n## 1 范围\n\n本标准规定了射阳大米的术语、要求、检验方法和检验规则。\n\n## 7.5 型式检验\n\n有下列情况之一时，应进行型式检验：新产品投产。\n",
+        encoding="utf-8",
+    )
+    build_index(docs_dir, tmp_path / "index", embedder=FakeEmbedder())
+    index = load_index(tmp_path / "index", embedder=FakeEmbedder(), aligner=CharAligner())
+    contexts = []
+    real = align.alignment
+    monkeypatch.setattr(align, "alignment", lambda question, passage, context="": contexts.append(context) or real(question, passage, context))
+    index.search("什么情况下需要对射阳大米进行型式检验？", top_k=2)
+    assert normalize("射阳大米 7.5 型式检验") in contexts, contexts
