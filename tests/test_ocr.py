@@ -126,6 +126,36 @@ def test_a_turned_page_is_read_upright(tmp_path, more):
 
 
 @needs_ocr
+def test_a_scan_with_a_page_upside_down_reads_both_pages_upright_on_their_pages():
+    document = read(OCR_DIR / "turned.pdf")
+    assert lines(document) == [
+        "西湖位于浙江省杭州市西部，湖面面积约六点四平方公里，苏堤和白堤把湖面分成五个部分。",
+        "漓江发源于桂林兴安县的猫儿山，从桂林到阳朔的一段水路长约八十三公里，两岸多是石灰岩山峰。",
+    ]
+    assert "1 turned upright" in document.layout[0]
+    assert [passage.page for passage in split_document(document)] == [1, 2]
+
+
+@needs_ocr
+def test_a_scanned_page_among_text_pages_is_read_by_ocr_and_only_it():
+    document = read(OCR_DIR / "mixed.pdf")
+    assert document.layout[-1].startswith("OCR on 1 of 3 pages")
+    passages = split_document(document)
+    assert [(passage.page, passage.ocr) for passage in passages] == [(1, False), (2, True), (3, False)]
+    assert passages[1].text.startswith("西湖位于浙江省杭州市西部") and "苏堤和白堤" in passages[1].text
+    assert passages[0].text.startswith("第一页有文字层") and passages[2].text.startswith("第三页有文字层")
+
+
+@needs_ocr
+def test_a_photo_taken_askew_is_read_in_its_paragraphs():
+    document = read(OCR_DIR / "photo.jpg")
+    assert document.format == "image"
+    assert [line[:8] for line in lines(document)] == ["西湖位于浙江省杭", "漓江发源于桂林兴"]
+    assert "苏堤和白堤" in document.text and "石灰岩山峰" in document.text
+    assert document.title == "", "lines set askew have tall boxes, not a title's type"
+
+
+@needs_ocr
 def test_a_second_read_comes_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     calls = []

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 OUT_DIR = Path(__file__).parent / "ocr"
@@ -25,6 +26,9 @@ BREEDING = "大熊猫的繁殖率很低，雌性每年只发情一次，通常�
 HUANGSHAN = "黄山位于安徽省南部，以奇松、怪石、云海、温泉四绝著称，一九九零年被列入世界文化与自然遗产名录。"
 TAISHAN = "泰山位于山东省中部，主峰玉皇顶海拔一千五百四十五米，古代帝王常在这里举行封禅大典。"
 TURNED = ["长江是中国第一长河，全长约六千三百公里。", "它发源于青藏高原，最后注入东海。"]
+XIHU = "西湖位于浙江省杭州市西部，湖面面积约六点四平方公里，苏堤和白堤把湖面分成五个部分。"
+LIJIANG = "漓江发源于桂林兴安县的猫儿山，从桂林到阳朔的一段水路长约八十三公里，两岸多是石灰岩山峰。"
+TEXT_PAGES = ["第一页有文字层：故宫位于北京市中心，是明清两代的皇家宫殿。", "第三页有文字层：颐和园是清代的皇家园林，以昆明湖和万寿山为基址。"]
 
 
 def font_path() -> str:
@@ -87,6 +91,75 @@ def scanned_pdf(path: Path, font_file: str) -> None:
     canvas.save()
 
 
+def _scan_page(texts: list[str], font_file: str, turned: int = 0) -> bytes:
+    """An A5 page image at DPI with `texts` as indented paragraphs, turned by `turned` degrees
+    (counter-clockwise, as a page fed sideways or upside down), as a bilevel PNG."""
+    from reportlab.lib.pagesizes import A5
+
+    size = 28
+    font = ImageFont.truetype(font_file, size)
+    image, draw = page((round(A5[0] / 72 * DPI), round(A5[1] / 72 * DPI)))
+    y = 120
+    for text in texts:
+        y = paragraph(draw, text, font, 90, y, image.width - 180, size)
+    if turned:
+        image = image.rotate(turned, expand=True, fillcolor=255)
+    buffer = io.BytesIO()
+    image.convert("1").save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def turned_pdf(path: Path, font_file: str) -> None:
+    """Two scanned A5 pages, the second scanned upside down (turned 180°)."""
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A5)
+    for texts, turned in (([XIHU], 0), ([LIJIANG], 180)):
+        canvas.drawImage(ImageReader(io.BytesIO(_scan_page(texts, font_file, turned))), 0, 0, width=A5[0], height=A5[1])
+        canvas.showPage()
+    canvas.save()
+
+
+def mixed_pdf(path: Path, font_file: str) -> None:
+    """Three A5 pages: text layers on pages 1 and 3, a scan (an image only) on page 2."""
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    pdfmetrics.registerFont(TTFont("CJK", font_file, subfontIndex=0))
+    canvas = Canvas(str(path), pagesize=A5)
+    for number in (1, 2, 3):
+        if number == 2:
+            canvas.drawImage(ImageReader(io.BytesIO(_scan_page([XIHU], font_file))), 0, 0, width=A5[0], height=A5[1])
+        else:
+            canvas.setFont("CJK", 12)
+            text = TEXT_PAGES[0 if number == 1 else 1]
+            for line_number, start in enumerate(range(0, len(text), 24)):
+                canvas.drawString(50, A5[1] - 80 - 18 * line_number, text[start : start + 24])
+        canvas.showPage()
+    canvas.save()
+
+
+def photo_jpg(path: Path, font_file: str) -> None:
+    """A phone photo of a page: grey paper, the page turned 3°, a little blur and noise, JPEG at quality 60."""
+    from PIL import ImageFilter
+
+    size = 30
+    font = ImageFont.truetype(font_file, size)
+    image = Image.new("L", (1100, 520), 232)
+    draw = ImageDraw.Draw(image)
+    y = 60
+    for text in (XIHU, LIJIANG):
+        y = paragraph(draw, text, font, 60, y, 980, size)
+    image = image.rotate(3, resample=Image.BICUBIC, expand=True, fillcolor=200).filter(ImageFilter.GaussianBlur(0.8))
+    noisy = np.asarray(image, dtype=np.float32) + np.random.default_rng(0).normal(0, 6, (image.height, image.width))
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, format="JPEG", quality=60)
+
+
 def two_columns_png(path: Path, font_file: str) -> None:
     """A full-width title, then two columns whose lines share baselines."""
     size = 24
@@ -115,6 +188,9 @@ def main() -> None:
     scanned_pdf(OUT_DIR / "scanned.pdf", font_file)
     two_columns_png(OUT_DIR / "two-columns.png", font_file)
     rotated_png(OUT_DIR / "rotated.png", font_file)
+    turned_pdf(OUT_DIR / "turned.pdf", font_file)
+    mixed_pdf(OUT_DIR / "mixed.pdf", font_file)
+    photo_jpg(OUT_DIR / "photo.jpg", font_file)
     for file in sorted(OUT_DIR.iterdir()):
         print(f"{file.name}: {file.stat().st_size} bytes")
 

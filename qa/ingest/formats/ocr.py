@@ -50,7 +50,7 @@ TEXT_SCORE = 0.5  # the engine drops lines it is less sure of than this (its own
 # table's first column start where the row above or below does, and stay. (PDF text layers
 # have a rule of their own, pdf_layout.stray_rows.)
 LABEL_CHARS = 5
-TITLE_HEIGHT = 0.8  # see cover_title
+TITLE_SIZE = 0.75  # see cover_title
 TITLE_STANDS_OUT = 1.15  # the tallest line is this much taller than the median, or the page has no title
 TITLE_CHARS = 80
 LABEL_RUN = 6
@@ -65,6 +65,7 @@ _LIST_ITEM = re.compile(
 )
 _PAGE_NUMBER = re.compile(r"^[-—–\s]*(?:\d{1,4}|[ivxlc]{1,6}|第\s*\d{1,4}\s*页(?:\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})[-—–\s]*$", re.I)
 _SENTENCE_END = re.compile(r"[。．.!！?？；;：:]$")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -533,17 +534,25 @@ def _heading_level(row: _Row) -> int:
 
 def cover_title(page: OcrPage) -> str:
     """The page's largest type, as a cover states a document's title: the lines (of three
-    letters or more) at least TITLE_HEIGHT of the tallest one's height, in reading order;
-    "" when none stands out from the rest. A box's height varies with the glyphs in it (and a
-    cover sets a title in two sizes), hence the loose ratio."""
+    letters or more) whose type is at least TITLE_SIZE of the largest, in reading order; ""
+    when none stands out from the rest. A cover sets its title in two sizes, and a box's
+    height varies with the glyphs in it, hence the loose ratio."""
     lines = [line for line in page.lines if len(re.findall(r"[^\W\d_]", line.text)) >= 3]
     if len(lines) < 2:
         return ""
-    tallest = max(line.height for line in lines)
-    if tallest < TITLE_STANDS_OUT * statistics.median(line.height for line in lines):
+    largest = max(_type_size(line) for line in lines)
+    if largest < TITLE_STANDS_OUT * statistics.median(_type_size(line) for line in lines):
         return ""
-    title = " ".join(line.text for row in _rows([line for line in lines if line.height >= TITLE_HEIGHT * tallest]) for line in row.lines)
+    title = " ".join(line.text for row in _rows([line for line in lines if _type_size(line) >= TITLE_SIZE * largest]) for line in row.lines)
     return title if len(title) <= TITLE_CHARS else ""
+
+
+def _type_size(line: OcrLine) -> float:
+    """The line's type size: its box's height, or less where its width says so (a line on a
+    page photographed askew has a box taller than its type; an ideograph is one em wide, a
+    Latin letter about half)."""
+    ems = sum(1.0 if _CJK.match(char) else 0.55 for char in line.text if not char.isspace())
+    return min(line.height, (line.box[2] - line.box[0]) / ems) if ems else line.height
 
 
 def lay_out(assembler: TextAssembler, page: OcrPage, start: int, page_number: int | None, running: set[str] = frozenset()) -> list[tuple]:
