@@ -28,8 +28,9 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # Bump when reading, splitting or normalization changes, so an unchanged corpus is re-chunked.
 # 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context;
 # 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base);
-# 10: Markdown tables as labelled rows, code blocks whole, PDF drawings not tables
-PIPELINE_VERSION = "11"
+# 10: Markdown tables as labelled rows, code blocks whole, PDF drawings not tables;
+# 11: OCR figure labels left out, cover titles, rows of numbered cells not headings; 12: OCR headings without their space
+PIPELINE_VERSION = "12"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

@@ -308,3 +308,23 @@ def test_a_stray_mark_right_of_the_page_does_not_stop_its_lines_joining():
     texts = [paragraph.text for paragraph in ocr.paragraphs(page)]
     assert "本病属于中医疫病范畴，病因为感受疫戾之气，各地可根据病情、证候及气候等情况，参照下列方案进行辨证论治。" in "".join(texts)
     assert any(text.startswith("本病属于") and text.endswith("进行居家治疗。") for text in texts), texts
+
+
+def test_a_section_number_read_without_its_space_or_as_a_line_of_its_own_still_makes_a_heading():
+    def at(text, x0, y0, x1, height=12):
+        return ocr.OcrLine(text, (x0, y0, x1, y0 + height), 0.99)
+
+    page = ocr.OcrPage(
+        (
+            at("1范围", 40, 100, 76),
+            at("本标准规定了方正大米的术语和定义、要求和检验方法。", 59, 120, 400),
+            at("术语和定义", 56, 150, 108, 13),  # the engine read the number apart, a little lower
+            at("4", 45, 153, 52, 9),
+            at("下列术语和定义适用于本标准。", 63, 170, 240),
+            at("4月上旬，采用大中棚钵盘育苗技术。", 40, 190, 260),
+        ),
+        (500.0, 700.0),
+    )
+    found = [(paragraph.heading, paragraph.text) for paragraph in ocr.paragraphs(page)]
+    assert (1, "1范围") in found and (1, "4术语和定义") in found, found
+    assert (0, "4月上旬，采用大中棚钵盘育苗技术。") in found

@@ -60,6 +60,9 @@ LABEL_RUN = 6
 _SECTION_NUMBER = re.compile(
     r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部条]|\d{1,2}(?:\.\d{1,2}){1,4}\s*(?=[\u4e00-\u9fff])|\d{1,2}\s+(?=[\u4e00-\u9fff])|附\s*录\s*[A-Z])"
 )
+# ... and a bare number may lose its space too ("4术语和定义"): a heading when the rest of the
+# line is a short run of ideographs, nothing else ("5年" or "4月上旬，…" are not).
+_FUSED_NUMBER = re.compile(r"^\d{1,2}(?=[\u4e00-\u9fff][\u4e00-\u9fff、]{1,19}$)")
 _LIST_ITEM = re.compile(
     r"^(?:\d{1,2}[.．)、）]\s*(?=[\u4e00-\u9fff])|[a-z][.)）]\s|\(\d{1,2}\)|（\d{1,2}）|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|[•▪●○◦■□])"
 )
@@ -501,10 +504,6 @@ def _join(rows: list[_Row]) -> list[Paragraph]:
             paragraph.joiners += [line_joiner(paragraph.lines[-1].text, row.lines[0].text)] + row.joiners()
             paragraph.lines += row.lines
         previous = row
-    # A numbered line is a heading only when it stands alone; joined with the next, it is a clause.
-    for paragraph in result:
-        if len(paragraph.lines) > 1:
-            paragraph.heading = 0
     return result
 
 
@@ -519,13 +518,13 @@ def _right_edge(rows: list[_Row]) -> float:
 
 
 def _numbered(text: str) -> bool:
-    return bool(_SECTION_NUMBER.match(text) or _LIST_ITEM.match(text))
+    return bool(_SECTION_NUMBER.match(text) or _FUSED_NUMBER.match(text) or _LIST_ITEM.match(text))
 
 
 def _heading_level(row: _Row) -> int:
     """A short numbered row without a sentence's punctuation ("5.1.2 气温") is a heading, one level per depth."""
     text = row.text
-    match = _SECTION_NUMBER.match(text)
+    match = _SECTION_NUMBER.match(text) or _FUSED_NUMBER.match(text)
     if row.cells > 1 or not match or len(text) > 40 or _SENTENCE_END.search(text) or re.search(r"[。，；,;]", text):
         return 0
     number = match.group(0).strip()
