@@ -257,7 +257,9 @@ class Index:
             translated=translated,
             coverage=lexical.coverage if lexical is not None else 0.0,
         )
-        return self._with_gloss(question, mode, candidates, timings) if translated and query_vector is not None else candidates
+        if translated and query_vector is not None:
+            candidates = self._without_language_bias(self._with_gloss(question, mode, candidates, timings))
+        return candidates
 
     def _with_gloss(self, question: str, mode: str, candidates: Candidates, timings: dict[str, float]) -> Candidates:
         """A translated question's vector moved halfway to its gloss (qa.retrieve.crosslingual.gloss) in the
@@ -279,6 +281,19 @@ class Index:
         vector = (vector / np.linalg.norm(vector)).astype(np.float32)
         timings["gloss"] = time.perf_counter() - started
         return replace(candidates, dense=self.store.dense.similarities(candidates.passages, vector), query_vector=vector, gloss=gloss)
+
+    def _without_language_bias(self, candidates: Candidates) -> Candidates:
+        """A translated question's dense scores with what each sentence owes to being in the
+        question's language taken off (qa.retrieve.crosslingual.language_bias): the English title
+        or abstract of a Chinese document no longer outranks the Chinese sentence that answers."""
+        self.store.fetch(candidates.passages, with_sentences=True)
+        dense = candidates.dense.copy()
+        for k, p in enumerate(candidates.passages):
+            sentences = self.store.sentences(p)
+            bias = crosslingual.language_bias(self.store.passage(p).title, sentences.forms)
+            if bias.any():
+                dense[k] = float(np.max(np.asarray(sentences.vectors, dtype=np.float32) @ candidates.query_vector - bias))
+        return replace(candidates, dense=dense)
 
     def _doc_paths(self, where: Filter | None) -> frozenset[str] | None:
         if where is None or where.is_empty():

@@ -142,3 +142,10 @@ def test_given_a_gloss_the_answer_picker_looks_for_its_words_only():
     question, form = "Which plant makes cars?", "which plant makes cars?"
     assert crosslingual.with_translations(question, form, "厂 汽车 kuechly").split("|") == [form, "厂", "汽车"]
     assert "植物" in crosslingual.with_translations(question, form).split("|")  # no gloss: every translation
+
+
+def test_sentences_in_the_questions_language_owe_it_a_bias_only_in_a_document_in_another():
+    forms = ["3.1 射阳大米 sheyang rice", "在国家有关主管部门批准的范围内种植的水稻", "Preparation of periodic safety review"]
+    bias = crosslingual.language_bias("地理标志产品射阳大米", forms)
+    assert bias.tolist() == pytest.approx([crosslingual.LANGUAGE_BIAS, 0.0, crosslingual.LANGUAGE_BIAS])
+    assert not crosslingual.language_bias("AN4449 application note", forms).any(), "an English document's English is its own"

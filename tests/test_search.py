@@ -408,3 +408,22 @@ def test_token_alignment_reads_each_passage_under_its_title_and_headings(tmp_pat
     monkeypatch.setattr(align, "alignment", lambda question, passage, context="": contexts.append(context) or real(question, passage, context))
     index.search("什么情况下需要对射阳大米进行型式检验？", top_k=2)
     assert normalize("射阳大米 7.5 型式检验") in contexts, contexts
+
+
+def test_an_english_question_takes_the_language_bias_off_english_sentences_of_a_chinese_document(tmp_path):
+    from qa.retrieve import crosslingual
+
+    docs_dir = tmp_path / "docs"
+    docs_dir.mkdir()
+    line = "Sheyang rice is grown on saline soil near the coast."
+    (docs_dir / "rice.md").write_text(f"# 射阳大米\n\n{line}\n", encoding="utf-8")
+    (docs_dir / "notes.md").write_text(f"# Growing notes\n\n{line}\n", encoding="utf-8")
+    build_index(docs_dir, tmp_path / "index", embedder=FakeEmbedder())
+    index = load_index(tmp_path / "index", embedder=FakeEmbedder())
+    question = "What soil is Sheyang rice grown on?"
+    candidates = index.candidates(question, normalize(question), "hybrid", pool=10)
+    assert candidates.translated
+    raw = index.store.dense.similarities(candidates.passages, candidates.query_vector)
+    owed = {index.store.passage(p).doc_path: raw[k] - candidates.dense[k] for k, p in enumerate(candidates.passages)}
+    assert owed["rice.md"] == pytest.approx(crosslingual.LANGUAGE_BIAS, abs=1e-6)
+    assert owed["notes.md"] == pytest.approx(0.0, abs=1e-6)
