@@ -427,3 +427,19 @@ def test_an_english_question_takes_the_language_bias_off_english_sentences_of_a_
     owed = {index.store.passage(p).doc_path: raw[k] - candidates.dense[k] for k, p in enumerate(candidates.passages)}
     assert owed["rice.md"] == pytest.approx(crosslingual.LANGUAGE_BIAS, abs=1e-6)
     assert owed["notes.md"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_an_english_question_over_english_text_is_fused_as_any_question_in_its_own_language(tmp_path):
+    from qa.search import DENSE_WEIGHT, TRANSLATED_DENSE_WEIGHT
+
+    docs_dir = tmp_path / "docs"
+    docs_dir.mkdir()
+    (docs_dir / "note.md").write_text("# Buck-boost converter\n\nThe chosen inductor value is L = 82 µH.\n", encoding="utf-8")
+    (docs_dir / "rice.md").write_text("# 射阳大米\n\n射阳大米产区的土壤类型是滨海盐渍型水稻土。\n", encoding="utf-8")
+    build_index(docs_dir, tmp_path / "index", embedder=FakeEmbedder())
+    index = load_index(tmp_path / "index", embedder=FakeEmbedder())
+    english = index.candidates("Which inductor value was chosen?", normalize("Which inductor value was chosen?"), "hybrid", pool=10)
+    assert english.gloss is None and english.dense_weight == DENSE_WEIGHT, "no translation of its words is in the text it found"
+    soil = "What type of soil do rice fields have?"
+    chinese = index.candidates(soil, normalize(soil), "hybrid", pool=10)
+    assert chinese.gloss and chinese.dense_weight == TRANSLATED_DENSE_WEIGHT
