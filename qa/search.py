@@ -93,7 +93,7 @@ class Candidates:
     lexical: np.ndarray | None  # BM25 score per passage
     lexical_ceiling: float  # BM25 score of a passage that matched every question word
     query_vector: np.ndarray | None
-    translated: bool = False  # the question's words were translated (qa.retrieve.crosslingual)
+    translated: bool = False  # the question's words were translated (qa.retrieve.crosslingual) for text in another language
     coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
     gloss: str | None = None  # a translated question's gloss (qa.retrieve.crosslingual.gloss)
 

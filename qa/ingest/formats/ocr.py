@@ -50,10 +50,12 @@ TEXT_SCORE = 0.5  # the engine drops lines it is less sure of than this (its own
 # table's first column start where the row above or below does, and stay. (PDF text layers
 # have a rule of their own, pdf_layout.stray_rows.)
 LABEL_CHARS = 5
-TITLE_SIZE = 0.75  # see cover_title
-TITLE_STANDS_OUT = 1.15  # the tallest line is this much taller than the median, or the page has no title
-TITLE_CHARS = 80
 LABEL_RUN = 6
+# A cover's title (cover_title): lines in type at least TITLE_SIZE of the largest, which is
+# TITLE_STANDS_OUT times the median or more, TITLE_CHARS at most in all.
+TITLE_SIZE = 0.75
+TITLE_STANDS_OUT = 1.15
+TITLE_CHARS = 80
 
 # OCR often drops the space after a clause number ("5.1.2气温"), so a number followed by an
 # ideograph counts; a bare number needs the space ("3 术语"), or "30g" would be a clause.
