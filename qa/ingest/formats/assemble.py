@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
+_WORDS = re.compile(r"[^\W\d_]")  # letters and ideographs: a title has some
+TITLE_STANDS_OUT = 1.15  # a cover's largest type is this much larger than its median type, or the cover states no title
+MAX_TITLE_CHARS = 80
 
 
 class UnreadableFile(Exception):
@@ -44,6 +50,21 @@ def line_joiner(before: str, after: str) -> str:
 def counted(n: int, noun: str) -> str:
     """`1 table`, `3 tables`: how layout notes count what they found."""
     return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def cover_title(lines: Sequence[Any], size: Callable[[Any], float], share: float, reading_order: Callable[[list], list]) -> str:
+    """A document's title as its first page states it: the lines (of three letters or more, each
+    with a .text) in at least `share` of the page's largest type, joined in `reading_order`; ""
+    when that type does not stand out from the rest, or the title runs past MAX_TITLE_CHARS.
+    `size(line)` is a line's type size (a PDF's font size; an OCR'd line's, from its box)."""
+    worded = [line for line in lines if len(_WORDS.findall(line.text)) >= 3]
+    if not worded:
+        return ""
+    largest = max(size(line) for line in worded)
+    if largest < TITLE_STANDS_OUT * statistics.median(size(line) for line in worded):
+        return ""
+    title = " ".join(line.text for line in reading_order([line for line in worded if size(line) >= share * largest]))
+    return title if len(title) <= MAX_TITLE_CHARS else ""
 
 
 def collapse_spaces(text: str) -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ...user_cache import user_cache_dir
+from . import assemble
 from .assemble import TextAssembler, UnreadableFile, collapse_spaces, line_joiner
 
 INSTALL = "pip install -e '.[ocr]'"
@@ -51,11 +52,7 @@ TEXT_SCORE = 0.5  # the engine drops lines it is less sure of than this (its own
 # have a rule of their own, pdf_layout.stray_rows.)
 LABEL_CHARS = 5
 LABEL_RUN = 6
-# A cover's title (cover_title): lines in type at least TITLE_SIZE of the largest, which is
-# TITLE_STANDS_OUT times the median or more, TITLE_CHARS at most in all.
-TITLE_SIZE = 0.75
-TITLE_STANDS_OUT = 1.15
-TITLE_CHARS = 80
+TITLE_SIZE = 0.75  # a cover's title: lines in type at least this share of the largest (cover_title)
 
 # OCR often drops the space after a clause number ("5.1.2气温"), so a number followed by an
 # ideograph counts; a bare number needs the space ("3 术语"), or "30g" would be a clause.
@@ -534,18 +531,10 @@ def _heading_level(row: _Row) -> int:
 
 
 def cover_title(page: OcrPage) -> str:
-    """The page's largest type, as a cover states a document's title: the lines (of three
-    letters or more) whose type is at least TITLE_SIZE of the largest, in reading order; ""
-    when none stands out from the rest. A cover sets its title in two sizes, and a box's
-    height varies with the glyphs in it, hence the loose ratio."""
-    lines = [line for line in page.lines if len(re.findall(r"[^\W\d_]", line.text)) >= 3]
-    if len(lines) < 2:
-        return ""
-    largest = max(_type_size(line) for line in lines)
-    if largest < TITLE_STANDS_OUT * statistics.median(_type_size(line) for line in lines):
-        return ""
-    title = " ".join(line.text for row in _rows([line for line in lines if _type_size(line) >= TITLE_SIZE * largest]) for line in row.lines)
-    return title if len(title) <= TITLE_CHARS else ""
+    """The page's largest type, as a cover states a document's title (assemble.cover_title): a
+    cover sets its title in two sizes, and a box's height varies with the glyphs in it, hence
+    the loose TITLE_SIZE."""
+    return assemble.cover_title(page.lines, _type_size, TITLE_SIZE, lambda lines: [line for row in _rows(lines) for line in row.lines])
 
 
 def _type_size(line: OcrLine) -> float:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from . import ocr
 from . import pdf_layout as layout
 from . import pdf_tables as tables
-from .assemble import Extracted, TextAssembler, UnreadableFile, counted, line_joiner
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted, cover_title, line_joiner
 from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
@@ -37,7 +37,6 @@ _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
-_WORDS = re.compile(r"[^\W\d_]")  # letters and ideographs: a title has some
 
 
 def extract(data: bytes) -> Extracted:
@@ -145,16 +144,9 @@ def _render(page) -> tuple[object, float]:
 
 
 def _cover_title(pages: list[layout.Page]) -> str:
-    """The first page's largest type, where a cover or a paper states its title (lines of that
-    size joined in reading order); "" when nothing on it stands out from the rest."""
-    lines = [line for page in pages[:1] for line in page.segments if len(_WORDS.findall(line.text)) >= 3]
-    if not lines:
-        return ""
-    largest = max(line.size for line in lines)
-    if largest < HEADING_SIZE_RATIO * statistics.median(line.size for line in lines):
-        return ""
-    title = " ".join(line.text for line in sorted(lines, key=lambda line: (-line.top, line.left)) if line.size >= 0.97 * largest)
-    return title if len(title) <= MAX_HEADING_CHARS else ""
+    """The first page's largest type, where a cover or a paper states its title."""
+    first = pages[0].segments if pages else []
+    return cover_title(first, lambda line: line.size, 0.97, lambda lines: sorted(lines, key=lambda line: (-line.top, line.left)))
 
 
 def _pdfium_reason(exc: Exception) -> str:
