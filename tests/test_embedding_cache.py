@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -10,18 +11,21 @@ from qa.embedding import cache
 from qa.user_cache import user_cache_dir
 
 GOOD = b"a model"
+WEIGHTS = b"its weights"
 
 
 class FakeModelFile:
     fingerprint = "fake-file"
 
 
-def fake_build(model_file, output_path, seconds=0.0):
+def fake_build(model_file, output_path, weights_file_name=None, seconds=0.0):
     import time
 
     time.sleep(seconds)
     with open(output_path, "wb") as handle:
         handle.write(GOOD)
+    if weights_file_name:
+        (output_path.parent / weights_file_name).write_bytes(WEIGHTS)
     log = os.environ.get("QA_TEST_BUILD_LOG")
     if log:
         with open(log, "a") as handle:
@@ -32,6 +36,8 @@ def open_session(model):
     data = model if isinstance(model, bytes) else open(model, "rb").read()
     if data != GOOD:
         raise RuntimeError("[ONNXRuntimeError] : 7 : INVALID_PROTOBUF : Load model failed")
+    if not isinstance(model, bytes) and not cache.weights_path(Path(model)).exists():
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : External data path does not exist")
     return ("session", model)
 
 
@@ -56,7 +62,15 @@ def test_built_once_then_loaded_from_the_cache(builds):
     assert cache.load_model(FakeModelFile(), open_session) == ("session", str(cached_model_path()))
     assert cache.load_model(FakeModelFile(), open_session)[0] == "session"
     assert builds() == 1
-    assert [p.name for p in cached_model_path().parent.iterdir() if p.suffix != ".lock"] == [cached_model_path().name]
+    kept = sorted(p.name for p in cached_model_path().parent.iterdir() if p.suffix != ".lock")
+    assert kept == sorted([cached_model_path().name, cache.weights_path(cached_model_path()).name])
+
+
+def test_a_model_without_its_weights_is_rebuilt(builds):
+    cache.load_model(FakeModelFile(), open_session)
+    cache.weights_path(cached_model_path()).unlink()
+    assert cache.load_model(FakeModelFile(), open_session)[0] == "session"
+    assert builds() == 2 and cache.weights_path(cached_model_path()).read_bytes() == WEIGHTS
 
 
 def test_a_missing_model_is_rebuilt(builds):
@@ -77,7 +91,8 @@ def test_a_corrupt_model_is_rebuilt_not_a_crash(builds, capsys):
 def test_a_killed_builds_leftovers_are_ignored_and_cleared(builds):
     cached_model_path().parent.mkdir(parents=True)
     leftover = cached_model_path().parent / f"{cached_model_path().name}.99999.tmp"
-    leftover.write_bytes(b"half a mod")
+    leftover.mkdir()
+    (leftover / "model.onnx").write_bytes(b"half a mod")
     cache.load_model(FakeModelFile(), open_session)
     assert not leftover.exists() and cached_model_path().read_bytes() == GOOD
 
@@ -111,7 +126,7 @@ def test_an_unwritable_cache_builds_in_memory(builds, tmp_path, monkeypatch, cap
 def _load_in_another_process(result_path):
     from qa.embedding import cache as child_cache
 
-    child_cache.build_int8_model = lambda model_file, path: fake_build(model_file, path, seconds=0.5)
+    child_cache.build_int8_model = lambda model_file, path, weights=None: fake_build(model_file, path, weights, seconds=0.5)
     kind, _model = child_cache.load_model(FakeModelFile(), open_session)
     with open(result_path, "w") as handle:
         handle.write(kind)

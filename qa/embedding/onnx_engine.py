@@ -138,6 +138,9 @@ def _open_session(model):
     options.intra_op_num_threads = 1  # the calls run in parallel instead (see above)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors reach the caller as exceptions
+    # No arena: it held 7-12 MiB more after one question, and warm searches are no faster with
+    # it (benchmarks/cold_start.py, benchmarks/guard.py --parts speed).
+    options.enable_cpu_mem_arena = False
     # The cached model was optimized when it was built (qa.embedding.graph.build_int8_model).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
