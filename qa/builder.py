@@ -29,8 +29,9 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # 4: token states kept; 5: short paragraphs grouped, heading paths; 6: layouts, tables, context;
 # 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base);
 # 10: Markdown tables as labelled rows, code blocks whole, PDF drawings not tables;
-# 11: OCR figure labels left out, cover titles, rows of numbered cells not headings; 12: OCR headings without their space
-PIPELINE_VERSION = "12"
+# 11: OCR figure labels left out, cover titles, rows of numbered cells not headings; 12: OCR headings without their space;
+# 13: PDF formulas in large type not headings
+PIPELINE_VERSION = "13"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

@@ -68,6 +68,17 @@ def test_a_bold_body_line_is_not_a_heading():
     assert "所有人员必须佩戴安全帽" in extracted.text.splitlines(), "the bold rule is its own paragraph"
 
 
+def test_a_formula_displayed_in_large_type_is_not_a_heading():
+    extracted = extract("formula.pdf")
+    assert headings(extracted) == [("第二节 用水计算", 1)]
+    assert "f(x) = 1 + x × [ g(x) + h(x) ]" in extracted.text.splitlines()
+
+
+def test_formulas_are_told_from_headings_with_symbols():
+    assert pdf._is_formula("√ a + b 2 x=0 = a + b") and pdf._is_formula("1 + x × [ f(x) + g(x) ] c")
+    assert not pdf._is_formula("C++ 程序设计") and not pdf._is_formula("2.1 分类说明") and not pdf._is_formula("A + B 测试方法")
+
+
 def test_a_contents_page_with_dot_leaders_is_left_out():
     extracted = extract("toc.pdf")
     assert ". ." not in extracted.text and "目  录" not in extracted.text and "1.1 适用范围" not in extracted.text

@@ -6,7 +6,7 @@
 Each file shows one layout qa's PDF reader must handle (tests/test_formats_pdf.py): two
 columns under a full-width title, a ruled table with an empty cell, a bold body line, a
 contents page, a running header that changes by section, an indented quotation, a
-diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
+formula displayed in large type, a diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
 is. The files are committed; run this again only to change them. See tests/data/README.md.
 """
 
@@ -101,6 +101,23 @@ def make_bold_rule() -> None:
     text.textLine("所有人员必须佩戴安全帽")
     canvas.drawText(text)
     _lines(canvas, 60, y - 16, _wrap(RULES_AFTER, 45))
+    canvas.showPage()
+    canvas.save()
+
+
+FORMULA_BEFORE = "设每亩的用水量为 g(x)，渗漏量为 h(x)，其中 x 是灌溉的天数，则总用水量按下式计算："
+FORMULA_AFTER = "式中的系数由当地的土壤条件决定，沙土取大值，黏土取小值。"
+
+
+def make_formula() -> None:
+    """A heading in larger type, then a formula displayed in larger type than the body (not a heading)."""
+    canvas = _canvas("formula.pdf")
+    canvas.setFont(FONT, 16)
+    canvas.drawString(60, 780, "第二节 用水计算")
+    y = _lines(canvas, 60, 750, _wrap(FORMULA_BEFORE, 45))
+    canvas.setFont("Helvetica", 16)
+    canvas.drawString(200, y - 10, "f(x) = 1 + x × [ g(x) + h(x) ]")
+    _lines(canvas, 60, y - 44, _wrap(FORMULA_AFTER, 45))
     canvas.showPage()
     canvas.save()
 
@@ -212,6 +229,7 @@ def main() -> None:
     make_two_columns()
     make_table()
     make_bold_rule()
+    make_formula()
     make_toc()
     make_running_header()
     make_quotation()

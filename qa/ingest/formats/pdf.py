@@ -34,6 +34,9 @@ _SECTION_NUMBER = re.compile(
     r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}|\d{1,2})\s+(?=[^\d\s])"
 )
 _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
+# A displayed formula is set large (its brackets, its sums), but it is not a heading.
+_MATH_OPERATOR = re.compile(r"[=+×÷√∑∏∫≤≥≈±∈→]")
+_WORD_CHARACTER = re.compile(r"[^\W\d_]")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
@@ -260,12 +263,19 @@ def _heading_kind(line: Line, body_size: float) -> str | None:
     text = line.text
     if _SENTENCE_END.search(text) or body_size <= 0:
         return None
-    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS:
+    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS and not _is_formula(text):
         return "size"
     numbered = len(text) <= MAX_NUMBERED_HEADING_CHARS and _SECTION_NUMBER.match(text) and not _INNER_PUNCTUATION.search(text)
     if line.size >= 0.95 * body_size and numbered:
         return "number"
     return None
+
+
+def _is_formula(text: str) -> bool:
+    """A line with a math operator whose letters are under half of its characters:
+    "1 + x × [ f(x) + g(x) ] c", not "C++ 程序设计"."""
+    characters = "".join(text.split())
+    return bool(_MATH_OPERATOR.search(text)) and len(_WORD_CHARACTER.findall(characters)) < len(characters) / 2
 
 
 def _heading_levels(laid_out: list, body_size: float) -> dict[tuple, int]:
