@@ -11,6 +11,7 @@ import pytest
 
 from conftest import cited_passages
 from qa.ingest.formats import pdf
+from qa.ingest.formats.pdf_layout import Line
 from qa.ingest.reader import read_file
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
@@ -75,8 +76,19 @@ def test_a_formula_displayed_in_large_type_is_not_a_heading():
 
 
 def test_formulas_are_told_from_headings_with_symbols():
-    assert pdf._is_formula("√ a + b 2 x=0 = a + b") and pdf._is_formula("1 + x × [ f(x) + g(x) ] c")
-    assert not pdf._is_formula("C++ 程序设计") and not pdf._is_formula("2.1 分类说明") and not pdf._is_formula("A + B 测试方法")
+    for formula in ("√ a + b 2 x=0 = a + b", "1 + x × [ f(x) + g(x) ] c", "D = 1 − Vin", "dt", "1260 315 1260 21"):
+        assert pdf._is_formula(formula), formula
+    for title in ("C++ 程序设计", "2.1 分类说明", "A + B 测试方法", "附录 最小示例", "Scope"):
+        assert not pdf._is_formula(title), title
+
+
+def test_a_number_with_a_chinese_enumeration_comma_makes_a_section_heading():
+    def line(text):
+        return Line(text=text, left=57, right=300, top=710, bottom=700, size=10.5, first_word=20)
+
+    assert pdf._heading_kind(line("1.1、 微型热敏打印机芯"), 10.5) == "number"
+    assert pdf._heading_kind(line("3.2、最大允许参数"), 10.5) == "number"
+    assert pdf._heading_kind(line("1、易装纸，体积小"), 10.5) is None  # a list item
 
 
 def test_a_contents_page_with_dot_leaders_is_left_out():
@@ -113,6 +125,7 @@ def test_contents_lines_and_page_numbers_are_recognised():
     from qa.ingest.formats.pdf_layout import PAGE_NUMBER, is_toc_line
 
     assert is_toc_line("1.2 安装 ........ 5") and is_toc_line("Setting the timer . . . . . . 14")
+    assert is_toc_line("1、简介 ................ - 3 -")
     assert not is_toc_line("价格是 5.00 元") and not is_toc_line("见第 5 页。")
     for number in ("5/34", "–3/11–", "- 2 -", "第 3 页", "Page 4 of 10"):
         assert PAGE_NUMBER.match(number), number

@@ -31,11 +31,12 @@ MAX_HEADING_CHARS = 80
 MAX_NUMBERED_HEADING_CHARS = 40  # a body-size heading is known by its number, and is short
 _SENTENCE_END = re.compile(r"[。．.!！?？；;：:，,、]$")
 _SECTION_NUMBER = re.compile(
-    r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}|\d{1,2})\s+(?=[^\d\s])"
+    r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]\s+|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}(?:\s+|、\s*)|\d{1,2}\s+)(?=[^\d\s])"
 )
 _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
 # A displayed formula is set large (its brackets, its sums), but it is not a heading.
-_MATH_OPERATOR = re.compile(r"[=+×÷√∑∏∫≤≥≈±∈→]")
+_RELATION = re.compile(r"[=×÷√∑∏∫≤≥≈±∈→]")
+_PLUS_MINUS = re.compile(r"[+−]")
 _WORD_CHARACTER = re.compile(r"[^\W\d_]")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
@@ -272,10 +273,14 @@ def _heading_kind(line: Line, body_size: float) -> str | None:
 
 
 def _is_formula(text: str) -> bool:
-    """A line with a math operator whose letters are under half of its characters:
-    "1 + x × [ f(x) + g(x) ] c", not "C++ 程序设计"."""
+    """A line of a displayed formula: a relation or operator no section title uses ("D = 1 − Vin/Vout"),
+    a sum whose letters are under half of it ("1 + x × [ f(x) + g(x) ] c", not "C++ 程序设计"), a few
+    Latin letters ("dt" of a fraction), or no letters at all."""
     characters = "".join(text.split())
-    return bool(_MATH_OPERATOR.search(text)) and len(_WORD_CHARACTER.findall(characters)) < len(characters) / 2
+    letters = len(_WORD_CHARACTER.findall(characters))
+    if letters == 0 or (len(characters) <= 3 and characters.isascii()) or _RELATION.search(text):
+        return True
+    return bool(_PLUS_MINUS.search(text)) and letters <= len(characters) / 2
 
 
 def _heading_levels(laid_out: list, body_size: float) -> dict[tuple, int]:

@@ -22,7 +22,7 @@ MARGIN_SHARE = 0.4  # a margin band holding a row on this share of the pages (an
 RUNNING_SHARE = 0.6  # the same margin text (numbers aside) on this share of pages (and ≥ 2) repeats
 STRAY_RUN = 6  # this many rows in a row of ≤ 3 chars each are a figure's labels
 TOC_PAGE_SHARE = 0.4  # a page whose rows are this share (and ≥ 3) contents entries is a contents page
-_TOC_LINE = re.compile(r"(?:[.·…．・]\s*){4,}\s*(?:\d+|[ivxlcdm]+)\s*$", re.I)
+_TOC_LINE = re.compile(r"(?:[.·…．・]\s*){4,}\s*[-–—]?\s*(?:\d+|[ivxlcdm]+)\s*[-–—]?\s*$", re.I)  # "… 14", "… - 3 -"
 PAGE_NUMBER = re.compile(
     r"^[-–—\s]*(?:第\s*)?\d+\s*(?:页|頁)?(?:\s*(?:/|of)\s*\d+)?(?:\s*(?:页|頁))?[-–—\s]*$|^(?:page|p\.)\s*\d+(?:\s*(?:/|of)\s*\d+)?$|^[ivxlc]+$",
     re.I,
