@@ -30,8 +30,9 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # 7: rows and lines as sentences; 8: OCR lines kept; 9: Word headings by outline level (on a style or its base);
 # 10: Markdown tables as labelled rows, code blocks whole, PDF drawings not tables;
 # 11: OCR figure labels left out, cover titles, rows of numbered cells not headings; 12: OCR headings without their space;
-# 13: PDF formulas in large type not headings; 14: "- 3 -" page numbers in contents, "1.1、" headings, formulas without operators
-PIPELINE_VERSION = "14"
+# 13: PDF formulas in large type not headings; 14: "- 3 -" page numbers in contents, "1.1、" headings, formulas without operators;
+# 15: PDF type set at size 1 measured by its matrix, body size by letters, prose and bullets in larger type not headings
+PIPELINE_VERSION = "15"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

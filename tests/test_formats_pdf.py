@@ -82,13 +82,33 @@ def test_formulas_are_told_from_headings_with_symbols():
         assert not pdf._is_formula(title), title
 
 
-def test_a_number_with_a_chinese_enumeration_comma_makes_a_section_heading():
-    def line(text):
-        return Line(text=text, left=57, right=300, top=710, bottom=700, size=10.5, first_word=20)
+def test_type_set_at_size_one_and_scaled_by_its_matrix_has_its_drawn_size():
+    extracted = extract("scaled-type.pdf")
+    assert headings(extracted) == [("Sizing the inductor", 1)], "found by its size"
+    body = extracted.text.splitlines()[1]
+    assert body.startswith("The converter takes") and body.endswith("the switching frequency."), "wrapped lines make one paragraph"
 
-    assert pdf._heading_kind(line("1.1、 微型热敏打印机芯"), 10.5) == "number"
-    assert pdf._heading_kind(line("3.2、最大允许参数"), 10.5) == "number"
-    assert pdf._heading_kind(line("1、易装纸，体积小"), 10.5) is None  # a list item
+
+def _line(text: str, size: float) -> Line:
+    return Line(text=text, left=57, right=300, top=710, bottom=700, size=size, first_word=20)
+
+
+def test_body_text_in_larger_type_is_not_a_heading():
+    assert pdf._heading_kind(_line("第二节 用水计算", 14.0), 12.0) == "size"
+    assert pdf._heading_kind(_line("多项精芯公司之专利设计使打印更均匀、运行更平稳；机芯具有体积小", 14.0), 12.0) is None
+    assert pdf._heading_kind(_line("◆易装纸", 14.0), 12.0) is None
+
+
+def test_a_fractions_line_beside_a_formula_is_not_a_heading():
+    block = [_line("L > Vin 2 × ( Vout Vin − ) × 1", 12.0), _line("Fpwm Vout 2 Iripple", 12.0), _line("The chosen value is L = 82 µH.", 10.0)]
+    assert pdf._heading_kind(block[1], 10.0) == "size" and pdf._in_formula(block, 1)
+    assert not pdf._in_formula([_line("L = 1", 12.0), _line("附录 最小示例", 12.0)], 1), "a heading in Chinese after a formula stays"
+
+
+def test_a_number_with_a_chinese_enumeration_comma_makes_a_section_heading():
+    assert pdf._heading_kind(_line("1.1、 微型热敏打印机芯", 10.5), 10.5) == "number"
+    assert pdf._heading_kind(_line("3.2、最大允许参数", 10.5), 10.5) == "number"
+    assert pdf._heading_kind(_line("1、易装纸，体积小", 10.5), 10.5) is None  # a list item
 
 
 def test_a_contents_page_with_dot_leaders_is_left_out():

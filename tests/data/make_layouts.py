@@ -6,7 +6,7 @@
 Each file shows one layout qa's PDF reader must handle (tests/test_formats_pdf.py): two
 columns under a full-width title, a ruled table with an empty cell, a bold body line, a
 contents page, a running header that changes by section, an indented quotation, a
-formula displayed in large type, a diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
+formula displayed in large type, type set at size 1 and scaled, a diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
 is. The files are committed; run this again only to change them. See tests/data/README.md.
 """
 
@@ -122,6 +122,40 @@ def make_formula() -> None:
     canvas.save()
 
 
+SCALED_BODY = (
+    "The converter takes an input from three to fifteen volts and keeps its output at the set value. "
+    "The inductor is chosen for a ripple of thirty percent of the output current at the switching frequency."
+)
+
+
+def make_scaled_type() -> None:
+    """Every font set at size 1 and scaled by the text matrix, as some PDF writers do: a 16 pt
+    heading, then a paragraph at 10.5 pt wrapped over lines (words a space apart)."""
+    canvas = _canvas("scaled-type.pdf")
+    text = canvas.beginText()
+    text.setFont("Helvetica", 1)
+    text.setTextTransform(16, 0, 0, 16, 60, 780)
+    text.textOut("Sizing the inductor")
+    y = 750
+    for line in _wrap_words(SCALED_BODY, 80):
+        text.setTextTransform(10.5, 0, 0, 10.5, 60, y)
+        text.textOut(line)
+        y -= 15
+    canvas.drawText(text)
+    canvas.showPage()
+    canvas.save()
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 TOC = [("第一章 总则", 2), ("1.1 适用范围", 2), ("1.2 术语", 2), ("第二章 种植要求", 3), ("2.1 播种", 3)]
 
 
@@ -230,6 +264,7 @@ def main() -> None:
     make_table()
     make_bold_rule()
     make_formula()
+    make_scaled_type()
     make_toc()
     make_running_header()
     make_quotation()

@@ -38,6 +38,10 @@ _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
 _RELATION = re.compile(r"[=×÷√∑∏∫≤≥≈±∈→]")
 _PLUS_MINUS = re.compile(r"[+−]")
 _WORD_CHARACTER = re.compile(r"[^\W\d_]")
+# Body text in larger type is not a heading: a bulleted item, or a long line with a sentence's inner punctuation.
+_BULLET = re.compile(r"^[•▪●○◦■□◆◇►▶✓✔]")
+_PROSE_PUNCTUATION = re.compile(r"[，；、。]")
+PROSE_CHARS = 15
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
@@ -251,11 +255,12 @@ def _edges(lines: list[Line]) -> tuple[float, float]:
 
 
 def _body_size(pages: list[layout.Page]) -> float:
-    """The type size most of the text is set in (weighted by characters)."""
+    """The type size most of the text is set in (weighted by letters, digits and ideographs: a
+    contents page's dot leaders are not text)."""
     sizes: Counter[float] = Counter()
     for page in pages:
         for line in page.segments:
-            sizes[round(line.size, 1)] += len(line.text)
+            sizes[round(line.size, 1)] += sum(ch.isalnum() for ch in line.text)
     return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
@@ -264,7 +269,9 @@ def _heading_kind(line: Line, body_size: float) -> str | None:
     text = line.text
     if _SENTENCE_END.search(text) or body_size <= 0:
         return None
-    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS and not _is_formula(text):
+    if _is_formula(text) or _BULLET.match(text) or (len(text) > PROSE_CHARS and _PROSE_PUNCTUATION.search(text)):
+        return None
+    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS:
         return "size"
     numbered = len(text) <= MAX_NUMBERED_HEADING_CHARS and _SECTION_NUMBER.match(text) and not _INNER_PUNCTUATION.search(text)
     if line.size >= 0.95 * body_size and numbered:
@@ -281,6 +288,15 @@ def _is_formula(text: str) -> bool:
     if letters == 0 or (len(characters) <= 3 and characters.isascii()) or _RELATION.search(text):
         return True
     return bool(_PLUS_MINUS.search(text)) and letters <= len(characters) / 2
+
+
+def _in_formula(block: list[Line], index: int) -> bool:
+    """Whether block[index] is a line of a displayed formula without an operator of its own (a
+    fraction's "Fpwm Vout 2 Iripple"): Latin letters and digits only, unnumbered, next to a formula."""
+    text = block[index].text
+    if not text.isascii() or _SECTION_NUMBER.match(text):
+        return False
+    return any(0 <= i < len(block) and block[i].table is None and _is_formula(block[i].text) for i in (index - 1, index + 1))
 
 
 def _heading_levels(laid_out: list, body_size: float) -> dict[tuple, int]:
@@ -309,6 +325,8 @@ def _paragraphs(block: list[Line], body_size: float, edges: tuple[float, float])
             previous = None
             continue
         kind = _heading_kind(line, body_size)
+        if kind == "size" and _in_formula(block, index):
+            kind = None
         char_width = line.size or body_size or 10.0
         starts_new = (
             previous is None

@@ -92,10 +92,16 @@ def read_chars(textpage) -> tuple[list[Char], int, int]:
             continue
         if 0xDC00 <= code < 0xE000 or code in (0xFFFE, 0xFFFF) or not raw.FPDFText_GetLooseCharBox(textpage, i, rect):
             continue
-        char = Char(chr(code), rect.left, rect.right, rect.bottom, rect.top, raw.FPDFText_GetFontSize(textpage, i), space)
+        has_matrix = raw.FPDFText_GetMatrix(textpage, i, matrix)
+        size = raw.FPDFText_GetFontSize(textpage, i)
+        if size <= 1.0 and has_matrix:
+            # A font set at size 1 and scaled by the text matrix, as some writers do: its type
+            # size is the matrix's scale (1 pt type does not occur; sizes given are kept).
+            size *= math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c)) or 1.0
+        char = Char(chr(code), rect.left, rect.right, rect.bottom, rect.top, size, space)
         space = False
         # The baseline's direction, from the char's matrix (pdfium's char angle counts an italic's slant too).
-        angle = math.atan2(matrix.b, matrix.a) % (2 * math.pi) if raw.FPDFText_GetMatrix(textpage, i, matrix) else 0.0
+        angle = math.atan2(matrix.b, matrix.a) % (2 * math.pi) if has_matrix else 0.0
         if min(angle, 2 * math.pi - angle) > ROTATION_TOLERANCE:
             rotated.append(char)
             angles.append(angle)
