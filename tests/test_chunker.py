@@ -189,3 +189,15 @@ def test_in_extracted_text_each_line_ends_a_sentence_but_hand_wrapped_latin_text
     assert lines == ["5.2.6 水源", "来自洪泽湖灌溉渠，水质符合一级", "寄存器: SBCR | 默认值: 44h", "The converter runs at\n250 kHz and the inductor\nis 82 uH."]
     # A text file may wrap its lines anywhere: there a line break ends nothing.
     assert sentence_spans(text) == [(0, len(text))]
+
+
+def test_a_table_row_is_embedded_after_its_section_and_a_sentence_alone():
+    from qa.ingest.chunker import embedding_text
+    from qa.ingest.normalize import normalize
+    from qa.models import Passage
+
+    passage = Passage(id="x", doc_path="readme.md", title="ChatGLM2-6B", section="评测结果 › C-Eval", paragraph=3, line_start=9, line_end=9, char_start=0, char_end=10, text="")
+    row = "Model: ChatGLM2-6B (base) | Average: 51.7 | STEM: 48.6"
+    assert embedding_text(passage, row) == f"{normalize(passage.section)}: {row}" and "c-eval" in embedding_text(passage, row)
+    assert embedding_text(passage, "我们选取了部分中英文典型数据集进行了评测。") == "我们选取了部分中英文典型数据集进行了评测。"
+    assert embedding_text(passage, "注意: 这一句 | 不是表格") == "注意: 这一句 | 不是表格", "one label is not a row of cells"

@@ -32,6 +32,9 @@ PATH_DEPTH = 3  # headings kept in a passage's section path
 # R@1 (its speeches' titles pull every passage of a speech up); the lexical leg's context
 # gained on both. So the encoder reads the sentence alone.
 DENSE_CONTEXT = ""
+# A table's row, labelled from its header ("Model: ChatGLM2-6B | Average: 51.7"), is read after
+# its section, which names what the table is about ("C-Eval") where none of its cells does.
+_TABLE_ROW = re.compile(r"\S: [^|]*\S \| \S[^|]*: ")
 PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -149,7 +152,7 @@ def embedding_text(passage: Passage, sentence_form: str) -> str:
     token alignment reads the same."""
     from .normalize import normalize
 
-    found = context(passage, DENSE_CONTEXT)
+    found = context(passage, "section" if _TABLE_ROW.search(sentence_form) else DENSE_CONTEXT)
     return f"{normalize(found)}: {sentence_form}" if found else sentence_form
 
 
