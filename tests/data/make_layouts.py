@@ -89,12 +89,17 @@ RULES_BEFORE = "进入施工现场的人员应当遵守本章的各项规定，�
 RULES_AFTER = "违反上述规定的人员，由项目部进行批评教育；情节严重的，责令其离开施工现场，并通报其所在单位。"
 
 
+def _headed_page(name: str, heading: str, paragraph: str):
+    """A canvas with a 16 pt heading and a wrapped paragraph under it; the y below them."""
+    canvas = _canvas(name)
+    canvas.setFont(FONT, 16)
+    canvas.drawString(60, 780, heading)
+    return canvas, _lines(canvas, 60, 750, _wrap(paragraph, 45))
+
+
 def make_bold_rule() -> None:
     """A heading in larger type, and a rule set in bold at body size between two paragraphs (not a heading)."""
-    canvas = _canvas("bold-rule.pdf")
-    canvas.setFont(FONT, 16)
-    canvas.drawString(60, 780, "第一章 安全规定")
-    y = _lines(canvas, 60, 750, _wrap(RULES_BEFORE, 45))
+    canvas, y = _headed_page("bold-rule.pdf", "第一章 安全规定", RULES_BEFORE)
     text = canvas.beginText(60, y)
     text.setFont(FONT, 10.5)
     text.setTextRenderMode(2)  # fill and stroke: how Word sets a CJK font in bold
@@ -111,10 +116,7 @@ FORMULA_AFTER = "式中的系数由当地的土壤条件决定，沙土取大值
 
 def make_formula() -> None:
     """A heading in larger type, then a formula displayed in larger type than the body (not a heading)."""
-    canvas = _canvas("formula.pdf")
-    canvas.setFont(FONT, 16)
-    canvas.drawString(60, 780, "第二节 用水计算")
-    y = _lines(canvas, 60, 750, _wrap(FORMULA_BEFORE, 45))
+    canvas, y = _headed_page("formula.pdf", "第二节 用水计算", FORMULA_BEFORE)
     canvas.setFont("Helvetica", 16)
     canvas.drawString(200, y - 10, "f(x) = 1 + x × [ g(x) + h(x) ]")
     _lines(canvas, 60, y - 44, _wrap(FORMULA_AFTER, 45))
