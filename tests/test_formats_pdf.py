@@ -149,3 +149,7 @@ def test_contents_lines_and_page_numbers_are_recognised():
     assert not is_toc_line("价格是 5.00 元") and not is_toc_line("见第 5 页。")
     for number in ("5/34", "–3/11–", "- 2 -", "第 3 页", "Page 4 of 10"):
         assert PAGE_NUMBER.match(number), number
+
+
+def test_a_numbered_heading_may_list_its_subjects():
+    assert pdf._heading_kind(_line("6.2.5 杂质、不完善粒含量检验", 10.5), 10.5) == "number"

@@ -269,9 +269,10 @@ def _heading_kind(line: Line, body_size: float) -> str | None:
     text = line.text
     if _SENTENCE_END.search(text) or body_size <= 0:
         return None
-    if _is_formula(text) or _BULLET.match(text) or (len(text) > PROSE_CHARS and _PROSE_PUNCTUATION.search(text)):
+    if _is_formula(text):
         return None
-    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS:
+    prose = _BULLET.match(text) or (len(text) > PROSE_CHARS and _PROSE_PUNCTUATION.search(text))
+    if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS and not prose:
         return "size"
     numbered = len(text) <= MAX_NUMBERED_HEADING_CHARS and _SECTION_NUMBER.match(text) and not _INNER_PUNCTUATION.search(text)
     if line.size >= 0.95 * body_size and numbered:
