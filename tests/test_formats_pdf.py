@@ -128,6 +128,12 @@ def test_a_running_header_that_changes_by_section_and_its_footer_are_left_out():
     assert "running headers, footers and page numbers left out" in extracted.layout
 
 
+def test_a_running_header_set_close_to_the_text_is_left_out_when_its_words_recur():
+    extracted = extract("tight-header.pdf")
+    assert "规格书" not in extracted.text
+    assert extracted.text.splitlines()[0].startswith("左栏第一段") and extracted.text.splitlines()[0].endswith("劳力和农机。")
+
+
 def test_an_indented_quotation_is_one_paragraph():
     found = lines("quotation.pdf")
     assert found[1].startswith("孔子曰") and found[1].endswith("死而后已。"), found

@@ -213,6 +213,17 @@ def make_running_header() -> None:
     canvas.save()
 
 
+def make_tight_header() -> None:
+    """Three pages whose header, the same words on each, sits just 5 pt above the first body line."""
+    canvas = _canvas("tight-header.pdf")
+    for text in (LEFT_COLUMN, RIGHT_COLUMN, RULES_BEFORE):
+        canvas.setFont(FONT, 9)
+        canvas.drawString(300, 786, "JX-2R-01 系列机芯规格书-V1.7")
+        _lines(canvas, 60, 770, _wrap(text, 20))
+        canvas.showPage()
+    canvas.save()
+
+
 QUOTE = "孔子曰：学而时习之，不亦说乎？有朋自远方来，不亦乐乎？人不知而不愠，不亦君子乎？诸葛亮在出师表里写道：鞠躬尽瘁，死而后已。"
 
 
@@ -269,6 +280,7 @@ def main() -> None:
     make_scaled_type()
     make_toc()
     make_running_header()
+    make_tight_header()
     make_quotation()
     make_watermark()
     make_drawing()

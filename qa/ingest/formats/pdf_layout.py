@@ -179,12 +179,12 @@ def rows(lines: list[Line]) -> list[Line]:
 def running_lines(pages: list[Page], body_size: float) -> set[int]:
     """ids of the segments that are running headers, footers and page numbers.
 
-    A margin row is an outermost row at the top or bottom of a page, set apart from the text by
-    a gap. It is running text when rows sit in the same band on many pages (a header that
+    A margin row is an outermost row at the top or bottom of a page. Set apart from the text by
+    a gap, it is running text when rows sit in the same band on many pages (a header that
     carries the section title changes its words, not its place), when the same words recur,
-    or when it is a page number.
+    or when it is a page number; set close to the text, only when the same words recur.
     """
-    candidates = []  # (end, baseline, page number, row)
+    candidates = []  # (end, baseline, page number, row, set apart by a gap)
     for number, page in enumerate(pages):
         page_rows = rows(page.segments + [_stand_in(table) for table in page.tables])
         for end, ordered in (("top", page_rows), ("bottom", page_rows[::-1])):
@@ -195,18 +195,18 @@ def running_lines(pages: list[Page], body_size: float) -> set[int]:
                     break
                 gap = row.bottom - inner.top if end == "top" else inner.bottom - row.top
                 needed = 0.0 if inner.table is not None else 0.8 * (row.top - row.bottom)  # a table ends at its rule
-                if gap < needed and not PAGE_NUMBER.match(row.text):
+                apart = gap >= needed or PAGE_NUMBER.match(row.text) is not None
+                candidates.append((end, row.bottom, number, row, apart))
+                if not apart:  # set close to the text: running only if its words recur (below)
                     break
-                candidates.append((end, row.bottom, number, row))
     texted = sum(1 for page in pages if page.segments)
     running: set[int] = set()
-    keys = Counter(key for key, _ in {(_margin_key(row.text), number) for _, _, number, row in candidates})  # pages per text
-    for end, baseline, _, row in candidates:
-        band_pages = {n for e, b, n, _ in candidates if e == end and abs(b - baseline) <= 4}
+    keys = Counter(key for key, _ in {(_margin_key(row.text), number) for _, _, number, row, _ in candidates})  # pages per text
+    for end, baseline, _, row, apart in candidates:
+        band_pages = {n for e, b, n, _, a in candidates if a and e == end and abs(b - baseline) <= 4}
         if (
-            PAGE_NUMBER.match(row.text)
-            or keys[_margin_key(row.text)] >= max(2, RUNNING_SHARE * texted)
-            or (len(band_pages) >= max(3, MARGIN_SHARE * texted) and row.size <= 1.1 * body_size)
+            keys[_margin_key(row.text)] >= max(2, RUNNING_SHARE * texted)
+            or apart and (PAGE_NUMBER.match(row.text) or (len(band_pages) >= max(3, MARGIN_SHARE * texted) and row.size <= 1.1 * body_size))
         ):
             running.update(id(part) for part in row.parts)
     return running
