@@ -149,9 +149,10 @@ def test_a_folder_of_mixed_files_reads_what_it_can_and_names_the_rest(tmp_path):
     documents, skipped = read_corpus(tmp_path / "docs")
     assert sorted(d.path for d in documents) == sorted(READABLE)
     unsupported = sorted(s.path for s in skipped if s.kind == "unsupported")
-    assert unsupported == ["old.doc", "table.xlsx"]
+    assert unsupported == ["table.xlsx"]
     unreadable = {s.path: s.reason for s in skipped if s.kind == "unreadable"}
-    assert set(unreadable) == {"encrypted.pdf", "image-only.pdf", "photo.png"}, "an image is read by OCR: a damaged one is skipped"
+    assert set(unreadable) == {"encrypted.pdf", "image-only.pdf", "photo.png", "old.doc"}, "an image is read by OCR: a damaged one is skipped"
+    assert "damaged Word 97-2003 file" in unreadable["old.doc"]
 
 
 def test_docx_custom_heading_styles_contents_lines_and_a_placeholder_title(tmp_path):

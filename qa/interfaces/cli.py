@@ -278,7 +278,7 @@ def ask(
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
     rerank: Optional[str] = RerankOption,
     doc: list[str] = typer.Option([], "--doc", help="Answer only from documents whose path (or name) matches this glob; repeatable"),
-    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, html, epub, txt, md, image; repeatable"),
+    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, doc, html, epub, txt, md, image; repeatable"),
     backend: Optional[str] = BackendOption,
     collection: Optional[str] = CollectionOption,
 ) -> None:

@@ -1,6 +1,7 @@
 """Writes the document fixtures in tests/data/documents/ with the real tools that make such files.
 
     pip install reportlab python-docx pillow   # tools for this script only; qa does not need them
+    apt-get install libreoffice-writer-nogui   # saves the .doc in tests/data/legacy/
     python tests/data/make_documents.py
 
 The files are committed; run this again only to change them. See tests/data/README.md.
@@ -178,6 +179,48 @@ def make_epub(path: Path) -> None:
         book.writestr("OEBPS/text/chapter2.xhtml", chapter2, zipfile.ZIP_DEFLATED)
 
 
+LEGACY_DIR = Path(__file__).parent / "legacy"
+
+
+def make_legacy_doc(path: Path) -> None:
+    """A Word 97-2003 .doc, as LibreOffice saves one: numbered headings typed in the text, a
+    paragraph in UTF-16, a table with a header row and an empty cell, a page-number field."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_heading("1 范围", level=1)
+    document.add_paragraph("本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。")
+    document.add_heading("2 质量指标", level=1)
+    table = document.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [("项目", "一级", "二级"), ("垩白度/%", "≤2.0", ""), ("直链淀粉/%", "13.0～20.0", "13.0～20.0")]):
+        for cell, text in zip(row.cells, cells):
+            cell.text = text
+    paragraph = document.add_paragraph("本页页码：")
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        run = paragraph.add_run()
+        if kind:
+            mark = OxmlElement("w:fldChar")
+            mark.set(qn("w:fldCharType"), kind)
+            run._r.append(mark)
+        elif text == " PAGE ":
+            code = OxmlElement("w:instrText")
+            code.text = text
+            run._r.append(code)
+        else:
+            run.text = text
+    with tempfile.TemporaryDirectory() as work_dir:
+        source = Path(work_dir) / (path.stem + ".docx")
+        document.save(source)
+        subprocess.run(["soffice", "--headless", "--convert-to", "doc", "--outdir", work_dir, str(source)], check=True, capture_output=True)
+        shutil.copyfile(Path(work_dir) / path.name, path)
+
+
 def main() -> None:
     OUT_DIR.mkdir(exist_ok=True)
     make_report_pdf(OUT_DIR / "report.pdf")
@@ -187,6 +230,8 @@ def main() -> None:
     make_traditional_docx(OUT_DIR / "mountains.docx")
     (OUT_DIR / "tea.html").write_bytes(GBK_HTML.encode("gbk"))
     make_epub(OUT_DIR / "huangshan.epub")
+    LEGACY_DIR.mkdir(exist_ok=True)
+    make_legacy_doc(LEGACY_DIR / "standard.doc")  # needs LibreOffice (soffice)
     for path in sorted(OUT_DIR.iterdir()):
         print(f"{path.name}: {path.stat().st_size:,} bytes")
 

@@ -22,6 +22,7 @@ EXTENSIONS = {
     ".markdown": "markdown",
     ".pdf": "pdf",
     ".docx": "docx",
+    ".doc": "doc",
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
@@ -35,7 +36,7 @@ EXTENSIONS = {
     ".webp": "image",
     ".bmp": "image",
 }
-MODULES = {"text": "text", "markdown": "markdown", "pdf": "pdf", "docx": "docx", "html": "html", "epub": "epub", "image": "image"}
+MODULES = {"text": "text", "markdown": "markdown", "pdf": "pdf", "docx": "docx", "doc": "doc", "html": "html", "epub": "epub", "image": "image"}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office files and of encrypted OOXML
 
@@ -51,8 +52,8 @@ def detect_format(name: str, data: bytes) -> str | None:
         # A ZIP named as a supported format but holding something else is named as a problem;
         # one of another name (.xlsx, .zip) is simply a type qa does not read.
         return zip_format(data) or (by_name if by_name in ("docx", "epub") else "zip" if by_name else None)
-    if data.startswith(_OLE):
-        return "ole" if by_name else None
+    if data.startswith(_OLE):  # a Word 97-2003 file, or another legacy Office file, or an encrypted OOXML one
+        return "doc" if by_name == "doc" else "ole" if by_name else None
     return by_name
 
 

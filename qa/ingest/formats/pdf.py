@@ -23,17 +23,12 @@ from dataclasses import replace
 from . import ocr
 from . import pdf_layout as layout
 from . import pdf_tables as tables
-from .assemble import Extracted, TextAssembler, UnreadableFile, counted, cover_title, line_joiner
+from .assemble import SECTION_NUMBER, Extracted, TextAssembler, UnreadableFile, counted, cover_title, line_joiner, section_number_depth
 from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
 MAX_HEADING_CHARS = 80
-MAX_NUMBERED_HEADING_CHARS = 40  # a body-size heading is known by its number, and is short
 _SENTENCE_END = re.compile(r"[。．.!！?？；;：:，,、]$")
-_SECTION_NUMBER = re.compile(
-    r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]\s+|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}(?:\s+|、\s*)|\d{1,2}\s+)(?=[^\d\s])"
-)
-_INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")
 # A displayed formula is set large (its brackets, its sums), but it is not a heading.
 _RELATION = re.compile(r"[=×÷√∑∏∫≤≥≈±∈→]")
 _PLUS_MINUS = re.compile(r"[+−]")
@@ -274,7 +269,7 @@ def _heading_kind(line: Line, body_size: float) -> str | None:
     prose = _BULLET.match(text) or (len(text) > PROSE_CHARS and _PROSE_PUNCTUATION.search(text))
     if line.size >= HEADING_SIZE_RATIO * body_size and len(text) <= MAX_HEADING_CHARS and not prose:
         return "size"
-    numbered = len(text) <= MAX_NUMBERED_HEADING_CHARS and _SECTION_NUMBER.match(text) and not _INNER_PUNCTUATION.search(text)
+    numbered = section_number_depth(text) > 0
     if line.size >= 0.95 * body_size and numbered:
         return "number"
     return None
@@ -295,7 +290,7 @@ def _in_formula(block: list[Line], index: int) -> bool:
     """Whether block[index] is a line of a displayed formula without an operator of its own (a
     fraction's "Fpwm Vout 2 Iripple"): Latin letters and digits only, unnumbered, next to a formula."""
     text = block[index].text
-    if not text.isascii() or _SECTION_NUMBER.match(text):
+    if not text.isascii() or SECTION_NUMBER.match(text):
         return False
     return any(0 <= i < len(block) and block[i].table is None and _is_formula(block[i].text) for i in (index - 1, index + 1))
 

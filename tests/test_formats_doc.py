@@ -1,0 +1,65 @@
+"""Word 97-2003 .doc: tests/data/legacy/standard.doc (saved by LibreOffice, see tests/data/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import cited_passages
+from qa.ingest.formats import UnreadableFile, detect_format, doc
+from qa.ingest.reader import read_file
+
+LEGACY_DIR = Path(__file__).parent / "data" / "legacy"
+
+
+def extract(name: str = "standard.doc"):
+    return doc.extract((LEGACY_DIR / name).read_bytes())
+
+
+def test_paragraphs_numbered_headings_and_a_field_s_result():
+    extracted = extract()
+    lines = extracted.text.splitlines()
+    assert lines[:2] == ["1 范围", "本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。"]
+    assert [(extracted.text[start:].split("\n", 1)[0], level) for start, level in zip(extracted.heading_starts, extracted.heading_levels)] == [("1 范围", 1), ("2 质量指标", 1)]
+    assert lines[-1] == "本页页码：1", "a PAGE field reads as its result, not its code"
+
+
+def test_a_table_keeps_its_rows_labelled_from_its_header_and_its_empty_cell():
+    extracted = extract()
+    assert "项目: 垩白度/% | 一级: ≤2.0 | 二级:" in extracted.text.splitlines()
+    assert "1 table" in extracted.layout
+
+
+def test_every_passage_is_the_text_its_offsets_point_at():
+    document = read_file(LEGACY_DIR / "standard.doc", "standard.doc")
+    assert document.format == "doc"
+    assert any("垩白度" in passage.text for passage in cited_passages(document))
+
+
+def test_rows_are_found_only_when_the_marks_fall_into_rows():
+    assert doc._rows(["项目", "一级", "", "a", "1", ""]) == [["项目", "一级"], ["a", "1"]]
+    assert doc._rows(["段落一", "段落二", "x"]) == [], "no empty end mark where a row would end"
+
+
+def test_a_table_of_contents_field_is_left_out_and_other_fields_show_their_result():
+    text = "\x13 TOC \\o \"1-3\" \x141 范围\t\x13 PAGEREF _Toc1 \x141\x15\r\x15正文\x13 PAGE \x142\x15"
+    assert doc._field_results(text) == "正文2"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ((LEGACY_DIR / "standard.doc").read_bytes()[:4000], "damaged Word 97-2003 file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "damaged Word 97-2003 file"),
+    ],
+)
+def test_a_damaged_doc_is_named_not_a_crash(data, reason):
+    assert detect_format("x.doc", data) == "doc"
+    with pytest.raises(UnreadableFile, match=reason):
+        doc.extract(data)
+
+
+def test_only_a_doc_is_read_as_word_97_2003():
+    assert detect_format("sheet.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") is None, "a legacy Excel file is not read"
+    assert detect_format("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") == "ole"
