@@ -8,6 +8,7 @@ import pytest
 
 from conftest import cited_passages
 from qa.ingest.formats import UnreadableFile, detect_format, doc
+from qa.ingest.formats import extract as extract_format
 from qa.ingest.reader import read_file
 
 LEGACY_DIR = Path(__file__).parent / "data" / "legacy"
@@ -63,3 +64,14 @@ def test_a_damaged_doc_is_named_not_a_crash(data, reason):
 def test_only_a_doc_is_read_as_word_97_2003():
     assert detect_format("sheet.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") is None, "a legacy Excel file is not read"
     assert detect_format("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") == "ole"
+
+
+def test_a_web_page_or_rtf_saved_under_a_doc_name_is_told_apart(tmp_path):
+    page = "<html><head><meta charset='utf-8'><title>通知</title></head><body><p>本通知自发布之日起施行。</p></body></html>".encode()
+    assert detect_format("notice.doc", page) == "html"
+    (tmp_path / "notice.doc").write_bytes(page)
+    assert "本通知自发布之日起施行。" in read_file(tmp_path / "notice.doc", "notice.doc").text
+    rtf = b"{\\rtf1\\ansi\\ansicpg936 {\\fonttbl}\\'b1\\'be}"
+    assert detect_format("old.doc", rtf) == "rtf"
+    with pytest.raises(UnreadableFile, match="RTF"):
+        extract_format("rtf", rtf)

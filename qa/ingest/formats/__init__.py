@@ -54,6 +54,9 @@ def detect_format(name: str, data: bytes) -> str | None:
         return zip_format(data) or (by_name if by_name in ("docx", "epub") else "zip" if by_name else None)
     if data.startswith(_OLE):  # a Word 97-2003 file, or another legacy Office file, or an encrypted OOXML one
         return "doc" if by_name == "doc" else "ole" if by_name else None
+    if by_name == "doc":  # Word also saves RTF and web pages under a .doc name
+        head = data[:1024].lstrip().lower()
+        return "rtf" if head.startswith(b"{\\rtf") else "html" if b"<html" in head or b"<!doctype html" in head else "doc"
     return by_name
 
 
@@ -61,6 +64,8 @@ def extract(format_name: str, data: bytes) -> Extracted:
     """Read `data` as `format_name`; raises UnreadableFile with the reason when it can't."""
     if format_name == "zip":
         raise UnreadableFile("a ZIP archive that is neither DOCX nor EPUB")
+    if format_name == "rtf":
+        raise UnreadableFile("an RTF file (named .doc): qa does not read RTF; save it as .docx")
     if format_name == "ole":
         raise UnreadableFile("a password-protected or legacy (97-2003) Office file: save it as an unprotected .docx")
     module = importlib.import_module(f".{MODULES[format_name]}", __name__)
