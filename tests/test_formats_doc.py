@@ -18,11 +18,12 @@ def extract(name: str = "standard.doc"):
     return doc.extract((LEGACY_DIR / name).read_bytes())
 
 
-def test_paragraphs_numbered_headings_and_a_field_s_result():
+def test_paragraphs_headings_by_number_and_by_style_and_a_field_s_result():
     extracted = extract()
     lines = extracted.text.splitlines()
     assert lines[:2] == ["1 范围", "本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。"]
-    assert [(extracted.text[start:].split("\n", 1)[0], level) for start, level in zip(extracted.heading_starts, extracted.heading_levels)] == [("1 范围", 1), ("2 质量指标", 1)]
+    headings = [(extracted.text[start:].split("\n", 1)[0], level) for start, level in zip(extracted.heading_starts, extracted.heading_levels)]
+    assert headings == [("1 范围", 1), ("2 质量指标", 1), ("检验方法", 2)], "the last is a heading by its style alone"
     assert lines[-1] == "本页页码：1", "a PAGE field reads as its result, not its code"
 
 
@@ -38,6 +39,14 @@ def test_every_passage_is_the_text_its_offsets_point_at():
     assert any("垩白度" in passage.text for passage in cited_passages(document))
 
 
+def test_a_paragraph_s_outline_level_is_read_from_its_properties():
+    from qa.ingest.formats.doc_styles import _outline_level
+
+    assert _outline_level(bytes.fromhex("4026" "01")) == 1  # sprmPOutLvl, level 2
+    assert _outline_level(bytes.fromhex("0324" "01" "4026" "00")) == 0, "after another one-byte sprm"
+    assert _outline_level(bytes.fromhex("0324" "01")) is None
+
+
 def test_rows_are_found_only_when_the_marks_fall_into_rows():
     assert doc._rows(["项目", "一级", "", "a", "1", ""]) == [["项目", "一级"], ["a", "1"]]
     assert doc._rows(["段落一", "段落二", "x"]) == [], "no empty end mark where a row would end"
@@ -45,7 +54,7 @@ def test_rows_are_found_only_when_the_marks_fall_into_rows():
 
 def test_a_table_of_contents_field_is_left_out_and_other_fields_show_their_result():
     text = "\x13 TOC \\o \"1-3\" \x141 范围\t\x13 PAGEREF _Toc1 \x141\x15\r\x15正文\x13 PAGE \x142\x15"
-    assert doc._field_results(text) == "正文2"
+    assert doc._field_results(text)[0] == "正文2"
 
 
 @pytest.mark.parametrize(

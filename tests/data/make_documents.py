@@ -183,8 +183,9 @@ LEGACY_DIR = Path(__file__).parent / "legacy"
 
 
 def make_legacy_doc(path: Path) -> None:
-    """A Word 97-2003 .doc, as LibreOffice saves one: numbered headings typed in the text, a
-    paragraph in UTF-16, a table with a header row and an empty cell, a page-number field."""
+    """A Word 97-2003 .doc, as LibreOffice saves one: headings numbered in their text and one
+    known by its style alone, paragraphs, a table with a header row and an empty cell, a
+    page-number field."""
     import shutil
     import subprocess
     import tempfile
@@ -201,6 +202,8 @@ def make_legacy_doc(path: Path) -> None:
     for row, cells in zip(table.rows, [("项目", "一级", "二级"), ("垩白度/%", "≤2.0", ""), ("直链淀粉/%", "13.0～20.0", "13.0～20.0")]):
         for cell, text in zip(row.cells, cells):
             cell.text = text
+    document.add_heading("检验方法", level=2)  # a heading by its style alone, no number in its text
+    document.add_paragraph("垩白度按GB/T 1354的规定执行。")
     paragraph = document.add_paragraph("本页页码：")
     for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
         run = paragraph.add_run()

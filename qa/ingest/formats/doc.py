@@ -8,8 +8,8 @@ their result, not their code, and a table of contents (a TOC field) is left out.
 A table is laid out as in .docx, every row with its header's labels, when its cell marks fall
 into rows of equal width (which mark ends a row is in the paragraph properties, which this
 reader does not parse); a table with a cell of several paragraphs is read a cell per line.
-Styles are not read either: headings are the lines numbered in their text ("4.1 范围",
-"第三章 …", and the 一、 （二） the chunker knows), not those numbered by Word's lists.
+Headings are paragraphs with an outline level or a heading style (doc_styles.py), and lines
+numbered in their text ("4.1 范围", "第三章 …", and the 一、 （二） the chunker knows).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import re
 import struct
 
 from .assemble import Extracted, TextAssembler, UnreadableFile, counted, section_number_depth
+from .doc_styles import Piece, heading_levels
 
 _WORD_IDENT = 0xA5EC
 _FLAGS, _CCP_TEXT, _FC_CLX, _LCB_CLX = 0x000A, 0x004C, 0x01A2, 0x01A6
@@ -30,14 +31,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 def extract(data: bytes) -> Extracted:
     try:
-        text = _main_text(data)
+        raw, levels = _main_text(data)
     except (struct.error, IndexError) as exc:  # offsets pointing past the streams' ends
         raise UnreadableFile(f"damaged Word 97-2003 file ({exc})") from None
+    text, marks = _field_results(raw)
     assembler = TextAssembler()
     tables = loose = 0
-    for chunk in _field_results(text).split("\r"):
+    for number, chunk in enumerate(text.split("\r")):
+        level = levels.get(marks[number], 0) if number < len(marks) else 0
         if "\x07" not in chunk:
-            _lines(assembler, chunk)
+            _lines(assembler, chunk, level)
             continue
         # A table's cells each end with a mark, and so does each row: "项目\x07一级\x07\x07…".
         *cells, after = chunk.split("\x07")
@@ -49,17 +52,18 @@ def extract(data: bytes) -> Extracted:
             loose += 1
             for cell in cells:
                 _lines(assembler, cell)
-        _lines(assembler, after)  # the paragraph after a table follows its last mark
+        _lines(assembler, after, level)  # the paragraph after a table follows its last mark
     if assembler.empty:
         raise UnreadableFile("no text in this Word 97-2003 file")
     layout = ((counted(tables, "table"),) if tables else ()) + (("table cells read one per line",) if loose else ())
     return assembler.result("doc", layout=layout)
 
 
-def _lines(assembler: TextAssembler, paragraph: str) -> None:
+def _lines(assembler: TextAssembler, paragraph: str, level: int = 0) -> None:
+    """A paragraph's lines; a heading by its style (`level`) or by its number."""
     for line in _LINE_BREAK.split(paragraph):
         line = _CONTROL.sub("", line.replace("\x1e", "-").replace("\x1f", ""))
-        depth = section_number_depth(line)
+        depth = level or section_number_depth(line)
         assembler.line(line, heading=bool(depth), level=depth or 1)
 
 
@@ -72,8 +76,9 @@ def _rows(cells: list[str]) -> list[list[str]]:
     return []
 
 
-def _main_text(data: bytes) -> str:
-    """The main document's characters, control marks included."""
+def _main_text(data: bytes) -> tuple[str, dict[int, int]]:
+    """The main document's characters, control marks included, and the heading level of each
+    paragraph mark (by its position) that ends a heading."""
     import olefile
 
     try:
@@ -93,14 +98,24 @@ def _main_text(data: bytes) -> str:
         if not ole.exists(table_name):
             raise UnreadableFile(f"damaged Word 97-2003 file (no {table_name} stream)")
         table = ole.openstream(table_name).read()
-    main_chars = struct.unpack_from("<i", document, _CCP_TEXT)[0]
+    main_chars = max(struct.unpack_from("<i", document, _CCP_TEXT)[0], 0)
     fc_clx, lcb_clx = struct.unpack_from("<II", document, _FC_CLX)
-    text = "".join(_pieces(document, table[fc_clx : fc_clx + lcb_clx]))
-    return text[: max(main_chars, 0)]
+    pieces = _pieces(table[fc_clx : fc_clx + lcb_clx])
+    text = "".join(
+        document[p.byte_start : p.byte_start + (p.cp_end - p.cp_start)].decode("cp1252", errors="replace")
+        if p.one_byte
+        else document[p.byte_start : p.byte_start + 2 * (p.cp_end - p.cp_start)].decode("utf-16-le", errors="replace")
+        for p in pieces
+    )[:main_chars]
+    marks = [cp for cp, char in enumerate(text) if char == "\r"]
+    try:
+        return text, heading_levels(document, table, pieces, marks) if pieces else {}
+    except (struct.error, IndexError):  # damaged properties: the text stands without headings
+        return text, {}
 
 
-def _pieces(document: bytes, clx: bytes):
-    """The text of each piece, in order ([MS-DOC] 2.9.38 Clx, 2.9.177 Pcd)."""
+def _pieces(clx: bytes) -> list[Piece]:
+    """The text's pieces, in order ([MS-DOC] 2.9.38 Clx, 2.9.177 Pcd)."""
     at = 0
     while at < len(clx) and clx[at] == 0x01:  # Prc: formatting the pieces share, skipped
         at += 3 + struct.unpack_from("<h", clx, at + 1)[0]
@@ -110,22 +125,22 @@ def _pieces(document: bytes, clx: bytes):
     plc = clx[at + 5 : at + 5 + size]
     count = (len(plc) - 4) // 12
     positions = struct.unpack_from(f"<{count + 1}I", plc, 0)
+    pieces = []
     for n in range(count):
-        length = positions[n + 1] - positions[n]
         fc = struct.unpack_from("<I", plc, 4 * (count + 1) + 8 * n + 2)[0]
-        if fc & 0x40000000:  # one byte a character, cp1252
-            start = (fc & 0x3FFFFFFF) // 2
-            yield document[start : start + length].decode("cp1252", errors="replace")
-        else:
-            yield document[fc : fc + 2 * length].decode("utf-16-le", errors="replace")
+        one_byte = bool(fc & 0x40000000)
+        pieces.append(Piece(positions[n], positions[n + 1], (fc & 0x3FFFFFFF) // 2 if one_byte else fc, one_byte))
+    return pieces
 
 
-def _field_results(text: str) -> str:
+def _field_results(text: str) -> tuple[str, list[int]]:
     """Fields as their results: "\x13 PAGEREF _Toc1 \x14 12\x15" reads "12" (nested fields
-    too); a table of contents (a TOC field) is left out whole, as its lines repeat the headings."""
+    too); a table of contents (a TOC field) is left out whole, as its lines repeat the
+    headings. Also the position in `text` of each paragraph mark kept."""
     out: list[str] = []
+    marks: list[int] = []
     stack: list[list] = []  # per open field: [its code so far, whether its result has begun, whether it is a TOC]
-    for char in text:
+    for cp, char in enumerate(text):
         if char == "\x13":
             stack.append([[], False, False])
         elif char == "\x14" and stack:
@@ -137,4 +152,6 @@ def _field_results(text: str) -> str:
             stack[-1][0].append(char)
         elif not any(toc for _, _, toc in stack):
             out.append(char)
-    return "".join(out)
+            if char == "\r":
+                marks.append(cp)
+    return "".join(out), marks
