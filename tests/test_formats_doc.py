@@ -18,10 +18,11 @@ def extract(name: str = "standard.doc"):
     return doc.extract((LEGACY_DIR / name).read_bytes())
 
 
-def test_paragraphs_headings_by_number_and_by_style_and_a_field_s_result():
+def test_a_cover_title_paragraphs_headings_by_number_and_by_style_and_a_field_s_result():
     extracted = extract()
     lines = extracted.text.splitlines()
-    assert lines[:2] == ["1 范围", "本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。"]
+    assert lines[:4] == ["ICS 67.060", "射阳大米质量标准", "1 范围", "本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。"]
+    assert extracted.title == "射阳大米质量标准", "the cover's largest type"
     headings = [(extracted.text[start:].split("\n", 1)[0], level) for start, level in zip(extracted.heading_starts, extracted.heading_levels)]
     assert headings == [("1 范围", 1), ("2 质量指标", 1), ("检验方法", 2)], "the last is a heading by its style alone"
     assert lines[-1] == "本页页码：1", "a PAGE field reads as its result, not its code"
@@ -40,11 +41,11 @@ def test_every_passage_is_the_text_its_offsets_point_at():
 
 
 def test_a_paragraph_s_outline_level_is_read_from_its_properties():
-    from qa.ingest.formats.doc_styles import _outline_level
+    from qa.ingest.formats.doc_styles import _OUTLINE_LEVEL, _operand
 
-    assert _outline_level(bytes.fromhex("4026" "01")) == 1  # sprmPOutLvl, level 2
-    assert _outline_level(bytes.fromhex("0324" "01" "4026" "00")) == 0, "after another one-byte sprm"
-    assert _outline_level(bytes.fromhex("0324" "01")) is None
+    assert _operand(bytes.fromhex("4026" "01"), _OUTLINE_LEVEL) == b"\x01"  # sprmPOutLvl, level 2
+    assert _operand(bytes.fromhex("0324" "01" "4026" "00"), _OUTLINE_LEVEL) == b"\x00", "after another one-byte sprm"
+    assert _operand(bytes.fromhex("0324" "01"), _OUTLINE_LEVEL) is None
 
 
 def test_rows_are_found_only_when_the_marks_fall_into_rows():

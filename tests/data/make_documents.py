@@ -183,9 +183,9 @@ LEGACY_DIR = Path(__file__).parent / "legacy"
 
 
 def make_legacy_doc(path: Path) -> None:
-    """A Word 97-2003 .doc, as LibreOffice saves one: headings numbered in their text and one
-    known by its style alone, paragraphs, a table with a header row and an empty cell, a
-    page-number field."""
+    """A Word 97-2003 .doc, as LibreOffice saves one: a cover with its title in large type,
+    headings numbered in their text and one known by its style alone, paragraphs, a table with
+    a header row and an empty cell, a page-number field."""
     import shutil
     import subprocess
     import tempfile
@@ -194,7 +194,11 @@ def make_legacy_doc(path: Path) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
+    from docx.shared import Pt
+
     document = docx.Document()
+    document.add_paragraph("ICS 67.060")
+    document.add_paragraph().add_run("射阳大米质量标准").font.size = Pt(22)  # the cover's title, by its size
     document.add_heading("1 范围", level=1)
     document.add_paragraph("本标准规定了射阳大米的术语和定义、质量要求、检验方法和标志。")
     document.add_heading("2 质量指标", level=1)

@@ -17,10 +17,12 @@ from __future__ import annotations
 import io
 import re
 import struct
+from collections import Counter
 
-from .assemble import Extracted, TextAssembler, UnreadableFile, counted, section_number_depth
-from .doc_styles import Piece, heading_levels
+from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, section_number_depth
+from .doc_styles import Piece, paragraph_formats
 
+TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
 _WORD_IDENT = 0xA5EC
 _FLAGS, _CCP_TEXT, _FC_CLX, _LCB_CLX = 0x000A, 0x004C, 0x01A2, 0x01A6
 _ENCRYPTED, _TABLE_1 = 0x0100, 0x0200
@@ -31,15 +33,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 def extract(data: bytes) -> Extracted:
     try:
-        raw, levels = _main_text(data)
+        raw, formats = _main_text(data)
     except (struct.error, IndexError) as exc:  # offsets pointing past the streams' ends
         raise UnreadableFile(f"damaged Word 97-2003 file ({exc})") from None
     text, marks = _field_results(raw)
     assembler = TextAssembler()
     tables = loose = 0
+    opening: list[tuple[float, str]] = []  # (type size, text) of the paragraphs before the first heading
     for number, chunk in enumerate(text.split("\r")):
-        level = levels.get(marks[number], 0) if number < len(marks) else 0
+        level, size = formats.get(marks[number], (0, 0.0)) if number < len(marks) else (0, 0.0)
         if "\x07" not in chunk:
+            if not (assembler.heading_starts or level or section_number_depth(chunk)) and len(opening) < TITLE_PARAGRAPHS:
+                opening.append((size, _CONTROL.sub("", chunk).strip()))
             _lines(assembler, chunk, level)
             continue
         # A table's cells each end with a mark, and so does each row: "项目\x07一级\x07\x07…".
@@ -56,7 +61,17 @@ def extract(data: bytes) -> Extracted:
     if assembler.empty:
         raise UnreadableFile("no text in this Word 97-2003 file")
     layout = ((counted(tables, "table"),) if tables else ()) + (("table cells read one per line",) if loose else ())
-    return assembler.result("doc", layout=layout)
+    return assembler.result("doc", title=_cover_title(opening), layout=layout)
+
+
+def _cover_title(opening: list[tuple[float, str]]) -> str:
+    """The cover's largest type, when it stands out from the rest of the opening (as for .docx)."""
+    sized = [(size, text) for size, text in opening if size and 4 <= len(text) <= MAX_TITLE_CHARS]
+    if not sized:
+        return ""
+    body = Counter(size for size, _ in sized).most_common(1)[0][0]
+    largest = max(size for size, _ in sized)
+    return " ".join(text for size, text in sized if size == largest) if largest > body else ""
 
 
 def _lines(assembler: TextAssembler, paragraph: str, level: int = 0) -> None:
@@ -76,9 +91,9 @@ def _rows(cells: list[str]) -> list[list[str]]:
     return []
 
 
-def _main_text(data: bytes) -> tuple[str, dict[int, int]]:
-    """The main document's characters, control marks included, and the heading level of each
-    paragraph mark (by its position) that ends a heading."""
+def _main_text(data: bytes) -> tuple[str, dict[int, tuple[int, float]]]:
+    """The main document's characters, control marks included, and each paragraph's heading
+    level and type size, by the position of the mark that ends it."""
     import olefile
 
     try:
@@ -109,7 +124,7 @@ def _main_text(data: bytes) -> tuple[str, dict[int, int]]:
     )[:main_chars]
     marks = [cp for cp, char in enumerate(text) if char == "\r"]
     try:
-        return text, heading_levels(document, table, pieces, marks) if pieces else {}
+        return text, paragraph_formats(document, table, pieces, marks) if pieces else {}
     except (struct.error, IndexError):  # damaged properties: the text stands without headings
         return text, {}
 
