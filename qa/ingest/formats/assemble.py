@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,16 @@ def cover_title(lines: Sequence[Any], size: Callable[[Any], float], share: float
         return ""
     title = " ".join(line.text for line in reading_order([line for line in worded if size(line) >= share * largest]))
     return title if len(title) <= MAX_TITLE_CHARS else ""
+
+
+def largest_type(sized: Sequence[tuple[float, str]]) -> str:
+    """The lines (type size, text) in the largest type, joined, when that type is larger than
+    the most common one: a Word cover's title. "" when nothing stands out."""
+    if not sized:
+        return ""
+    body = Counter(size for size, _ in sized).most_common(1)[0][0]
+    largest = max(size for size, _ in sized)
+    return " ".join(text for size, text in sized if size == largest) if largest > body else ""
 
 
 def section_number_depth(text: str) -> int:

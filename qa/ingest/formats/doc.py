@@ -17,9 +17,8 @@ from __future__ import annotations
 import io
 import re
 import struct
-from collections import Counter
 
-from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, section_number_depth
+from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, largest_type, section_number_depth
 from .doc_styles import Piece, paragraph_formats
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
@@ -66,12 +65,7 @@ def extract(data: bytes) -> Extracted:
 
 def _cover_title(opening: list[tuple[float, str]]) -> str:
     """The cover's largest type, when it stands out from the rest of the opening (as for .docx)."""
-    sized = [(size, text) for size, text in opening if size and 4 <= len(text) <= MAX_TITLE_CHARS]
-    if not sized:
-        return ""
-    body = Counter(size for size, _ in sized).most_common(1)[0][0]
-    largest = max(size for size, _ in sized)
-    return " ".join(text for size, text in sized if size == largest) if largest > body else ""
+    return largest_type([(size, text) for size, text in opening if size and 4 <= len(text) <= MAX_TITLE_CHARS])
 
 
 def _lines(assembler: TextAssembler, paragraph: str, level: int = 0) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections import Counter
 from collections.abc import Iterator
 
-from .assemble import Extracted, TextAssembler, UnreadableFile, counted
+from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, largest_type
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
 STYLE_DEPTH = 9  # styles looked through along a chain of base styles
@@ -69,12 +68,7 @@ def _title(document, assembler: TextAssembler, opening: list) -> str:
     stated = (document.core_properties.title or "").strip()
     if stated and "".join(stated.split()) in "".join(assembler.text().split()):
         return stated
-    sized = [(size, text) for p in opening[:TITLE_PARAGRAPHS] if (size := _type_size(p)) and 4 <= len(text := p.text.strip()) <= 80]
-    body = Counter(size for size, _ in sized).most_common(1)[0][0] if sized else 0.0
-    largest = max((size for size, _ in sized), default=0.0)
-    if largest <= body:  # nothing stands out: no cover title to read
-        return ""
-    return " ".join(text for size, text in sized if size == largest)
+    return largest_type([(size, text) for p in opening[:TITLE_PARAGRAPHS] if (size := _type_size(p)) and 4 <= len(text := p.text.strip()) <= MAX_TITLE_CHARS])
 
 
 def _type_size(paragraph) -> float:
