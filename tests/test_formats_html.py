@@ -9,7 +9,7 @@ from qa.ingest.formats.html import extract
 from qa.ingest.reader import read_file
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
-PAGES = ["portal_gbk.html", "charset_mismatch.html", "table_cells.html", "layout_table.html"]
+PAGES = ["portal_gbk.html", "charset_mismatch.html", "table_cells.html", "layout_table.html", "short_article.html"]
 
 
 def read(name: str):
@@ -124,3 +124,12 @@ def test_a_page_of_links_and_lists_is_kept_whole():
 def test_code_stays_line_by_line():
     page = b"<html><body><h1>Setup</h1><p>Install the package with pip, then run it once.</p><pre>pip install qa\nqa index docs/</pre></body></html>"
     assert lines(extract(page))[-2:] == ["pip install qa", "qa index docs/"]
+
+
+def test_a_short_article_wins_over_a_comment_box_whose_class_says_post():
+    # The box's class ("post-box") is one of the words articles are marked with, but it holds
+    # one line of prose: the article holds two paragraphs and a table of app links.
+    document = read("short_article.html")
+    assert "记者从市水务局获悉，今天下午水务局召开防汛工作会议，具体部署尚未公布。" in lines(document)
+    assert "不过，近日降雨频繁，会议或与水库调度有关。" in lines(document)
+    assert not any("文明上网" in line for line in lines(document))

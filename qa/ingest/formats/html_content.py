@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .html import Block, Element
 
 _MIN_PROSE = 20  # characters: a line shorter than this is a label, a menu item or a caption
+_HINT_PROSE = 140  # characters of prose an element holds for its class/id words to count in full
 _PUNCTUATION = re.compile(r"[，,、；;。．！!？?]|\.\s")
 # Elements that are one paragraph: their score goes to the element holding them.
 _PARAGRAPHS = {"p", "li", "dd", "dt", "blockquote", "figcaption", "caption", "address", "summary", "h4", "h5", "h6", "pre", "th"}
@@ -39,10 +40,13 @@ def main_content_blocks(blocks: list[Block], elements: list[Element]) -> list[Bl
             links[element] += block.links
     density = [links[i] / chars[i] if chars[i] else 0.0 for i in range(len(elements))]
 
+    prose_blocks = [block for block in blocks if not (block.level or block.rows or len(block.text) < _MIN_PROSE or block.links * 2 > len(block.text))]
+    prose = [0] * len(elements)
+    for block in prose_blocks:
+        for element in block.path:
+            prose[element] += len(block.text)
     scores: dict[int, float] = {}
-    for block in blocks:
-        if block.level or block.rows or len(block.text) < _MIN_PROSE or block.links * 2 > len(block.text):
-            continue
+    for block in prose_blocks:
         path = block.path[:-1] if elements[block.path[-1]].tag in _PARAGRAPHS else block.path
         gain = 1 + len(_PUNCTUATION.findall(block.text)) + min(len(block.text) / 100, 3)
         for step, element in enumerate(reversed(path[-5:])):
@@ -52,7 +56,11 @@ def main_content_blocks(blocks: list[Block], elements: list[Element]) -> list[Bl
     if not scores:
         return None
     final = {element: score * (1 - density[element]) for element, score in scores.items()}
-    top = max(final, key=final.get)
+    # The article is the best element once a class/id word counts only as far as the element
+    # holds a paragraph's worth of prose: a comment box's "post" does not outweigh a short
+    # article. (Its neighbours still join it on their full scores: a dateline, a byline.)
+    unproven = {e: _hint_score(elements[e].hint) * max(0.0, 1 - prose[e] / _HINT_PROSE) for e in final}
+    top = max(final, key=lambda e: (scores[e] - unproven[e]) * (1 - density[e]))
     parent = elements[top].parent
     threshold = max(10.0, final[top] * 0.2)
     roots = {top} | {element for element, score in final.items() if elements[element].parent == parent and score >= threshold}
