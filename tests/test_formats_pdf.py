@@ -159,3 +159,11 @@ def test_contents_lines_and_page_numbers_are_recognised():
 
 def test_a_numbered_heading_may_list_its_subjects():
     assert pdf._heading_kind(_line("6.2.5 杂质、不完善粒含量检验", 10.5), 10.5) == "number"
+
+
+def test_a_metadata_title_left_as_a_hex_string_is_decoded():
+    word = "4D6963726F736F667420576F7264202D20" + "CEA2D0CDB4F2D3A1BBFA" + "2E646F63"  # "Microsoft Word - 微型打印机.doc" in GBK
+    assert pdf._decoded_title(f"<{word}>") == "Microsoft Word - 微型打印机.doc"
+    assert pdf._decoded_title("<FEFF5C04963359277C73>") == "射阳大米"  # UTF-16 with its byte order mark
+    assert pdf._decoded_title("<FEFF 5C04 9633 5927 7C73>") == "射阳大米"
+    assert pdf._decoded_title("射阳大米质量标准") == "射阳大米质量标准"

@@ -39,6 +39,7 @@ _PROSE_PUNCTUATION = re.compile(r"[，；、。]")
 PROSE_CHARS = 15
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
+_HEX_STRING = re.compile(r"^<[0-9A-Fa-f\s]+>$")
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
 
 
@@ -98,11 +99,27 @@ def extract(data: bytes) -> Extracted:
     blank = sum(1 for page in read.values() if not page.lines)
     if blank:
         warnings += (f"{blank} of {len(pages)} pages have no text layer, and OCR found no text on {'them' if blank > 1 else 'it'}",)
+    title = _decoded_title(title)
     if title.lower() in ("untitled", "(untitled)", "(anonymous)") or _FILE_NAME_TITLE.search(title):
         title = ""
     notes_lines = notes.lines() + ((ocr.note(read, len(pages)),) if read else ())
     result = assembler.result("pdf", title=title or _cover_title(pages) or (ocr.cover_title(read[0]) if 0 in read else ""), warnings=warnings, layout=notes_lines)
     return replace(result, ocr_lines=tuple(ocr_lines)) if ocr_lines else result
+
+
+def _decoded_title(title: str) -> str:
+    """A metadata title that some writers leave as a hex string of its bytes
+    ("<4D6963726F736F6674…>", "Microsoft Word - …" in GBK), decoded; others as they are."""
+    if not _HEX_STRING.match(title):
+        return title
+    digits = "".join(title[1:-1].split())
+    data = bytes.fromhex(digits + "0" * (len(digits) % 2))  # a last odd digit is followed by 0
+    for encoding in ("utf-16",) if data.startswith((b"\xfe\xff", b"\xff\xfe")) else ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding).strip("\x00 ")
+        except UnicodeDecodeError:
+            continue
+    return ""
 
 
 # A page is a scan to OCR when it has no text layer but draws something, or when one image
