@@ -39,8 +39,8 @@ _PROSE_PUNCTUATION = re.compile(r"[，；、。]")
 PROSE_CHARS = 15
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)、]|[a-z][.)]|\(\d{1,2}\)|（\d{1,2}）|[•▪●○◦■□–-])\s*\S")
 # Metadata titles that only name the file it was made from ("Microsoft Word - 标准.docx").
-_HEX_STRING = re.compile(r"^<[0-9A-Fa-f\s]+>$")
 _FILE_NAME_TITLE = re.compile(r"^Microsoft Word - |\.(?:docx?|wps|tex|pdf|pptx?|xlsx?)$", re.I)
+_HEX_STRING = re.compile(r"^<[0-9A-Fa-f\s]+>$")  # a title's bytes in hex, as some writers leave it
 
 
 def extract(data: bytes) -> Extracted:
