@@ -12,14 +12,15 @@ from typing import Any
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000]+")
 _ASCII_WORD_END = re.compile(r"[A-Za-z0-9,.;:!?)]$")
 _ASCII_WORD_START = re.compile(r"^[A-Za-z0-9(]")
-_WORDS = re.compile(r"[^\W\d_]")  # letters and ideographs: a title has some
+LETTER = re.compile(r"[^\W\d_]")  # a letter or an ideograph, not a digit: a title has some
+# A line ending so is a sentence or a clause, not a heading.
+CLAUSE_END = re.compile(r"[。．.!！?？；;：:，,、]$")
 # A section's number: 第三章, 4.1, 4.1、 or a bare 4, then its title.
 SECTION_NUMBER = re.compile(
     r"^(?:第\s*[一二三四五六七八九十百\d]+\s*[章节篇部]\s+|(?:\d{1,2}|[A-Z])(?:\.\d{1,2}){1,4}(?:\s+|、\s*)|\d{1,2}\s+)(?=[^\d\s])"
 )
 MAX_NUMBERED_HEADING_CHARS = 40  # a heading known by its number alone is short…
 _INNER_PUNCTUATION = re.compile(r"[。，；,;]|\. ")  # …and holds no sentence
-_CLAUSE_ENDS = tuple("。．.!！?？；;：:，,、")
 TITLE_STANDS_OUT = 1.15  # a cover's largest type is this much larger than its median type, or the cover states no title
 MAX_TITLE_CHARS = 80
 
@@ -65,7 +66,7 @@ def cover_title(lines: Sequence[Any], size: Callable[[Any], float], share: float
     with a .text) in at least `share` of the page's largest type, joined in `reading_order`; ""
     when that type does not stand out from the rest, or the title runs past MAX_TITLE_CHARS.
     `size(line)` is a line's type size (a PDF's font size; an OCR'd line's, from its box)."""
-    worded = [line for line in lines if len(_WORDS.findall(line.text)) >= 3]
+    worded = [line for line in lines if len(LETTER.findall(line.text)) >= 3]
     if not worded:
         return ""
     largest = max(size(line) for line in worded)
@@ -89,7 +90,7 @@ def section_number_depth(text: str) -> int:
     """How deep a line's section number goes (1 for "4 范围" or "第三章 总则", 2 for "4.1 …"), if
     the line reads as a numbered heading: short, and not a sentence; 0 otherwise."""
     text = text.strip()
-    if len(text) > MAX_NUMBERED_HEADING_CHARS or not SECTION_NUMBER.match(text) or _INNER_PUNCTUATION.search(text) or text.endswith(_CLAUSE_ENDS):
+    if len(text) > MAX_NUMBERED_HEADING_CHARS or not SECTION_NUMBER.match(text) or _INNER_PUNCTUATION.search(text) or CLAUSE_END.search(text):
         return 0
     return text.split()[0].split("、")[0].count(".") + 1
 

@@ -23,16 +23,14 @@ from dataclasses import replace
 from . import ocr
 from . import pdf_layout as layout
 from . import pdf_tables as tables
-from .assemble import SECTION_NUMBER, Extracted, TextAssembler, UnreadableFile, counted, cover_title, line_joiner, section_number_depth
+from .assemble import CLAUSE_END, LETTER, SECTION_NUMBER, Extracted, TextAssembler, UnreadableFile, counted, cover_title, line_joiner, section_number_depth
 from .pdf_layout import Line
 
 HEADING_SIZE_RATIO = 1.15  # a line this much larger than the body type is a heading
 MAX_HEADING_CHARS = 80
-_SENTENCE_END = re.compile(r"[。．.!！?？；;：:，,、]$")
 # A displayed formula is set large (its brackets, its sums), but it is not a heading.
 _RELATION = re.compile(r"[=×÷√∑∏∫≤≥≈±∈→]")
 _PLUS_MINUS = re.compile(r"[+−]")
-_WORD_CHARACTER = re.compile(r"[^\W\d_]")
 # Body text in larger type is not a heading: a bulleted item, or a long line with a sentence's inner punctuation.
 _BULLET = re.compile(r"^[•▪●○◦■□◆◇►▶✓✔]")
 _PROSE_PUNCTUATION = re.compile(r"[，；、。]")
@@ -279,7 +277,7 @@ def _body_size(pages: list[layout.Page]) -> float:
 def _heading_kind(line: Line, body_size: float) -> str | None:
     """"size" for a line in larger type, "number" for a body-size line numbered like a section."""
     text = line.text
-    if _SENTENCE_END.search(text) or body_size <= 0:
+    if CLAUSE_END.search(text) or body_size <= 0:
         return None
     if _is_formula(text):
         return None
@@ -297,7 +295,7 @@ def _is_formula(text: str) -> bool:
     a sum whose letters are under half of it ("1 + x × [ f(x) + g(x) ] c", not "C++ 程序设计"), a few
     Latin letters ("dt" of a fraction), or no letters at all."""
     characters = "".join(text.split())
-    letters = len(_WORD_CHARACTER.findall(characters))
+    letters = len(LETTER.findall(characters))
     if letters == 0 or (len(characters) <= 3 and characters.isascii()) or _RELATION.search(text):
         return True
     return bool(_PLUS_MINUS.search(text)) and letters <= len(characters) / 2
