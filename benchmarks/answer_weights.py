@@ -57,7 +57,7 @@ def collect(index, queries):
         sentences = index.sentences(p)
         matches = None
         if index.aligner is not None:
-            alignment = QuestionAlignment(index.aligner, form, stored=index.store.passage_tokens)
+            alignment = QuestionAlignment(index.aligner, form, stored=index.store.passage_tokens, question=candidates.question_states)
             alignment.compute({p: sentences.forms})
             matches = alignment.sentences(p, len(sentences.forms))
         answer_form = crosslingual.with_translations(query.question, form, candidates.gloss)

@@ -54,6 +54,27 @@ class CharAligner:
         return out
 
 
+class EmbedsWithStates:
+    """A fake engine that is both an index's embedder and its aligner, as the default one is:
+    it gives a question's vector and token states at once."""
+
+    spec, dim = FakeEmbedder.spec, FakeEmbedder.dim
+
+    def __init__(self):
+        self.embedder, self.aligner = FakeEmbedder(), CharAligner()
+        self.both = 0  # questions embedded with their states
+
+    def embed(self, texts, is_query=False):
+        return self.embedder.embed(texts, is_query)
+
+    def token_states(self, texts, is_query=False):
+        return self.aligner.token_states(texts, is_query)
+
+    def embed_query_with_states(self, text):
+        self.both += 1
+        return self.embed([text], is_query=True)[0], self.token_states([[text]], is_query=True)[0]
+
+
 class PrefersTea:
     """A fake cross-encoder: scores a passage by whether it mentions tea."""
 

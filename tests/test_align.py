@@ -62,6 +62,15 @@ def test_a_question_alignment_computes_each_passage_once_and_matches_its_sentenc
     assert aligned.sentences(8, 3) is None and aligned.passage(8) is None  # never computed
 
 
+def test_a_question_alignment_given_the_questions_states_does_not_encode_the_question():
+    aligner = CharAligner()
+    (given,) = CharAligner().token_states([["熊猫"]], is_query=True)
+    aligned = QuestionAlignment(aligner, "熊猫", question=given)
+    assert aligner.calls == []
+    aligned.compute({7: ["熊猫吃竹子。"]})
+    assert aligner.calls == [[["熊猫吃竹子。"]]] and aligned.passage(7) == 1.0
+
+
 def test_passages_kept_across_questions_skip_the_encoder_and_the_least_recent_go():
     aligner, kept = CharAligner(), PassageStates(limit=2)
     first = QuestionAlignment(aligner, "熊猫", kept)

@@ -59,6 +59,24 @@ def test_a_text_embeds_nearly_the_same_alone_or_in_a_batch(engines):
 
 
 @pytest.mark.model
+def test_a_questions_vector_and_token_states_come_from_one_pass(engines, monkeypatch):
+    embedder, _ = engines
+    question = "大熊猫每天要吃多少竹子?"
+    alone = embedder.embed([question], is_query=True)[0]
+    (states_alone,) = embedder.token_states([[question]], is_query=True)
+    passes = []
+    run = embedder._run
+    monkeypatch.setattr(embedder, "_run", lambda *args: passes.append(args) or run(*args))
+    vector, states = embedder.embed_query_with_states(question)
+    assert len(passes) == 1
+    assert np.array_equal(vector, alone)  # the vector search ranks by is unchanged
+    # The same tokens, the query: prefix left out.
+    assert states.pieces == states_alone.pieces and "".join(states.pieces).lstrip("▁") == question
+    assert np.array_equal(states.weights, states_alone.weights) and not states.parts.any()
+    assert np.allclose(np.linalg.norm(states.vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.model
 def test_a_corrupt_cached_model_is_rebuilt(engines, capsys):
     from qa.embedding import cache
 

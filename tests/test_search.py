@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fakes import CharAligner, PrefersTea
+from fakes import CharAligner, EmbedsWithStates, PrefersTea
 from qa import SearchRequest, build_index, load_index
 from qa.errors import BadInputError, IndexDamagedError, IndexMissingError, IndexVersionError, NotFoundError, ModelMismatchError, UnknownModelError
 from qa.ingest import chunker
@@ -330,6 +330,22 @@ def test_a_question_about_passages_a_recent_one_aligned_skips_the_encoder_for_th
     assert aligner.batches == [3, 3]  # kept per index: another generation's numbers mean other passages
 
 
+def test_an_engine_that_embeds_and_aligns_gives_both_for_the_question_at_once(fake_index):
+    from qa.search import Index
+
+    engine = EmbedsWithStates()
+    index = Index(fake_index.store, embedder=engine, aligner=engine)
+    hybrid = index.ask(SearchRequest("大熊猫每天吃多少竹子", top_k=3))
+    # The question went through the engine once, for its vector and its states together.
+    assert engine.both == 1 and engine.embedder.calls == 1 and engine.aligner.calls.count([["大熊猫每天吃多少竹子"]]) == 1
+    assert "align" in hybrid.timings and hybrid.hits[0].passage.doc_path == "panda.txt"
+    index.ask(SearchRequest("大熊猫每天吃多少竹子", top_k=3, mode="dense"))
+    assert engine.both == 1  # dense search aligns nothing: the vector alone
+    # A question in Latin letters keeps its own pass for its states (they align better across languages).
+    index.ask(SearchRequest("How much bamboo do pandas eat", top_k=3))
+    assert engine.both == 1 and engine.aligner.calls.count([["how much bamboo do pandas eat"]]) == 1
+
+
 @pytest.mark.model  # the default model's index of the test corpus
 def test_a_hybrid_question_runs_no_passage_through_the_encoder_when_the_index_kept_their_tokens(e5_test_index):
     """Token alignment reads the passages' states from the index: only the question is encoded
@@ -352,6 +368,22 @@ def test_a_hybrid_question_runs_no_passage_through_the_encoder_when_the_index_ke
     hits = index.search("How many wild giant pandas are there?", top_k=3)
     assert hits[0].passage.doc_path == "panda.txt" and "1864" in hits[0].answer.text
     assert counting.passages == 0
+
+
+@pytest.mark.model
+def test_a_hybrid_question_goes_through_the_encoder_once(e5_test_index, monkeypatch):
+    """Its vector and the token states alignment compares come from one pass (a second pass
+    over the question alone was a third of a warm question's time)."""
+    from qa import load_index
+
+    index = load_index(e5_test_index.generation_dir.parent)
+    assert index.aligner is index.embedder
+    passes = []
+    run = index.embedder._run
+    monkeypatch.setattr(index.embedder, "_run", lambda *args: passes.append(args) or run(*args))
+    hits = index.search("大熊猫每天吃多少竹子？", top_k=3)
+    assert hits[0].passage.doc_path == "panda.txt"
+    assert len(passes) == 1
 
 
 @pytest.mark.parametrize("mode", ["lexical", "hybrid"])

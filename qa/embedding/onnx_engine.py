@@ -49,6 +49,20 @@ class OnnxE5Embedder:
         keeps so that questions need not run its passages through the encoder again."""
         return self._encode(texts, False, with_states=True)
 
+    def embed_query_with_states(self, text: str) -> tuple[np.ndarray, "TokenStates"]:
+        """A question's vector, as `embed([text], is_query=True)` gives it, and from the same
+        encoder pass its tokens' states without its query: prefix (qa.retrieve.align): a hybrid
+        search ran the question through the encoder twice, once for each."""
+        from ..models import TokenStates
+
+        vectors, ((ids, states),) = self._encode([text], True, with_states=True)
+        return vectors[0], TokenStates(
+            vectors=states,
+            parts=np.zeros(len(ids), dtype=np.int64),
+            weights=self._tokenizer.rarity(ids),
+            pieces=tuple(self._tokenizer.pieces[i] for i in ids),
+        )
+
     def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
         """TokenStates (qa.models) of a passage's tokens as an index kept them: their states and
         parts (alignment reads no passage token's rarity or spelling)."""

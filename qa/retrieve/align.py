@@ -112,12 +112,21 @@ class QuestionAlignment:
     tokens computed once (for re-ordering, then for picking the answer sentence), or taken
     from `kept` (the index's, across questions)."""
 
-    def __init__(self, aligner: Aligner, question_form: str, kept: PassageStates | None = None, stored: Callable[[int], tuple | None] | None = None):
-        """`stored(p)`: passage p's tokens as its index kept them (ids, vectors, parts), or None."""
+    def __init__(
+        self,
+        aligner: Aligner,
+        question_form: str,
+        kept: PassageStates | None = None,
+        stored: Callable[[int], tuple | None] | None = None,
+        question: TokenStates | None = None,
+    ):
+        """`stored(p)`: passage p's tokens as its index kept them (ids, vectors, parts), or None.
+        `question`: the question's token states where the search already has them (from the pass
+        that embedded it); else the aligner computes them."""
         self._aligner = aligner
         self._kept = kept if kept is not None else PassageStates()
         self._stored = stored or (lambda p: None)
-        (self.question,) = aligner.token_states([[question_form]], is_query=True)
+        self.question = question if question is not None else aligner.token_states([[question_form]], is_query=True)[0]
         self._passages: dict[int, TokenStates] = {}
 
     def compute(self, sentences: dict[int, list[str]]) -> None:
