@@ -109,7 +109,9 @@ _TABLES = ("order", "sorted_keys", "longest")
 def _load_tables(index_dir: Path, pieces: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The kept tables, memory-mapped; None where they are missing or not of these pieces' shape."""
     try:
-        order, keys, longest = (np.load(index_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _TABLES)
+        # Plain views of the maps: a memmap runs Python code on every index (the tokenizer reads
+        # `longest` once per character).
+        order, keys, longest = (np.asarray(np.load(index_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False)) for name in _TABLES)
     except (OSError, ValueError):
         return None
     fits = order.shape == keys.shape == (pieces,) and longest.shape == (0x110000,) and (order.dtype, keys.dtype, longest.dtype) == (np.int32, np.int64, np.uint8)

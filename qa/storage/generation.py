@@ -199,7 +199,7 @@ def read_generation(index_dir: Path) -> tuple[Path, Manifest, list[Passage], np.
             for line in handle:
                 passages.append(Passage(**json.loads(line)))
         units = np.load(generation / UNITS, allow_pickle=False)
-        vectors = np.load(generation / VECTORS, mmap_mode="r", allow_pickle=False)
+        vectors = np.asarray(np.load(generation / VECTORS, mmap_mode="r", allow_pickle=False))  # a plain view: see qa.storage.token_states
     except (OSError, ValueError, TypeError) as exc:
         raise damaged(generation, f"{type(exc).__name__}: {str(exc)[:120]}") from None
     if len(passages) != manifest.passage_count or len(units) != manifest.unit_count:

@@ -70,7 +70,8 @@ class TokenTable:
     @classmethod
     def load(cls, states_dir: Path, sentence_count: int, dim: int) -> "TokenTable":
         """Memory-mapped; ValueError if the files disagree with each other or with the index."""
-        table = cls(**{name: np.load(states_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in FILES})
+        # Plain views of the maps: numpy's memmap class runs Python code on every index and slice.
+        table = cls(**{name: np.asarray(np.load(states_dir / f"{name}.npy", mmap_mode="r", allow_pickle=False)) for name in FILES})
         tokens = len(table.ids)
         if len(table.offsets) != sentence_count + 1 or table.offsets[0] != 0 or table.offsets[-1] != tokens or np.any(np.diff(table.offsets) < 0):
             raise ValueError("token offsets and sentences are out of step")
