@@ -53,15 +53,8 @@ class OnnxE5Embedder:
         """A question's vector, as `embed([text], is_query=True)` gives it, and from the same
         encoder pass its tokens' states without its query: prefix (qa.retrieve.align): a hybrid
         search ran the question through the encoder twice, once for each."""
-        from ..models import TokenStates
-
         vectors, ((ids, states),) = self._encode([text], True, with_states=True)
-        return vectors[0], TokenStates(
-            vectors=states,
-            parts=np.zeros(len(ids), dtype=np.int64),
-            weights=self._tokenizer.rarity(ids),
-            pieces=tuple(self._tokenizer.pieces[i] for i in ids),
-        )
+        return vectors[0], self._spelled_states(ids, states, np.zeros(len(ids), dtype=np.int64))
 
     def states_of(self, ids: np.ndarray, vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
         """TokenStates (qa.models) of a passage's tokens as an index kept them: their states and
@@ -101,23 +94,21 @@ class OnnxE5Embedder:
     def token_states(self, texts: list[list[str]], is_query: bool = False) -> list["TokenStates"]:
         """Each text, given in parts, as its tokens' states (qa.retrieve.align): the first window of
         510 tokens, one call per text, as many at once as there are cores."""
-        from ..models import TokenStates
-
         tokenized = [self._tokenizer.part_ids(parts, is_query) for parts in texts]
         windows = [[self._tokenizer.bos, *ids[: self._window], self._tokenizer.eos] for ids, _ in tokenized]
         results = self._workers.map(lambda window: self._run([(0, window)], ("states",))[0][0], windows)
         out = []
         for (ids, part_of), window, states in zip(tokenized, windows, results):
             kept = ids[: len(window) - 2]
-            out.append(
-                TokenStates(
-                    vectors=_unit_rows(states[1 : len(window) - 1]),  # without <s> and </s>
-                    parts=np.array(part_of[: len(kept)]),
-                    weights=self._tokenizer.rarity(kept),
-                    pieces=tuple(self._tokenizer.pieces[i] for i in kept),
-                )
-            )
+            out.append(self._spelled_states(kept, _unit_rows(states[1 : len(window) - 1]), np.array(part_of[: len(kept)])))  # without <s> and </s>
         return out
+
+    def _spelled_states(self, ids: list[int], vectors: np.ndarray, parts: np.ndarray) -> "TokenStates":
+        """TokenStates of tokens the engine just read: their unit states and parts, and each
+        token's rarity and spelling (what alignment reads of a question)."""
+        from ..models import TokenStates
+
+        return TokenStates(vectors=vectors, parts=parts, weights=self._tokenizer.rarity(ids), pieces=tuple(self._tokenizer.pieces[i] for i in ids))
 
     def _windows(self, content: list[list[int]]) -> list[tuple[int, list[int]]]:
         """(text number, <s> + up to 510 content tokens + </s>) for every window of every text."""

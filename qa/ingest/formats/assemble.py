@@ -76,9 +76,11 @@ def cover_title(lines: Sequence[Any], size: Callable[[Any], float], share: float
     return title if len(title) <= MAX_TITLE_CHARS else ""
 
 
-def largest_type(sized: Sequence[tuple[float, str]]) -> str:
+def largest_type(lines: Sequence[tuple[float, str]]) -> str:
     """The lines (type size, text) in the largest type, joined, when that type is larger than
-    the most common one: a Word cover's title. "" when nothing stands out."""
+    the most common one: a Word cover's title. "" when nothing stands out. Only lines with a
+    size and of 4 to MAX_TITLE_CHARS characters count (a page number is no title, a paragraph neither)."""
+    sized = [(size, text) for size, text in lines if size and 4 <= len(text) <= MAX_TITLE_CHARS]
     if not sized:
         return ""
     body = Counter(size for size, _ in sized).most_common(1)[0][0]

@@ -18,7 +18,7 @@ import io
 import re
 import struct
 
-from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, largest_type, section_number_depth
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted, largest_type, section_number_depth
 from .doc_styles import Piece, paragraph_formats
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
@@ -60,12 +60,7 @@ def extract(data: bytes) -> Extracted:
     if assembler.empty:
         raise UnreadableFile("no text in this Word 97-2003 file")
     layout = ((counted(tables, "table"),) if tables else ()) + (("table cells read one per line",) if loose else ())
-    return assembler.result("doc", title=_cover_title(opening), layout=layout)
-
-
-def _cover_title(opening: list[tuple[float, str]]) -> str:
-    """The cover's largest type, when it stands out from the rest of the opening (as for .docx)."""
-    return largest_type([(size, text) for size, text in opening if size and 4 <= len(text) <= MAX_TITLE_CHARS])
+    return assembler.result("doc", title=largest_type(opening), layout=layout)  # the cover's largest type, as for .docx
 
 
 def _lines(assembler: TextAssembler, paragraph: str, level: int = 0) -> None:

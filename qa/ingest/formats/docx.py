@@ -13,7 +13,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 
-from .assemble import MAX_TITLE_CHARS, Extracted, TextAssembler, UnreadableFile, counted, largest_type
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted, largest_type
 
 TITLE_PARAGRAPHS = 30  # a cover's title is among the first paragraphs
 STYLE_DEPTH = 9  # styles looked through along a chain of base styles
@@ -68,7 +68,7 @@ def _title(document, assembler: TextAssembler, opening: list) -> str:
     stated = (document.core_properties.title or "").strip()
     if stated and "".join(stated.split()) in "".join(assembler.text().split()):
         return stated
-    return largest_type([(size, text) for p in opening[:TITLE_PARAGRAPHS] if (size := _type_size(p)) and 4 <= len(text := p.text.strip()) <= MAX_TITLE_CHARS])
+    return largest_type([(_type_size(p), p.text.strip()) for p in opening[:TITLE_PARAGRAPHS]])
 
 
 def _type_size(paragraph) -> float:
