@@ -59,7 +59,7 @@ def collect(index, queries):
         if index.aligner is not None:
             alignment = QuestionAlignment(index.aligner, form, stored=index.store.passage_tokens, question=candidates.question_states)
             alignment.compute({p: sentences.forms})
-            matches = alignment.sentences(p, len(sentences.forms))
+            matches = alignment.sentences(p)
         answer_form = crosslingual.with_translations(query.question, form, candidates.gloss)
         features = answer.sentence_features(hits[0].passage, sentences, answer_form, candidates.query_vector, matches)
         offset = hits[0].passage.char_start

@@ -18,7 +18,7 @@ from .ingest.chunker import opening_title
 from .ingest.normalize import normalize
 from .models import MODES, Document, Hit, Passage, Sentences, Source, TokenStates
 from .retrieve import crosslingual
-from .retrieve.align import ALIGN_DEPTH, ALIGN_WEIGHT, Aligner, PassageStates, QuestionAlignment
+from .retrieve.align import ALIGN_DEPTH, ALIGN_WEIGHT, ENCODED_ALIGN_DEPTH, Aligner, PassageStates, QuestionAlignment
 from .retrieve.filters import Filter
 from .retrieve.fold import fold
 
@@ -152,6 +152,12 @@ class Index:
         return self._aligner
 
     @property
+    def align_depth(self) -> int:
+        """How many of the best fused candidates token alignment re-orders: more where the build
+        kept their tokens, and aligning one costs no encoder pass."""
+        return ALIGN_DEPTH if self.manifest.token_states else ENCODED_ALIGN_DEPTH
+
+    @property
     def default_mode(self) -> str:
         """hybrid, or dense in a dense-only collection."""
         return "hybrid" if "hybrid" in self.store.modes else "dense"
@@ -206,7 +212,7 @@ class Index:
         store.fetch(shown, with_sentences=True)
         answer_form = crosslingual.with_translations(question, form, candidates.gloss)
         if aligned is not None:  # the first hits' answers weigh it too (folding may have brought another up)
-            aligned.compute({p: _embedded_sentences(store, p) for p in shown[:ALIGN_DEPTH]})
+            aligned.compute({p: _embedded_sentences(store, p) for p in shown[: self.align_depth]})
         answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
         hit_alignment = None if aligned is None else [aligned.passage(p) for p in shown]
@@ -333,13 +339,13 @@ class Index:
         return [head[i] for i in ranking] + order[len(head) :], scores
 
     def _align(self, aligned: QuestionAlignment, order: list[int], scores: np.ndarray, position: dict[int, int], timings: dict[str, float]):
-        """The best ALIGN_DEPTH candidates re-ordered by fused score + ALIGN_WEIGHT x token
-        alignment (qa.retrieve.align); they keep scoring above the rest."""
+        """The best align_depth candidates re-ordered by fused score + ALIGN_WEIGHT x their best
+        sentence's token alignment (qa.retrieve.align); they keep scoring above the rest."""
         started = time.perf_counter()
-        head = order[:ALIGN_DEPTH]
+        head = order[: self.align_depth]
         self.store.fetch(head, with_sentences=True)
         aligned.compute({p: _embedded_sentences(self.store, p) for p in head})
-        bonus = np.array([aligned.passage(p, _context(self.store.passage(p))) for p in head], dtype=np.float32)
+        bonus = np.array([aligned.best_sentence(p, _context(self.store.passage(p))) for p in head], dtype=np.float32)
         scores = scores.copy()
         for p, value in zip(head, ALIGN_WEIGHT * (bonus - bonus.min())):
             scores[position[p]] += value
@@ -404,7 +410,7 @@ class Index:
 
     def _answer(self, p: int, form: str, query_vector: np.ndarray | None, aligned: QuestionAlignment | None):
         sentences = self.sentences(p)
-        matches = None if aligned is None else aligned.sentences(p, len(sentences.forms))
+        matches = None if aligned is None else aligned.sentences(p)
         return pick_answer(self.store.passage(p), sentences, form, query_vector, matches)
 
 

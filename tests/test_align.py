@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from fakes import CharAligner
 
-from qa.retrieve.align import CONTEXT_MATCH, PassageStates, QuestionAlignment, alignment, part_matches
+from qa.retrieve.align import CONTEXT_MATCH, PassageStates, QuestionAlignment, alignment, part_matches, sentence_alignment
 from qa.models import TokenStates
 from qa.embedding.embedders import load_aligner
 
@@ -32,6 +32,33 @@ def test_each_part_scores_by_its_own_tokens():
     assert alignment(question, passage) == pytest.approx(1.0)
 
 
+def test_a_passages_best_sentence_must_match_the_question_words_together():
+    question = states([[1, 0, 0], [0, 1, 0]])
+    scattered = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 1])  # one word in each sentence
+    together = states([[0, 0, 1], [1, 0, 0], [0, 1, 0]], parts=[0, 1, 1])  # both in the second
+    assert alignment(question, scattered) == alignment(question, together) == pytest.approx(1.0)
+    assert sentence_alignment(question, part_matches(question, scattered, 2)) == pytest.approx(0.5)
+    assert sentence_alignment(question, part_matches(question, together, 2)) == pytest.approx(1.0)
+
+
+def test_a_word_the_title_spells_out_counts_in_every_sentence():
+    question = TokenStates(
+        vectors=states([[1, 0, 0], [0, 1, 0]]).vectors, parts=np.zeros(2, dtype=int), weights=np.ones(2, dtype=np.float32), pieces=("▁射阳", "检验")
+    )
+    best = part_matches(question, states([[0, 0, 1], [0, 1, 0]], parts=[0, 1]), 2)  # the second sentence says 检验
+    assert sentence_alignment(question, best) == pytest.approx(0.5)
+    assert sentence_alignment(question, best, "射阳大米 › 型式检验") == pytest.approx((CONTEXT_MATCH + 1.0) / 2)
+    assert sentence_alignment(question, np.zeros((2, 0), dtype=np.float32)) == 0.0
+
+
+def test_tokens_given_out_of_their_parts_order_match_as_in_order():
+    question = states([[1, 0, 0], [0, 1, 0]])
+    shuffled = states([[0, 1, 0], [1, 0, 0], [0, 0, 1]], parts=[1, 0, 2])
+    in_order = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 2])
+    assert np.array_equal(part_matches(question, shuffled, 4), part_matches(question, in_order, 4))
+    assert part_matches(question, in_order, 2).tolist() == [[1.0, 0.0], [0.0, 1.0]]  # a part past `parts` is left out
+
+
 def test_a_question_token_the_passages_title_or_headings_spell_out_counts_as_a_close_match():
     question = TokenStates(
         vectors=states([[1, 0, 0], [0, 1, 0]]).vectors, parts=np.zeros(2, dtype=int), weights=np.ones(2, dtype=np.float32), pieces=("▁射阳", "检验")
@@ -56,10 +83,11 @@ def test_a_question_alignment_computes_each_passage_once_and_matches_its_sentenc
     aligned.compute({7: ["熊在山里。", "猫在家里。", "熊猫吃竹子。"]})
     aligned.compute({7: ["熊在山里。", "猫在家里。", "熊猫吃竹子。"]})
     assert len(aligner.calls) == 2  # the question, then the passage once
-    found = aligned.sentences(7, 3)
+    found = aligned.sentences(7)
+    assert aligned.sentences(7) is found  # re-ordering and picking the answer read it once
     assert found.question.pieces == ("熊", "猫")
     assert found.best.tolist() == [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]
-    assert aligned.sentences(8, 3) is None and aligned.passage(8) is None  # never computed
+    assert aligned.sentences(8) is None and aligned.passage(8) is None and aligned.best_sentence(8) is None  # never computed
 
 
 def test_a_question_alignment_given_the_questions_states_does_not_encode_the_question():

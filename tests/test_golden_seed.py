@@ -20,7 +20,7 @@ pytestmark = pytest.mark.model
 GOLDEN_PATH = Path(__file__).parent / "golden" / "seed.yaml"
 MIN_RECALL_AT_5 = 0.95
 MIN_MRR = 0.89
-MIN_TOP_ANSWER_HIT = 0.75  # the top hit's highlight holds the answer; see test_seed_golden_answers_are_highlighted
+MIN_TOP_ANSWER_HIT = 0.80  # the top hit's highlight holds the answer; see test_seed_golden_answers_are_highlighted
 
 
 def test_golden_set_is_large_and_covers_every_document_and_kind():

@@ -297,24 +297,56 @@ class AvoidsPandas:
 
 
 def test_the_aligner_reorders_the_best_hybrid_candidates_only(fake_index, fake_embedder):
-    from qa.retrieve.align import ALIGN_DEPTH
+    from qa.retrieve.align import ENCODED_ALIGN_DEPTH
     from qa.search import Index
 
     question = "大熊猫每天吃多少竹子"
     plain = [hit.passage.id for hit in fake_index.search(question, top_k=5)]
     aligner = AvoidsPandas()
     aligned_index = Index(fake_index.store, embedder=fake_embedder, aligner=aligner)
+    # The fake engine's build keeps no token states: each aligned passage goes through the encoder.
+    depth = aligned_index.align_depth
+    assert not fake_index.manifest.token_states and depth == ENCODED_ALIGN_DEPTH
     result = aligned_index.ask(SearchRequest(question, top_k=5))
     hits = result.hits
     aligned = [hit.passage.id for hit in hits]
     assert fake_index.passage(plain[0]).doc_path == "panda.txt"
     # The panda passage falls behind the other two of the head; the rest keep their places.
-    assert aligned[: ALIGN_DEPTH] == [*plain[1:ALIGN_DEPTH], plain[0]] and aligned[ALIGN_DEPTH:] == plain[ALIGN_DEPTH:]
-    assert aligner.batches == [ALIGN_DEPTH]  # the head, once: its passages' answers reuse it
+    assert aligned[:depth] == [*plain[1:depth], plain[0]] and aligned[depth:] == plain[depth:]
+    assert aligner.batches == [depth]  # the head, once: its passages' answers reuse it
     assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
     assert "align" in result.timings and result.mode == "hybrid" and result.confidence_features.shape[0] == len(hits)
     for mode in ("dense", "lexical"):  # only hybrid search is re-ordered
         assert [h.passage.id for h in aligned_index.search(question, top_k=5, mode=mode)] == [h.passage.id for h in fake_index.search(question, top_k=5, mode=mode)]
+
+
+def test_an_index_that_kept_its_passages_tokens_aligns_a_deeper_head_without_the_encoder(fake_index, fake_embedder, monkeypatch):
+    from dataclasses import replace
+
+    from qa.models import TokenStates
+    from qa.retrieve.align import ALIGN_DEPTH, ENCODED_ALIGN_DEPTH
+    from qa.search import Index
+
+    class ReadsKeptTokens(AvoidsPandas):
+        def states_of(self, ids, vectors, parts):
+            return TokenStates(vectors=vectors, parts=parts)
+
+    store = fake_index.store
+    about_pandas = lambda p: "熊猫" in store.passage(p).text  # noqa: E731
+    # As the default engine's build does: every passage's tokens kept (here, one token each).
+    monkeypatch.setattr(store, "manifest", replace(store.manifest, token_states=True))
+    monkeypatch.setattr(store, "passage_tokens", lambda p: (np.zeros(1, dtype=int), np.eye(2, dtype=np.float32)[[int(about_pandas(p))]], np.zeros(1, dtype=int)))
+    question = "大熊猫每天吃多少竹子"
+    plain = [hit.passage.id for hit in fake_index.search(question, top_k=10)]
+    aligner = ReadsKeptTokens()
+    index = Index(store, embedder=fake_embedder, aligner=aligner)
+    assert index.align_depth == ALIGN_DEPTH > ENCODED_ALIGN_DEPTH
+    aligned = [hit.passage.id for hit in index.search(question, top_k=10)]
+    assert len(plain) > ALIGN_DEPTH and fake_index.passage(plain[0]).doc_path == "panda.txt"
+    # The panda passage falls behind the others of the head, further than the shallower head of an
+    # index without kept tokens could take it (its copies folded); the rest keep their order.
+    assert aligned.index(plain[0]) > ENCODED_ALIGN_DEPTH and [p for p in aligned if p != plain[0]] == plain[1:]
+    assert aligner.batches == []  # no passage went through the encoder
 
 
 def test_a_question_about_passages_a_recent_one_aligned_skips_the_encoder_for_them(fake_index, fake_embedder):
@@ -436,8 +468,8 @@ def test_token_alignment_reads_each_passage_under_its_title_and_headings(tmp_pat
     build_index(docs_dir, tmp_path / "index", embedder=FakeEmbedder())
     index = load_index(tmp_path / "index", embedder=FakeEmbedder(), aligner=CharAligner())
     contexts = []
-    real = align.alignment
-    monkeypatch.setattr(align, "alignment", lambda question, passage, context="": contexts.append(context) or real(question, passage, context))
+    real = align.sentence_alignment  # what re-orders the head
+    monkeypatch.setattr(align, "sentence_alignment", lambda question, best, context="": contexts.append(context) or real(question, best, context))
     index.search("什么情况下需要对射阳大米进行型式检验？", top_k=2)
     assert normalize("射阳大米 7.5 型式检验") in contexts, contexts
 
