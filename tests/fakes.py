@@ -63,6 +63,7 @@ class EmbedsWithStates:
     def __init__(self):
         self.embedder, self.aligner = FakeEmbedder(), CharAligner()
         self.both = 0  # questions embedded with their states
+        self.with_states: list[str] = []  # the texts of those questions
 
     def embed(self, texts, is_query=False):
         return self.embedder.embed(texts, is_query)
@@ -72,6 +73,7 @@ class EmbedsWithStates:
 
     def embed_query_with_states(self, text):
         self.both += 1
+        self.with_states.append(text)
         return self.embed([text], is_query=True)[0], self.token_states([[text]], is_query=True)[0]
 
 

@@ -373,9 +373,25 @@ def test_an_engine_that_embeds_and_aligns_gives_both_for_the_question_at_once(fa
     assert "align" in hybrid.timings and hybrid.hits[0].passage.doc_path == "panda.txt"
     index.ask(SearchRequest("大熊猫每天吃多少竹子", top_k=3, mode="dense"))
     assert engine.both == 1  # dense search aligns nothing: the vector alone
-    # A question in Latin letters keeps its own pass for its states (they align better across languages).
-    index.ask(SearchRequest("How much bamboo do pandas eat", top_k=3))
-    assert engine.both == 1 and engine.aligner.calls.count([["how much bamboo do pandas eat"]]) == 1
+    # A question in Latin letters is embedded again with its gloss (its words' Chinese translations
+    # found in the candidates): that pass's states, the gloss's among them, re-order and pick answers.
+    english = index.ask(SearchRequest("How much bamboo do pandas eat", top_k=3))
+    (glossed,) = engine.with_states[1:]
+    assert glossed.startswith("how much bamboo do pandas eat") and "竹子" in glossed
+    # Its confidence reads the alignment of its own words, from a pass of its own.
+    assert engine.aligner.calls.count([["how much bamboo do pandas eat"]]) == 1
+    from qa.answer.confidence import FEATURES
+    from qa.retrieve.align import QuestionAlignment
+    from qa.search import _embedded_sentences
+
+    top = fake_index.store.number_of(english.hits[0].passage.id)
+    alignments = {}
+    for text in ("how much bamboo do pandas eat", glossed):
+        alignment = QuestionAlignment(CharAligner(), text)
+        alignment.compute({top: _embedded_sentences(fake_index.store, top)})
+        alignments[text] = alignment.passage(top)
+    assert alignments[glossed] != pytest.approx(alignments["how much bamboo do pandas eat"])  # the two passes tell apart
+    assert english.confidence_features[0, FEATURES.index("aligned")] == pytest.approx(alignments["how much bamboo do pandas eat"])
 
 
 @pytest.mark.model  # the default model's index of the test corpus
