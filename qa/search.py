@@ -96,7 +96,7 @@ class Candidates:
     translated: bool = False  # the question's words were translated (qa.retrieve.crosslingual) for text in another language
     coverage: float = 0.0  # share of the question's words the collection has (lexical leg only)
     gloss: str | None = None  # a translated question's gloss (qa.retrieve.crosslingual.gloss)
-    question_states: TokenStates | None = None  # the question's token states, from the pass that embedded it
+    question_states: TokenStates | None = None  # the question's token states, from the pass that embedded it (with its gloss, if any)
 
     @property
     def dense_weight(self) -> float:
