@@ -20,8 +20,8 @@ def test_each_question_token_counts_its_best_match_weighted_by_rarity():
     question = states([[1, 0, 0], [0, 1, 0]], weights=[3.0, 1.0])
     passage = states([[1, 0, 0], [0, 0, 1]])
     # The rare token is matched exactly, the common one not at all: 3/4.
-    assert alignment(question, passage) == pytest.approx(0.75)
-    assert alignment(question, states([[0, 1, 0]])) == pytest.approx(0.25)
+    assert alignment(question, part_matches(question, passage, 1)) == pytest.approx(0.75)
+    assert alignment(question, part_matches(question, states([[0, 1, 0]]), 1)) == pytest.approx(0.25)
 
 
 def test_each_part_scores_by_its_own_tokens():
@@ -29,14 +29,14 @@ def test_each_part_scores_by_its_own_tokens():
     passage = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 1])
     # Each question token's best similarity in each part; part 2 has no token.
     assert np.allclose(part_matches(question, passage, 3), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    assert alignment(question, passage) == pytest.approx(1.0)
+    assert alignment(question, part_matches(question, passage, 3)) == pytest.approx(1.0)
 
 
 def test_a_passages_best_sentence_must_match_the_question_words_together():
     question = states([[1, 0, 0], [0, 1, 0]])
     scattered = states([[1, 0, 0], [0, 1, 0], [0, 0, 1]], parts=[0, 1, 1])  # one word in each sentence
     together = states([[0, 0, 1], [1, 0, 0], [0, 1, 0]], parts=[0, 1, 1])  # both in the second
-    assert alignment(question, scattered) == alignment(question, together) == pytest.approx(1.0)
+    assert alignment(question, part_matches(question, scattered, 2)) == alignment(question, part_matches(question, together, 2)) == pytest.approx(1.0)
     assert sentence_alignment(question, part_matches(question, scattered, 2)) == pytest.approx(0.5)
     assert sentence_alignment(question, part_matches(question, together, 2)) == pytest.approx(1.0)
 
@@ -63,17 +63,18 @@ def test_a_question_token_the_passages_title_or_headings_spell_out_counts_as_a_c
     question = TokenStates(
         vectors=states([[1, 0, 0], [0, 1, 0]]).vectors, parts=np.zeros(2, dtype=int), weights=np.ones(2, dtype=np.float32), pieces=("▁射阳", "检验")
     )
-    passage = states([[0, 1, 0]])  # says 检验, not the product's name
-    assert alignment(question, passage) == pytest.approx(0.5)
-    assert alignment(question, passage, "地理标志产品射阳大米 › 7.5 型式检验") == pytest.approx((CONTEXT_MATCH + 1.0) / 2)
-    assert alignment(question, passage, "地理标志产品盘锦大米") == pytest.approx(0.5), "a title without the word adds nothing"
+    best = part_matches(question, states([[0, 1, 0]]), 1)  # says 检验, not the product's name
+    assert alignment(question, best) == pytest.approx(0.5)
+    assert alignment(question, best, "地理标志产品射阳大米 › 7.5 型式检验") == pytest.approx((CONTEXT_MATCH + 1.0) / 2)
+    assert alignment(question, best, "地理标志产品盘锦大米") == pytest.approx(0.5), "a title without the word adds nothing"
     assert CONTEXT_MATCH < 1.0, "a title's word is not the passage saying it"
 
 
 def test_a_question_of_punctuation_or_an_empty_passage_aligns_with_nothing():
-    assert alignment(states([[1, 0]], weights=[0.0]), states([[1, 0]])) == 0.0
+    assert alignment(states([[1, 0]], weights=[0.0]), part_matches(states([[1, 0]], weights=[0.0]), states([[1, 0]]), 1)) == 0.0
     empty = TokenStates(vectors=np.zeros((0, 2), dtype=np.float32), parts=np.zeros(0, dtype=int), weights=np.zeros(0, dtype=np.float32), pieces=())
-    assert alignment(states([[1, 0]]), empty) == 0.0
+    assert alignment(states([[1, 0]]), part_matches(states([[1, 0]]), empty, 1)) == 0.0
+    assert alignment(states([[1, 0]]), np.zeros((1, 0), dtype=np.float32)) == 0.0  # a passage of no sentences
     assert part_matches(states([[1, 0]]), empty, 2).tolist() == [[0.0, 0.0]]
 
 
@@ -120,7 +121,7 @@ def test_the_engine_aligns_an_english_word_with_its_chinese_translation():
     aligner = load_aligner("e5-small")
     (question,) = aligner.token_states([["How much bamboo do giant pandas eat?"]], is_query=True)
     panda, railway = aligner.token_states([["大熊猫每天要吃很多竹子。", "它们住在山里。"], ["地铁每天运送很多乘客。"]])
-    assert alignment(question, panda) > alignment(question, railway) + 0.05
+    assert alignment(question, part_matches(question, panda, 2)) > alignment(question, part_matches(question, railway, 1)) + 0.05
     assert set(panda.parts.tolist()) == {0, 1}  # tokens know their sentence; the prefix is not one of them
     best = part_matches(question, panda, 2)
     assert question.weights @ best[:, 0] > question.weights @ best[:, 1]

@@ -86,20 +86,15 @@ def part_matches(question: TokenStates, passage: TokenStates, parts: int) -> np.
     return out
 
 
-def alignment(question: TokenStates, passage: TokenStates, context: str = "") -> float:
-    """The weighted mean over question tokens of their best similarity to any passage token; a
-    token the passage's `context` (its document's title, its headings) spells out counts as a
-    close match (CONTEXT_MATCH): a passage under "地理标志产品射阳大米 › 7.5 型式检验" need not
-    say 射阳大米 again, and a scope clause that lists every topic of the standard no longer
-    outranks it for naming the product."""
-    if question.weights.sum() <= 0 or len(passage.vectors) == 0:
+def alignment(question: TokenStates, best: np.ndarray, context: str = "") -> float:
+    """The weighted mean over question tokens of their best similarity to any token of a passage,
+    from `best` (part_matches of its sentences); a token the passage's `context` (its document's
+    title, its headings) spells out counts as a close match (CONTEXT_MATCH): a passage under
+    "地理标志产品射阳大米 › 7.5 型式检验" need not say 射阳大米 again, and a scope clause that lists
+    every topic of the standard no longer outranks it for naming the product."""
+    if question.weights.sum() <= 0 or best.size == 0:
         return 0.0
-    return _weighted(question, (question.vectors @ passage.vectors.T).max(axis=1), context)
-
-
-def _weighted(question: TokenStates, best: np.ndarray, context: str) -> float:
-    """The mean of the question tokens' best similarities (`best`), weighted by rarity, under `context`."""
-    return float(question.weights @ _with_context(question, best, context)) / float(question.weights.sum())
+    return float(question.weights @ _with_context(question, best.max(axis=1), context)) / float(question.weights.sum())
 
 
 def sentence_alignment(question: TokenStates, best: np.ndarray, context: str = "") -> float:
@@ -199,11 +194,8 @@ class QuestionAlignment:
     def passage(self, p: int, context: str = "") -> float | None:
         """Passage p's alignment() (its best token anywhere for each question token); None if p
         was not computed."""
-        if (matches := self.sentences(p)) is None:
-            return None
-        if self.question.weights.sum() <= 0 or matches.best.size == 0:
-            return 0.0
-        return _weighted(self.question, matches.best.max(axis=1), context)
+        matches = self.sentences(p)
+        return None if matches is None else alignment(self.question, matches.best, context)
 
     def best_sentence(self, p: int, context: str = "") -> float | None:
         """Passage p's sentence_alignment(); None if p was not computed."""
