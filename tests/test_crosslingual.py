@@ -149,3 +149,11 @@ def test_sentences_in_the_questions_language_owe_it_a_bias_only_in_a_document_in
     bias = crosslingual.language_bias("地理标志产品射阳大米", forms)
     assert bias.tolist() == pytest.approx([crosslingual.LANGUAGE_BIAS, 0.0, crosslingual.LANGUAGE_BIAS])
     assert not crosslingual.language_bias("AN4449 application note", forms).any(), "an English document's English is its own"
+
+
+def test_the_gloss_takes_the_word_the_feedback_uses_not_a_character_inside_it():
+    # 规 is a translation of "rules" too, and a character is found inside every word that holds
+    # it (规则, 规划, 规模 …): counted as it stands, it looked the most used translation.
+    feedback = ["会议审议通过了工作规则。规则的规划和规模另行规定。"]
+    words = crosslingual.gloss("Which rules were approved?", feedback).split()
+    assert "规则" in words and "规" not in words

@@ -216,13 +216,23 @@ def gloss(question: str, feedback: list[str]) -> str:
         if not alternatives:
             words.append(group[0])
             continue
-        used = [(text.count(word), len(word), word) for word in alternatives]
-        count, _, word = max(used)
+        count, word = _most_used(text, alternatives)
         if count:
             words.append(word)
     if all(word.isascii() for word in words):
         return ""
     return " ".join(dict.fromkeys(words))
+
+
+def _most_used(text: str, alternatives: list[str]) -> tuple[int, str]:
+    """(times `text` uses it, word): the translation `text` uses most, a word of two or more
+    characters before any single one. A single character is found inside every word that holds
+    it (规 in 规则, 规划, 规模 …), so it always looked most used; it is taken only where the text
+    uses none of the longer translations."""
+    counts = [(text.count(word), len(word), word) for word in alternatives]
+    words = [found for found in counts if found[0] and found[1] > 1]
+    count, _, word = max(words or counts)
+    return count, word
 
 
 def with_translations(question: str, form: str, gloss: str | None = None) -> str:
