@@ -6,7 +6,7 @@ from qa.answer import picker as answer
 from qa.retrieve.align import SentenceMatches
 from qa.models import Sentences, TokenStates
 from qa.answer.picker import aligned_features, choose, focus, pick_answer, sentence_features, tokens
-from qa.ingest.chunker import sentence_spans
+from qa.ingest.chunker import dense_units, sentence_spans
 from qa.models import Passage
 from qa.ingest.normalize import normalize
 
@@ -59,6 +59,52 @@ def test_a_label_picked_takes_in_the_sentence_it_introduces():
     assert found.text == "碱消值 alkali spreading value\n精米在质量浓度为1.4%的氢氧化钾溶液中浸泡23h后米粒的解析程度。"
     found = pick_answer(make_passage(TEXT), make_sentences(), normalize("野生大熊猫有多少只"), None)
     assert found.text == "野生大熊猫约有1864只。", "a sentence is not a label"
+
+
+def line_sentences(passage):
+    """A passage's sentences as an extracted document's (a line is a paragraph) are picked from."""
+    spans = dense_units(passage, lines_are_paragraphs=True)
+    return Sentences(spans=spans, forms=[normalize(passage.text[a - OFFSET : b - OFFSET]) for a, b in spans])
+
+
+def test_a_lead_in_takes_in_the_list_it_introduces_and_no_more():
+    text = (
+        "7.5 型式检验\n有下列情况之一的应进行型式检验：\na）新产品投产；\nb）产品停产一年以上，恢复生产；\n"
+        "c）连续生产三年；\nd）国家质量监督机构提出进行型式检验的要求。\n8 标志、包装\n包装上的标志应符合GB/T 191的规定，并注明产品名称和生产日期。"
+    )
+    passage = make_passage(text)
+    found = pick_answer(passage, line_sentences(passage), normalize("什么情况下应进行型式检验"), None)
+    assert "连续生产三年" in found.text and "国家质量监督机构" in found.text
+    assert "包装上的标志" not in found.text, "the list ends where a statement follows"
+
+
+def test_a_table_caption_takes_in_the_table_rows():
+    text = (
+        "5.6 理化指标\n理化指标应符合表3的规定。\n表 3 理化指标\n项目 一、四季度 二、三季度\n水分/% ≤ 15.5 14.5\n"
+        "碎米总量/% ≤ 7.5 7.5\n不完善粒/% ≤ 3.0 3.0\n6 检验方法\n色泽和气味按GB/T 5492的规定执行，检验结果以多数人的意见为准。"
+    )
+    passage = make_passage(text)
+    found = pick_answer(passage, line_sentences(passage), normalize("理化指标有哪些规定"), None)
+    assert "碎米总量" in found.text and "不完善粒" in found.text
+    assert "GB/T 5492" not in found.text
+
+
+def test_a_long_list_is_narrowed_at_its_line_ends():
+    items = ["核电厂设计（SF1）", "构筑物、系统和部件的实际状态（SF2）", "设备合格鉴定（SF3）", "老化（SF4）", "确定论安全分析（SF5）", "概率安全分析（SF6）",
+             "灾害分析（SF7）", "安全性能（SF8）", "其他核电厂经验及研究成果的应用（SF9）", "组织机构和行政管理（SF10）", "程序（SF11）", "人因（SF12）"]
+    text = "5.1.1 一般而言，定期安全评价的范围应包括以下12个安全要素：\n" + "\n".join(items)
+    passage = make_passage(text)
+    found = pick_answer(passage, line_sentences(passage), normalize("定期安全评价的范围包括哪些安全要素"), None)
+    assert len(found.text) > 40 and "老化（SF4）" in found.text
+    assert all(line in items for line in found.text.splitlines()[1:]), "no item is cut in two"
+
+
+def test_what_counts_as_a_list():
+    assert answer._opens_list(["有下列情况之一的应进行型式检验：", "a）新产品投产；"])
+    assert answer._opens_list(["表 3 理化指标", "项目 指标"])
+    assert not answer._opens_list(["有下列情况之一的应进行型式检验：", "这是一句完整的陈述，说明了一件事情。"])
+    assert not answer._opens_list(["大熊猫每天要吃竹子。"])
+    assert answer._is_list_line("b）产品投产后，当原料、工艺、装备有较大改动，可能影响产品性能；")
 
 
 def test_a_joined_answer_spans_both_sentences_in_the_file(monkeypatch):

@@ -51,8 +51,15 @@ NARROW_MARGIN = 1.0
 # A sentence this short without a statement's punctuation is a label (see _is_label).
 LABEL_CHARS = 40
 _STATEMENT_MARK = re.compile(r"[。！？!?；;，,]|\.$")
+# A highlight that introduces a list or a table goes on through it (enumerated items, lines of
+# this many characters at most that end no sentence) up to LIST_CHARS; narrowing may then keep
+# the items that answer.
+LIST_CHARS, LIST_LINE_CHARS = 300, 80
+_SENTENCE_MARK = re.compile(r"[。！？!?]")
+_CAPTION = re.compile(r"(?:续?表|Table)\s*[0-9A-Z]")
+_ITEM = re.compile(r"\s*(?:[a-zA-Z0-9]{1,2}[)）.、]|[(（][a-zA-Z0-9一二三四五六七八九十]{1,3}[)）]|[①-⑳]|[-•·*]\s)")
 # Where a sentence divides into clauses; enumeration commas only when a clause is still too long.
-_CLAUSE_END = re.compile(r"[，；;：]")
+_CLAUSE_END = re.compile(r"[，；;：\n]")
 _ENUMERATION = re.compile(r"[、]")
 
 # CJK characters one by one (no spaces to tell words apart), other words and numbers whole.
@@ -176,21 +183,48 @@ def _blanked(words: list[str], question_form: str, focus_form: str) -> np.ndarra
 
 
 def pick_answer(passage: Passage, sentences: Sentences, question_form: str, query_vector: np.ndarray | None, matches: SentenceMatches | None = None) -> Answer | None:
-    """The best sentence, joined by its better neighbour when that one scores nearly as well."""
+    """The best sentence, joined by its better neighbour when that one scores nearly as well, and by
+    what it introduces: a label's next sentence, a lead-in's or a caption's list or table."""
     if not sentences.spans:
         return None
     weights = UNALIGNED_WEIGHTS if matches is None else WEIGHTS
     scores = sentence_features(passage, sentences, question_form, query_vector, matches) @ weights
     chosen = choose(scores)
+    spans = sentences.spans
     last = max(chosen)
-    if last + 1 < len(sentences.spans) and _is_label(passage, sentences.spans[last]):
-        chosen.append(last + 1)
-    start = min(sentences.spans[i][0] for i in chosen)
-    end = max(sentences.spans[i][1] for i in chosen)
+    if last + 1 < len(spans) and _is_label(passage, spans[last]):
+        last += 1
+    start = min(spans[i][0] for i in chosen)
+    # A list or table the highlight introduces goes on with it, sentence by sentence, while room remains.
+    if _opens_list(_lines(passage, spans[last])):
+        while last + 1 < len(spans) and spans[last + 1][1] - start <= LIST_CHARS and all(map(_is_list_line, _lines(passage, spans[last + 1]))):
+            last += 1
+    end = spans[last][1]
     if end - start > NARROW_CHARS:
         start, end = narrow(passage, sentences.lead, start, end, question_form, weights)
     offset = passage.char_start
     return Answer(text=passage.text[start - offset : end - offset], char_start=start, char_end=end, score=float(scores[chosen[0]]))
+
+
+def _lines(passage: Passage, span: tuple[int, int]) -> list[str]:
+    """The text of a span of the passage, line by line, without blank lines."""
+    return [line.strip() for line in passage.text[span[0] - passage.char_start : span[1] - passage.char_start].splitlines() if line.strip()]
+
+
+def _opens_list(lines: list[str]) -> bool:
+    """Whether a sentence's lines end by introducing a list or a table: a lead-in ("有下列情况之一的
+    应进行型式检验：") or a table's caption ("表 3 理化指标"), then nothing but the list's first lines."""
+    for k in range(len(lines) - 1, -1, -1):
+        if lines[k].endswith(("：", ":")) or _CAPTION.match(lines[k]):
+            return True
+        if not _is_list_line(lines[k]):
+            return False
+    return False
+
+
+def _is_list_line(line: str) -> bool:
+    """A list's item ("a）新产品投产；", "• …") or a line that ends no sentence (a table's row, an item of a few words)."""
+    return bool(_ITEM.match(line)) or (len(line) <= LIST_LINE_CHARS and not _SENTENCE_MARK.search(line))
 
 
 def _is_label(passage: Passage, span: tuple[int, int]) -> bool:
