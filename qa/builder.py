@@ -34,8 +34,8 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # 15: PDF type set at size 1 measured by its matrix, body size by letters, prose and bullets in larger type not headings;
 # 16: a table row embedded after its section; 17: prose and bullets kept from size headings only;
 # 18: a running header set close to the text left out when its words recur; 19: HTML class words count as far as the element holds prose;
-# 20: PDF titles left as hex strings decoded
-PIPELINE_VERSION = "20"
+# 20: PDF titles left as hex strings decoded; 21: a lead-in keeps the list it announces, an item's "1." ends no sentence
+PIPELINE_VERSION = "21"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

@@ -111,6 +111,21 @@ def test_a_list_announced_by_its_lead_in_goes_on_across_a_page_break():
     assert [(p.page, p.text) for p in passages] == [(1, text[: text.index("\n第二页")]), (2, "第二页的另一段话。")]
 
 
+def test_a_lead_in_keeps_the_list_it_announces_even_when_both_are_long_enough_to_stand_alone():
+    lead_in = "2.1.1 Setting constants\nThere are three constants defined in the header file of the firmware:"
+    item = "1. DEBUG: this constant is used to enable timer D and to make the converter's trigger visible."
+    text = f"{lead_in}\n{item}\nThe firmware then starts the converter and its control loop at the frequency chosen above."
+    passages = split_document(Document("a.pdf", text, format="pdf", page_starts=(0,)))
+    assert passages[0].text == f"{lead_in}\n{item}"
+    assert passages[1].text.startswith("The firmware"), "a paragraph after one that ends no lead-in stands alone"
+
+
+def test_an_items_number_ends_no_sentence():
+    text = "There are 3 constants:\n1. DEBUG: used for debug.\n2. RANGE_ON: used. It works."
+    found = [text[a:b] for a, b in sentence_spans(text, lines_are_paragraphs=True)]
+    assert found == ["There are 3 constants:", "1. DEBUG: used for debug.", "2. RANGE_ON: used.", "It works."]
+
+
 def test_code_is_grouped_and_a_passage_without_words_is_left_out():
     code = "\n".join(["```python", "# a comment, not a heading", "def f(x):", "    return {", "        'a': x,", "    }", "```"])
     text = f"# Code\nSee below.\n{code}\n# Next\n}}\n"

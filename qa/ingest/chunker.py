@@ -54,6 +54,7 @@ _SENTENCE_END = re.compile(
     r"[”’」』）)】》\"']*"  # closing quotes and brackets that belong to the sentence
 )
 _CLAUSE_END = re.compile(r"[，,、：:]")
+_ENUMERATOR = re.compile(r"\s*[0-9A-Za-z]{1,2}")  # what opens a line before an item's "." ("1.", "a.")
 _BREAK = re.compile(r"\r\n|\r|\n")
 _WRAPPED_END = re.compile(r"[A-Za-z0-9,\-]")
 _WRAPPED_START = re.compile(r"[a-z0-9(]")
@@ -66,7 +67,8 @@ def split_document(document: Document) -> list[Passage]:
 
     Passages are the document's paragraphs: a long one is cut at sentence ends, and short
     ones (list items, table rows, a lead-in line) join their neighbours in the same section
-    and on the same page, up to TARGET_CHARS. A Markdown code block is one paragraph, cut at
+    and on the same page, up to TARGET_CHARS; so does a paragraph after a lead-in (a line
+    ending in a colon), which it announces. A Markdown code block is one paragraph, cut at
     line ends when it is longer than that. A section's heading opens its first
     passage (a bare heading is never a passage of its own). A passage with no word in it (a
     lone brace, a row of dashes) is not indexed.
@@ -125,9 +127,11 @@ def _group(document: Document, heading: tuple[int, int] | None, paragraphs: list
             elif groups:
                 last = groups[-1]
                 short = last[4] - last[3] < MIN_PASSAGE_CHARS or piece_end - piece_start < MIN_PASSAGE_CHARS
-                # A page break ends a passage, unless it falls in a list its lead-in announced ("…之一的：").
-                same_page = document.page_at(piece_start) == document.page_at(last[2]) or _LEAD_IN.search(text, last[2], last[4])
-                if short and piece_end - last[2] <= TARGET_CHARS and same_page:
+                # A lead-in ("…之一的：", "There are 3 constants:") keeps what it announces, as far as it fits;
+                # a page break ends a passage, unless it falls in such a list.
+                lead_in = _LEAD_IN.search(text, last[2], last[4])
+                same_page = document.page_at(piece_start) == document.page_at(last[2]) or lead_in
+                if (short or lead_in) and piece_end - last[2] <= TARGET_CHARS and same_page:
                     last[4] = piece_end
                     continue
             groups.append([paragraph, line, piece_start, body_start, piece_end])
@@ -167,6 +171,8 @@ def sentence_spans(text: str, offset: int = 0, lines_are_paragraphs: bool = Fals
     for block_start, block_end in _line_blocks(text) if lines_are_paragraphs else [(0, len(text))]:
         cursor = block_start
         for match in _SENTENCE_END.finditer(text, block_start, block_end):
+            if _ENUMERATOR.fullmatch(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
+                continue  # "1. #define DEBUG: …": an item's number, not a sentence
             spans.extend(_cap(text, cursor, match.end()))
             cursor = match.end()
         if cursor < block_end:
