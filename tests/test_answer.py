@@ -1,6 +1,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 from qa.answer import picker as answer
 from qa.retrieve.align import SentenceMatches
@@ -67,26 +68,30 @@ def line_sentences(passage):
     return Sentences(spans=spans, forms=[normalize(passage.text[a - OFFSET : b - OFFSET]) for a, b in spans])
 
 
-def test_a_lead_in_takes_in_the_list_it_introduces_and_no_more():
-    text = (
+LISTS = {
+    "a lead-in's items": (
         "7.5 型式检验\n有下列情况之一的应进行型式检验：\na）新产品投产；\nb）产品停产一年以上，恢复生产；\n"
-        "c）连续生产三年；\nd）国家质量监督机构提出进行型式检验的要求。\n8 标志、包装\n包装上的标志应符合GB/T 191的规定，并注明产品名称和生产日期。"
-    )
-    passage = make_passage(text)
-    found = pick_answer(passage, line_sentences(passage), normalize("什么情况下应进行型式检验"), None)
-    assert "连续生产三年" in found.text and "国家质量监督机构" in found.text
-    assert "包装上的标志" not in found.text, "the list ends where a statement follows"
-
-
-def test_a_table_caption_takes_in_the_table_rows():
-    text = (
+        "c）连续生产三年；\nd）国家质量监督机构提出进行型式检验的要求。\n8 标志、包装\n包装上的标志应符合GB/T 191的规定，并注明产品名称和生产日期。",
+        "什么情况下应进行型式检验",
+        ["连续生产三年", "国家质量监督机构"],
+        "包装上的标志",
+    ),
+    "a caption's table rows": (
         "5.6 理化指标\n理化指标应符合表3的规定。\n表 3 理化指标\n项目 一、四季度 二、三季度\n水分/% ≤ 15.5 14.5\n"
-        "碎米总量/% ≤ 7.5 7.5\n不完善粒/% ≤ 3.0 3.0\n6 检验方法\n色泽和气味按GB/T 5492的规定执行，检验结果以多数人的意见为准。"
-    )
+        "碎米总量/% ≤ 7.5 7.5\n不完善粒/% ≤ 3.0 3.0\n6 检验方法\n色泽和气味按GB/T 5492的规定执行，检验结果以多数人的意见为准。",
+        "理化指标有哪些规定",
+        ["碎米总量", "不完善粒"],
+        "GB/T 5492",
+    ),
+}
+
+
+@pytest.mark.parametrize("text, question, wanted, after", LISTS.values(), ids=LISTS.keys())
+def test_a_highlight_takes_in_the_list_it_introduces_and_no_more(text, question, wanted, after):
     passage = make_passage(text)
-    found = pick_answer(passage, line_sentences(passage), normalize("理化指标有哪些规定"), None)
-    assert "碎米总量" in found.text and "不完善粒" in found.text
-    assert "GB/T 5492" not in found.text
+    found = pick_answer(passage, line_sentences(passage), normalize(question), None)
+    assert all(item in found.text for item in wanted)
+    assert after not in found.text, "the list ends where a statement follows"
 
 
 def test_a_long_list_is_narrowed_at_its_line_ends():
