@@ -211,11 +211,15 @@ class Index:
         shown = [order[group.representative] for group in groups]
         store.fetch(shown, with_sentences=True)
         answer_form = crosslingual.with_translations(question, form, candidates.gloss)
-        if aligned is not None:  # the first hits' answers weigh it too (folding may have brought another up)
-            aligned.compute({p: _embedded_sentences(store, p) for p in shown[: self.align_depth]})
+        # The first hits' sentences as embedded: their alignment weighs their answers and confidence
+        # (folding may have brought up one the re-ordering did not align).
+        first_sentences: dict[int, list[str]] = {}
+        if aligned is not None:
+            first_sentences = {p: _embedded_sentences(store, p) for p in shown[: self.align_depth]}
+            aligned.compute(first_sentences)
         answers = [self._answer(p, answer_form, candidates.query_vector, aligned) for p in shown]
         lexical_share = None if lexical is None else _lexical_share(lexical, candidates.lexical_ceiling)
-        hit_alignment = None if aligned is None else self._hit_alignment(aligned, form, candidates, shown)
+        hit_alignment = None if aligned is None else self._hit_alignment(aligned, form, candidates, shown, first_sentences)
         features = hit_features(rows, dense, lexical_share, [a.score if a else 0.0 for a in answers], question, candidates.coverage, hit_alignment)
         confidences = confidence(features, mode)
         hits = [
@@ -314,15 +318,16 @@ class Index:
         timings["gloss"] = time.perf_counter() - started
         return replace(candidates, dense=self.store.dense.similarities(candidates.passages, vector), query_vector=vector, gloss=gloss, question_states=states)
 
-    def _hit_alignment(self, aligned: QuestionAlignment, form: str, candidates: Candidates, shown: list[int]) -> list[float | None]:
+    def _hit_alignment(self, aligned: QuestionAlignment, form: str, candidates: Candidates, shown: list[int], first_sentences: dict[int, list[str]]) -> list[float | None]:
         """Each shown hit's token alignment, for its confidence: of the question's own words. A
         glossed question's states (_with_gloss) align with its candidates through the gloss, which
         is made of their words: confidence read from them told English questions from off-topic
-        ones less well (AUROC 0.962 -> 0.957, benchmarks/confidence.py)."""
+        ones less well (AUROC 0.962 -> 0.957, benchmarks/confidence.py). `first_sentences`: the
+        first hits' sentences as embedded, which `aligned` was computed on."""
         if not candidates.gloss or candidates.question_states is None:
             return [aligned.passage(p) for p in shown]
         own = QuestionAlignment(self.aligner, form, self._passage_states, self.store.passage_tokens)
-        own.compute({p: _embedded_sentences(self.store, p) for p in shown[: self.align_depth]})
+        own.compute(first_sentences)
         return [own.passage(p) for p in shown]
 
     def _without_language_bias(self, candidates: Candidates) -> Candidates:
