@@ -35,7 +35,9 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # 16: a table row embedded after its section; 17: prose and bullets kept from size headings only;
 # 18: a running header set close to the text left out when its words recur; 19: HTML class words count as far as the element holds prose;
 # 20: PDF titles left as hex strings decoded; 21: a lead-in keeps the list it announces, an item's "1." ends no sentence
-PIPELINE_VERSION = "21"
+# 22: three-line tables (no vertical rules) read as tables, a table in a column counts its rows there,
+#     a row centred on the gutter is full-width; a table row's section path ends in its caption
+PIPELINE_VERSION = "22"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

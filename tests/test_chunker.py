@@ -216,3 +216,13 @@ def test_a_table_row_is_embedded_after_its_section_and_a_sentence_alone():
     assert embedding_text(passage, row) == f"{normalize(passage.section)}: {row}" and "c-eval" in embedding_text(passage, row)
     assert embedding_text(passage, "我们选取了部分中英文典型数据集进行了评测。") == "我们选取了部分中英文典型数据集进行了评测。"
     assert embedding_text(passage, "注意: 这一句 | 不是表格") == "注意: 这一句 | 不是表格", "one label is not a row of cells"
+
+
+def test_a_table_row_passage_is_read_under_its_caption():
+    rows = [f"品种: 早稻{n}号 | 播种期: 3月下旬 | 收获期: 7月中旬 | 亩产（公斤）: 45{n} | 适宜地区: 长江中下游各省" for n in range(4)]
+    text = "\n".join(["1 品种", "各品种的农时见表 1。", "表 1 早稻品种", "品种 | 播种期 | 收获期 | 亩产（公斤） | 适宜地区", *rows, "表后的说明文字。"])
+    doc = Document("a.pdf", text, format="pdf", heading_starts=(0,), heading_levels=(1,))
+    sections = {p.text.split("\n", 1)[0]: p.section for p in split_document(doc)}
+    assert sections[rows[2]] == "1 品种 › 表 1 早稻品种"
+    assert sections[rows[3]] == "1 品种 › 表 1 早稻品种", "found again further down the table"
+    assert not any(section.endswith("早稻品种") for first, section in sections.items() if first.startswith("1 品种"))

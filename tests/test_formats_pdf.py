@@ -1,4 +1,4 @@
-"""Reading PDF layouts: columns, tables, headings, contents pages, running headers, quotations, watermarks.
+"""Reading PDF layouts: columns, tables (ruled, and drawn with three rules), headings, contents pages, running headers, quotations, watermarks.
 
 The fixtures in tests/data/layouts/ are written by tests/data/make_layouts.py (reportlab).
 """
@@ -11,7 +11,7 @@ import pytest
 
 from conftest import cited_passages
 from qa.ingest.formats import pdf
-from qa.ingest.formats.pdf_layout import Line
+from qa.ingest.formats.pdf_layout import Line, Page, reading_order
 from qa.ingest.reader import read_file
 
 LAYOUTS = Path(__file__).parent / "data" / "layouts"
@@ -53,6 +53,45 @@ def test_a_ruled_table_keeps_its_columns_and_labels_each_row():
     assert "1 table" in extracted.layout
     text = extracted.text
     assert text.index("见下表") < text.index("品种: 早稻") < text.index("表中空格"), "the table stands where it is on the page"
+
+
+def test_a_table_drawn_with_three_rules_labels_each_row_with_its_header():
+    extracted = extract("three-line-table.pdf")
+    rows = extracted.text.splitlines()
+    assert "地区: 江苏 | 播种期: 4月上旬 | 收获期: 7月下旬" in rows
+    assert "灌溉方式: 湿润灌溉 | 定额: 每亩320立方米" in rows
+    # The running header and footer are ruled off by rules of the table's width: the text
+    # between them is no table.
+    assert any(row.startswith("左栏第一段") and row.endswith("安排好劳力和农机。") for row in rows)
+    assert extracted.text.index("表 1 各地早稻播种期") < extracted.text.index("地区: 江苏") < extracted.text.index("右栏第一段")
+
+
+def test_a_table_ruled_under_every_row_keeps_its_header_on_every_row():
+    rows = extract("three-line-table.pdf").text.splitlines()
+    assert "地区: 浙江 | 播种期: 6月下旬 | 收获期: 11月上旬" in rows
+    assert "地区: 广西 | 播种期: 7月中旬 | 收获期: 11月下旬" in rows, "no row is taken for a second header"
+    assert "晚稻的播种期比早稻晚三个月左右。" in rows
+
+
+def test_a_table_in_one_column_is_read_before_the_column_beside_it():
+    text = extract("three-line-table.pdf").text
+    beside = next(row for row in text.splitlines() if row.startswith("右栏这一段"))
+    assert beside.endswith("并配套建设量水设施。"), "the right column's lines are one paragraph, no table row among them"
+    assert text.index("表 2 灌溉用水定额") < text.index("灌溉方式: 控制灌溉") < text.index("右栏这一段")
+
+
+def test_a_row_centred_on_the_gutter_between_full_width_rows_stays_whole():
+    def line(text, left, right, top):
+        return Line(text, left, right, top, top - 9, 9.0, 9.0)
+
+    column = [line(f"左栏第{n}行正文" * 3, 50, 280, 400 - 12 * n) for n in range(8)] + [line(f"右栏第{n}行正文" * 3, 310, 540, 400 - 12 * n) for n in range(8)]
+    caption = [line("图 2", 250, 275, 500), line("通栏图片示例", 285, 340, 500)]
+    wide = [line("公式跨过两栏的一行", 100, 480, 515), line("Fig. 2 An example graph in one column", 200, 400, 485)]
+    blocks, two_column = reading_order(Page(595.0, 842.0, column + caption + wide))
+    assert two_column
+    texts = [row.text for block in blocks for row in block]
+    assert "图 2 通栏图片示例" in texts, "one row, not its halves in two columns"
+    assert texts.index("图 2 通栏图片示例") < texts.index("左栏第0行正文左栏第0行正文左栏第0行正文")
 
 
 def test_a_drawing_of_ruled_lines_with_few_labels_is_not_a_table():

@@ -35,6 +35,10 @@ DENSE_CONTEXT = ""
 # A table's row, labelled from its header ("Model: ChatGLM2-6B | Average: 51.7"), is read after
 # its section, which names what the table is about ("C-Eval") where none of its cells does.
 _TABLE_ROW = re.compile(r"\S: [^|]*\S \| \S[^|]*: ")
+# ... and a table's rows are part of its caption ("表 2 通栏表格示例", "Table 3 …"), the line or two
+# above its header: the caption joins their section path, as a heading would.
+_CAPTION = re.compile(r"\s*(?:续?表|Table|TABLE|Tab\.)\s*[0-9A-Z]")
+CAPTION_CHARS = 80
 PATH_SEPARATOR = " › "
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -81,6 +85,7 @@ def split_document(document: Document) -> list[Passage]:
     levels = dict(zip(document.heading_starts, document.heading_levels or (1,) * len(document.heading_starts)))
     ocr_starts = [line[1] for line in document.ocr_lines]  # the lines OCR read, in text order
     ocr_ends = [line[2] for line in document.ocr_lines]
+    captions: dict[int, str] = {}
     for section, heading, paragraphs in _sections(document.text, levels, markdown):
         if section.startswith(title + PATH_SEPARATOR):  # the title is said once, not again in the path
             section = section[len(title + PATH_SEPARATOR) :]
@@ -88,12 +93,13 @@ def split_document(document: Document) -> list[Passage]:
             text = document.text[start:end]
             if not _WORD.search(document.text, body_start, end):
                 continue
+            caption = _table_caption(document.text, start, captions) if _TABLE_ROW.search(text.split("\n", 1)[0]) else ""
             passages.append(
                 Passage(
                     id=_passage_id(document.path, text, seen_ids),
                     doc_path=document.path,
                     title=title,
-                    section=section,
+                    section=PATH_SEPARATOR.join(part for part in (section, caption) if part),
                     paragraph=paragraph,
                     line_start=line_start,
                     line_end=line_start + _count_breaks(text),
@@ -105,6 +111,27 @@ def split_document(document: Document) -> list[Passage]:
                 )
             )
     return passages
+
+
+def _table_caption(text: str, start: int, found: dict[int, str]) -> str:
+    """The caption of the table whose row starts at `start`: the one or two caption lines just
+    above its rows and header line (a line of cells apart by " | "); "" if there is none.
+    `found`: the captions of rows before, by their start, where the walk up a long table stops."""
+    end = start
+    captions: list[str] = []
+    while end > 0:
+        if end in found and end != start:
+            return found.setdefault(start, found[end])
+        line_start = text.rfind("\n", 0, end - 1) + 1
+        line = text[line_start:end].strip()
+        end = line_start
+        if not captions and " | " in line:  # a row, or the header's line
+            continue
+        if line and len(line) <= CAPTION_CHARS and _CAPTION.match(line) and len(captions) < 2:
+            captions.insert(0, line)
+            continue
+        break
+    return found.setdefault(start, " ".join(captions))
 
 
 def _recognised(ocr_starts: list[int], ocr_ends: list[int], start: int, end: int) -> bool:

@@ -6,7 +6,7 @@
 Each file shows one layout qa's PDF reader must handle (tests/test_formats_pdf.py): two
 columns under a full-width title, a ruled table with an empty cell, a bold body line, a
 contents page, a running header that changes by section, an indented quotation, a
-formula displayed in large type, type set at size 1 and scaled, a diagonal watermark, a drawing of ruled lines that is not a table. Lines are placed one by one, so each file says exactly where its text
+formula displayed in large type, type set at size 1 and scaled, a diagonal watermark, a drawing of ruled lines that is not a table, tables drawn with three rules and no vertical ones. Lines are placed one by one, so each file says exactly where its text
 is. The files are committed; run this again only to change them. See tests/data/README.md.
 """
 
@@ -271,6 +271,68 @@ def make_drawing() -> None:
     canvas.save()
 
 
+SOWING = [("地区", "播种期", "收获期"), ("江苏", "4月上旬", "7月下旬"), ("浙江", "3月下旬", "7月中旬"), ("广东", "3月上旬", "7月上旬")]
+LATE_SOWING = [("地区", "播种期", "收获期"), ("江苏", "6月中旬", "10月下旬"), ("浙江", "6月下旬", "11月上旬"), ("广东", "7月上旬", "11月中旬"), ("广西", "7月中旬", "11月下旬")]
+WATER = [("灌溉方式", "定额"), ("淹灌", "每亩450立方米"), ("湿润灌溉", "每亩320立方米"), ("间歇灌溉", "每亩280立方米"), ("控制灌溉", "每亩240立方米")]
+BESIDE_TABLE = (
+    "右栏这一段讲节水的做法。推广控制灌溉以后，稻田不再长期淹水，而是在分蘖末期晒田，"
+    "孕穗期保持浅水，灌浆期干湿交替，既省水又能增产，还可以减少病虫害的发生。"
+    "各地的试验表明，控制灌溉比淹灌每亩少用水两百立方米左右，产量不减反增，"
+    "稻米的品质也有所提高，因此值得在灌区普遍推广，并配套建设量水设施。"
+)
+
+
+def _three_line_table(canvas, left: float, right: float, y: float, rows: list[tuple[str, ...]], step: float = 18, every_row: bool = False) -> float:
+    """A table with three rules only (top, under the header, bottom), its columns set apart by
+    white space (`every_row`: a rule under each row too); returns the y below it."""
+    columns = len(rows[0])
+    width = (right - left) / columns
+    canvas.setLineWidth(0.8)
+    canvas.line(left, y, right, y)
+    for r, row in enumerate(rows):
+        baseline = y - 13 - r * step - (4 if r else 0)
+        canvas.setFont(FONT, 10)
+        for c, cell in enumerate(row):
+            canvas.drawString(left + 6 + c * width, baseline, cell)
+        if r == 0 or (every_row and r < len(rows) - 1):
+            canvas.setLineWidth(0.5)
+            canvas.line(left, baseline - 7, right, baseline - 7)
+    bottom = y - step * len(rows) - 8
+    canvas.setLineWidth(0.8)
+    canvas.line(left, bottom, right, bottom)
+    return bottom
+
+
+def make_three_line_tables() -> None:
+    """Tables drawn with three rules and no vertical ones. Page 1: one full width under its
+    caption, on a page whose running header and footer are ruled off by rules of the text's
+    width. Page 2: one in the left column of two, beside the right column's text. Page 3: one
+    with a rule under every row."""
+    canvas = _canvas("three-line-table.pdf")
+    for page in (1, 2, 3):
+        canvas.setFont(FONT, 9)
+        canvas.drawString(60, 800, "稻田管理手册")
+        canvas.setLineWidth(0.5)
+        canvas.line(60, 792, 535, 792)
+        canvas.line(60, 60, 535, 60)
+        canvas.drawString(295, 45, str(page))
+        if page == 1:
+            y = _lines(canvas, 60, 760, _wrap(LEFT_COLUMN, 44))
+            _lines(canvas, 240, y - 10, ["表 1 各地早稻播种期"])
+            y = _three_line_table(canvas, 60, 535, y - 22, SOWING)
+            _lines(canvas, 60, y - 24, _wrap(RIGHT_COLUMN, 44))
+        elif page == 2:
+            _lines(canvas, 100, 760, ["表 2 灌溉用水定额"])
+            _three_line_table(canvas, 60, 280, 748, WATER)
+            _lines(canvas, 315, 760, _wrap(BESIDE_TABLE, 20))
+        else:
+            _lines(canvas, 240, 760, ["表 3 各地晚稻播种期"])
+            y = _three_line_table(canvas, 60, 535, 748, LATE_SOWING, every_row=True)
+            _lines(canvas, 60, y - 24, ["晚稻的播种期比早稻晚三个月左右。"])
+        canvas.showPage()
+    canvas.save()
+
+
 def main() -> None:
     OUT_DIR.mkdir(exist_ok=True)
     make_two_columns()
@@ -284,6 +346,7 @@ def main() -> None:
     make_quotation()
     make_watermark()
     make_drawing()
+    make_three_line_tables()
     for path in sorted(OUT_DIR.glob("*.pdf")):
         print(f"{path.name}: {path.stat().st_size} bytes")
 

@@ -90,7 +90,7 @@ def extract(data: bytes) -> Extracted:
         for block, edges in blocks:
             for text, heading, size, table in _paragraphs(block, body_size, edges):
                 if table is not None:
-                    assembler.table(table.rows)
+                    assembler.table(table.rows, table.header_rows)
                 else:
                     assembler.line(text, heading=heading is not None, level=levels.get((heading, size), 1))
     warnings = (f"{empty} of {len(pages)} pages have no text layer — scanned?" + (f" ({why_no_ocr})" if why_no_ocr else ""),) if empty else ()
@@ -181,10 +181,15 @@ def _read_page(page) -> layout.Page:
         textpage.close()
     found = []
     if chars:
-        for grid in tables.find_tables(*tables.rulings(page)):
+        horizontal, vertical = tables.rulings(page)
+        for grid in tables.find_tables(horizontal, vertical):
             table, chars = tables.fill_table(grid, chars)
             if table.rows:
                 found.append(table)
+        if len(horizontal) >= 3:
+            for table in tables.find_open_tables(horizontal, vertical, layout.segments(chars)):
+                found.append(table)
+                chars = [char for char in chars if not tables.inside(table, char)]
     return layout.Page(width, height, layout.segments(chars), found, rotated, diagonal)
 
 

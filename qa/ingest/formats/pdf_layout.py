@@ -233,20 +233,23 @@ def reading_order(page: Page) -> tuple[list[list[Line]], bool]:
         left.clear()
         right.clear()
 
-    for item in sorted(items, key=lambda item: -item.top):
-        if item.right <= gutter:
-            if full:
-                blocks.append(rows(full))
-                full.clear()
-            left.append(item)
-        elif item.left >= gutter:
-            if full:
-                blocks.append(rows(full))
-                full.clear()
-            right.append(item)
-        else:  # across the gutter: a full-width title, abstract or table ends the band above
+    # Row by row: a row with a part across the gutter is all full-width (a formula's pieces),
+    # and so is a row between two such rows (a caption centred on the gutter: "图 2  通栏图片示例"),
+    # which read left to right is in column order anyway; else its parts go to their columns.
+    bands = rows(items)
+    parts_of = [row.parts if row.table is None else [row] for row in bands]
+    across = [any(part.left < gutter < part.right for part in parts) for parts in parts_of]
+    across = [a or (0 < i < len(across) - 1 and across[i - 1] and across[i + 1]) for i, a in enumerate(across)]
+    for parts, wide in zip(parts_of, across):
+        if wide:  # a full-width title, abstract or table ends the band above
             close_columns()
-            full.append(item)
+            full.extend(parts)
+            continue
+        if full:
+            blocks.append(rows(full))
+            full.clear()
+        for part in parts:
+            (left if part.right <= gutter else right).append(part)
     close_columns()
     if full:
         blocks.append(rows(full))
@@ -259,8 +262,9 @@ def _stand_in(table) -> Line:
 
 
 def _gutter(items: list[Line], width: float) -> float | None:
-    """The x of a vertical gap between two columns of text, if the page has one."""
-    if len(items) < 10 or width <= 0:
+    """The x of a vertical gap between two columns of text, if the page has one. A table in a
+    column counts as many lines there as it has rows."""
+    if _lines(items) < 10 or width <= 0:
         return None
     # The gutter: the x with most long lines ending left of it and starting right of it, less
     # the lines crossing it (a full-width band crosses it; a column's lines do not).
@@ -268,7 +272,7 @@ def _gutter(items: list[Line], width: float) -> float | None:
     best = None
     for x in range(int(0.35 * width), int(0.65 * width), 2):
         crossing = sum(1 for item in items if item.left < x - 1 and item.right > x + 1)
-        score = min(sum(1 for item in long if item.right <= x), sum(1 for item in long if item.left >= x)) - crossing
+        score = min(_lines(item for item in long if item.right <= x), _lines(item for item in long if item.left >= x)) - crossing
         if best is None or score > best[0]:
             best = (score, x, x)
         elif score == best[0] and x - best[2] <= 2:
@@ -276,18 +280,23 @@ def _gutter(items: list[Line], width: float) -> float | None:
     if best is None or best[0] <= 0:
         return None
     x = (best[1] + best[2]) / 2
-    left = [item for item in items if item.right <= x and item.table is None]
-    right = [item for item in items if item.left >= x and item.table is None]
-    if len(left) < 4 or len(right) < 4:
+    left = [item for item in items if item.right <= x]
+    right = [item for item in items if item.left >= x]
+    if _lines(left) < 4 or _lines(right) < 4 or not any(item.table is None for item in left) or not any(item.table is None for item in right):
         return None
     # Columns hold full lines (a figure's labels or a key/value list are not columns)…
     start, end = min(item.left for item in left), max(item.right for item in right)
-    full = [sum(1 for item in side if item.right - item.left >= 0.5 * width) for side, width in ((left, x - start), (right, end - x))]
+    full = [_lines(item for item in side if item.right - item.left >= 0.5 * width) for side, width in ((left, x - start), (right, end - x))]
     if min(full) < 1 or sum(full) < 6:
         return None
     # …and stand side by side.
     beside = sum(1 for item in right if any(other.bottom < item.top and item.bottom < other.top for other in left))
     return x if beside >= 3 else None
+
+
+def _lines(items) -> int:
+    """How many lines items take: a table as many as its rows."""
+    return sum(len(item.table.rows) if item.table is not None else 1 for item in items)
 
 
 def is_toc_line(text: str) -> bool:

@@ -2,8 +2,11 @@
 
 A table is found from its rulings (thin path objects, and the edges of drawn rectangles),
 as the lines that touch each other. Cells come from the grid of their x and y positions: two
-neighbouring grid cells with no ruling between them are one merged cell. Tables set without
-vertical rules (three-line tables) are not found here; their rows stay text lines.
+neighbouring grid cells with no ruling between them are one merged cell.
+
+A three-line table (三线表, the usual table of papers and reports) has no vertical rules: a
+rule above it, one under its header and one below it, all of one width. Its columns are
+where white space runs down every body row (find_open_tables).
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ MAX_REPEAT_CHARS = 20  # a merged cell's text repeats on each row it spans only 
 # frame), not a table: its labels stay text. On the PDFs measured, tables held text in 0.67
 # or more of their cells (empty ones included), drawings in 0.36 or fewer.
 MIN_FILLED = 0.5
+# A three-line table: its header, between the first two rules, holds at most this many lines
+# (a wider band is a page's header rule above its text); columns are set apart by white space
+# this many points wide, which a row in this share of the body rows at most may cross (a note
+# or a group's title spanning the table).
+OPEN_HEADER_LINES = 3
+OPEN_GAP = 3.0
+OPEN_SPANNING = 0.1
+OPEN_MOVE = 10.0  # points a column's edge may move when a row ruled off below joins the table
 
 
 @dataclass
@@ -28,6 +39,8 @@ class Table:
     top: float
     bottom: float
     rows: list[list[str]] = field(default_factory=list)
+    header_rows: int | None = None  # None: the reader guesses (qa.ingest.formats.assemble.labeled_rows)
+    bounds: list[float] = field(default_factory=list)  # a three-line table's x between columns
 
 
 def rulings(page) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
@@ -90,6 +103,141 @@ def find_tables(horizontal: list, vertical: list) -> list[tuple[list[float], lis
         if len(xs) >= 3 and len(ys) >= 3:
             grids.append((xs, ys, h, v))
     return grids
+
+
+def find_open_tables(horizontal: list, vertical: list, segments: list) -> list[Table]:
+    """Three-line tables: three rules of one width, touching no vertical rule, that frame a
+    header of a few lines and body rows whose text stands in columns. `segments` are the
+    page's runs of text (pdf_layout.segments): a cell is one run or more."""
+    vertical = _merge(vertical)
+    free = [
+        (y, x0, x1)
+        for y, x0, x1 in _merge(horizontal)
+        if not any(x0 - SNAP <= x <= x1 + SNAP and y0 - SNAP <= y <= y1 + SNAP for x, y0, y1 in vertical)
+    ]
+    widths: list[list[tuple[float, float, float]]] = []
+    for rule in sorted(free, key=lambda rule: -rule[0]):
+        group = next((g for g in widths if abs(g[0][1] - rule[1]) <= 2 * SNAP and abs(g[0][2] - rule[2]) <= 2 * SNAP), None)
+        if group is None:
+            widths.append([rule])
+        else:
+            group.append(rule)
+    found = []
+    for rules in widths:
+        i = 0
+        while i + 2 < len(rules):
+            table = _open_table(rules[i], rules[i + 1], rules[i + 2], segments)
+            if table is None:
+                i += 1
+                continue
+            # A table ruled under every row goes on while each next band is a row of its columns.
+            end = i + 2
+            while end + 1 < len(rules) and (longer := _open_table(rules[i], rules[i + 1], rules[end + 1], segments, table)) is not None:
+                table, end = longer, end + 1
+            found.append(table)
+            i = end + 1
+    return found
+
+
+def _open_table(top: tuple, middle: tuple, bottom: tuple, segments: list, shorter: Table | None = None) -> Table | None:
+    """The table framed by three rules, or None where the text between them is not one. With
+    `shorter` (the same table down to the rule above `bottom`), the band that rule adds must
+    be a row of a few lines whose words keep to the same columns."""
+    left, right = min(top[1], middle[1], bottom[1]) - SNAP, max(top[2], middle[2], bottom[2]) + SNAP
+    within = [s for s in segments if left <= (s.left + s.right) / 2 <= right]
+    header = _text_lines([s for s in within if middle[0] < s.middle < top[0]])
+    body = _text_lines([s for s in within if bottom[0] < s.middle < middle[0]])
+    if not header or not body or len(header) > OPEN_HEADER_LINES:
+        return None
+    bounds = _column_bounds(body, header)
+    # The header's words stand in the columns: a line across them is text above the table.
+    if not bounds or any(s.left < bound < s.right for line in header for s in line for bound in bounds):
+        return None
+    if shorter is not None:
+        added = _text_lines([s for s in within if bottom[0] < s.middle < shorter.bottom])
+        moved = len(bounds) != len(shorter.bounds) or any(abs(a - b) > OPEN_MOVE for a, b in zip(bounds, shorter.bounds))
+        if not added or len(added) > OPEN_HEADER_LINES or moved:
+            return None
+    columns = len(bounds) + 1
+
+    def cells(line: list) -> list[str]:
+        row = [""] * columns
+        for s in line:
+            c = bisect_right(bounds, (s.left + s.right) / 2)
+            row[c] = _joined(row[c], s.text)
+        return row
+
+    heading = [""] * columns
+    for line in header:
+        heading = [_joined(a, b) for a, b in zip(heading, cells(line))]
+    rows: list[list[str]] = []
+    for line in body:
+        row = cells(line)
+        filled = sum(1 for cell in row if cell)
+        # A cell's text that runs on to another line: the first column is empty and others too.
+        if rows and not row[0] and filled < columns - 1:
+            rows[-1] = [_joined(a, b) for a, b in zip(rows[-1], row)]
+        else:
+            rows.append(row)
+    texted = sum(1 for c in range(columns) if any(row[c] for row in rows))  # a column of swatches has none
+    if sum(1 for row in rows for cell in row if cell) < MIN_FILLED * texted * len(rows):
+        return None
+    table_rows = _drop_empty_columns([heading, *rows])
+    if len(table_rows[0]) < 2:  # white space down a page's ragged right edge, not between columns
+        return None
+    return Table(left=left, right=right, top=top[0], bottom=bottom[0], rows=table_rows, header_rows=1, bounds=bounds)
+
+
+def _text_lines(segments: list) -> list[list]:
+    """Segments on one baseline as a line, lines top down, each left to right."""
+    lines: list[list] = []
+    for s in sorted(segments, key=lambda s: -s.middle):
+        if lines and abs(lines[-1][0].middle - s.middle) < 0.5 * max(s.top - s.bottom, 1.0):
+            lines[-1].append(s)
+        else:
+            lines.append([s])
+    return [sorted(line, key=lambda s: s.left) for line in lines]
+
+
+def _column_bounds(body: list[list], header: list[list]) -> list[float]:
+    """The x between two columns: the middle of each run of white space, OPEN_GAP wide or more,
+    that at most OPEN_SPANNING of the body lines cross, with text on both sides. Header words
+    standing inside such a run head columns the body leaves without text (swatches, marks):
+    the run is divided around them."""
+    allowed = int(OPEN_SPANNING * len(body))
+    start = int(min(s.left for line in body for s in line))
+    end = int(max(s.right for line in body for s in line)) + 1
+    covered = [0] * (end - start)
+    for line in body:
+        for s in line:
+            for x in range(max(int(s.left), start), min(int(s.right) + 1, end)):
+                covered[x - start] += 1
+    bounds, run, seen_text = [], None, False
+    for x, count in enumerate(covered):
+        if count <= allowed:
+            run = x if run is None and seen_text else run
+        elif run is None:
+            seen_text = True
+        else:
+            if x - run >= OPEN_GAP:
+                a, b = start + run, start + x
+                heads = sorted((s.left, s.right) for line in header for s in line if a < s.left and s.right < b)
+                edges = [a, *(edge for head in heads for edge in head), b]
+                bounds += [(edges[k] + edges[k + 1]) / 2 for k in range(0, len(edges), 2)]
+            run = None
+    return bounds
+
+
+def _joined(text: str, more: str) -> str:
+    if not text or not more:
+        return text or more
+    return f"{text} {more}" if text[-1].isascii() and more[0].isascii() else text + more
+
+
+def inside(table: Table, char) -> bool:
+    """Whether a char is drawn within the table's frame."""
+    cx, cy = (char.left + char.right) / 2, (char.bottom + char.top) / 2
+    return table.left <= cx <= table.right and table.bottom <= cy <= table.top
 
 
 def _merge(lines: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
