@@ -186,8 +186,8 @@ def _read_page(page) -> layout.Page:
             table, chars = tables.fill_table(grid, chars)
             if table.rows:
                 found.append(table)
-        if len(horizontal) >= 3:
-            for table in tables.find_open_tables(horizontal, vertical, layout.segments(chars)):
+        if groups := tables.open_table_rules(horizontal, vertical):
+            for table in tables.find_open_tables(groups, layout.segments(chars)):
                 found.append(table)
                 chars = [char for char in chars if not tables.inside(table, char)]
     return layout.Page(width, height, layout.segments(chars), found, rotated, diagonal)

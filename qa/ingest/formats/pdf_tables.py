@@ -105,25 +105,28 @@ def find_tables(horizontal: list, vertical: list) -> list[tuple[list[float], lis
     return grids
 
 
-def find_open_tables(horizontal: list, vertical: list, segments: list) -> list[Table]:
-    """Three-line tables: three rules of one width, touching no vertical rule, that frame a
-    header of a few lines and body rows whose text stands in columns. `segments` are the
-    page's runs of text (pdf_layout.segments): a cell is one run or more."""
+def open_table_rules(horizontal: list, vertical: list) -> list[list[tuple[float, float, float]]]:
+    """Rules that may frame three-line tables: groups of three or more of one width, top down,
+    touching no vertical rule (a running header's rule alone, or a footnote's, is none)."""
     vertical = _merge(vertical)
-    free = [
-        (y, x0, x1)
-        for y, x0, x1 in _merge(horizontal)
-        if not any(x0 - SNAP <= x <= x1 + SNAP and y0 - SNAP <= y <= y1 + SNAP for x, y0, y1 in vertical)
-    ]
     widths: list[list[tuple[float, float, float]]] = []
-    for rule in sorted(free, key=lambda rule: -rule[0]):
-        group = next((g for g in widths if abs(g[0][1] - rule[1]) <= 2 * SNAP and abs(g[0][2] - rule[2]) <= 2 * SNAP), None)
+    for y, x0, x1 in sorted(_merge(horizontal), key=lambda rule: -rule[0]):
+        if any(x0 - SNAP <= x <= x1 + SNAP and y0 - SNAP <= y <= y1 + SNAP for x, y0, y1 in vertical):
+            continue
+        group = next((g for g in widths if abs(g[0][1] - x0) <= 2 * SNAP and abs(g[0][2] - x1) <= 2 * SNAP), None)
         if group is None:
-            widths.append([rule])
+            widths.append([(y, x0, x1)])
         else:
-            group.append(rule)
+            group.append((y, x0, x1))
+    return [rules for rules in widths if len(rules) >= 3]
+
+
+def find_open_tables(groups: list[list[tuple[float, float, float]]], segments: list) -> list[Table]:
+    """Three-line tables: three rules of a group (open_table_rules) that frame a header of a
+    few lines and body rows whose text stands in columns. `segments` are the page's runs of
+    text (pdf_layout.segments): a cell is one run or more."""
     found = []
-    for rules in widths:
+    for rules in groups:
         i = 0
         while i + 2 < len(rules):
             table = _open_table(rules[i], rules[i + 1], rules[i + 2], segments)
