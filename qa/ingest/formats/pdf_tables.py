@@ -152,7 +152,7 @@ def _open_table(top: tuple, middle: tuple, bottom: tuple, segments: list, shorte
     body = _text_lines([s for s in within if bottom[0] < s.middle < middle[0]])
     if not header or not body or len(header) > OPEN_HEADER_LINES:
         return None
-    bounds = _column_bounds(body, header)
+    bounds = _column_bounds(body, header, left, right)
     # The header's words stand in the columns: a line across them is text above the table.
     if not bounds or any(s.left < bound < s.right for line in header for s in line for bound in bounds):
         return None
@@ -202,14 +202,14 @@ def _text_lines(segments: list) -> list[list]:
     return [sorted(line, key=lambda s: s.left) for line in lines]
 
 
-def _column_bounds(body: list[list], header: list[list]) -> list[float]:
+def _column_bounds(body: list[list], header: list[list], left: float, right: float) -> list[float]:
     """The x between two columns: the middle of each run of white space, OPEN_GAP wide or more,
     that at most OPEN_SPANNING of the body lines cross, with text on both sides. Header words
     standing inside such a run head columns the body leaves without text (swatches, marks):
     the run is divided around them."""
     allowed = int(OPEN_SPANNING * len(body))
-    start = int(min(s.left for line in body for s in line))
-    end = int(max(s.right for line in body for s in line)) + 1
+    start = int(max(left, min(s.left for line in body for s in line)))
+    end = int(min(right, max(s.right for line in body for s in line))) + 1
     covered = [0] * (end - start)
     for line in body:
         for s in line:
@@ -238,7 +238,7 @@ def _joined(text: str, more: str) -> str:
 
 
 def inside(table: Table, char) -> bool:
-    """Whether a char is drawn within the table's frame."""
+    """Whether a char is drawn within the table's frame (a three-line table's: its chars are read as its cells)."""
     cx, cy = (char.left + char.right) / 2, (char.bottom + char.top) / 2
     return table.left <= cx <= table.right and table.bottom <= cy <= table.top
 
