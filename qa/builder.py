@@ -105,7 +105,7 @@ def build_index(
         leave_out=holds_index,
     )
     if not documents:
-        raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .html, .epub) in {corpus_dir}")
+        raise BadInputError(f"no readable documents (.txt, .md, .pdf, .docx, .doc, .rtf, .html, .epub) in {corpus_dir}")
     fingerprint = _fingerprint(documents, spec)
     read = {
         "formats": dict(Counter(d.format for d in documents)),

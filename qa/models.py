@@ -23,7 +23,7 @@ class Document:
     path: str  # relative to the corpus dir, with forward slashes
     text: str
     encoding: str = ""  # the text encoding, for formats that have one
-    format: str = "text"  # text, markdown, pdf, docx, doc, html, epub or image
+    format: str = "text"  # text, markdown, pdf, docx, doc, rtf, html, epub or image
     title: str = ""  # the document's own title (metadata, <title>), when it has one
     page_starts: tuple[int, ...] = ()  # char offset where each page begins; () when the format has no pages
     heading_starts: tuple[int, ...] = ()  # char offsets of lines the format marks as headings

@@ -165,7 +165,7 @@ def test_every_format_is_cited_in_the_text_the_index_keeps(tmp_path, fake_embedd
     build_index(documents_dir, tmp_path / "index", embedder=fake_embedder)
     index = load_index(tmp_path / "index", embedder=fake_embedder)
     formats = {f["path"]: f["format"] for f in index.manifest.files}
-    assert set(formats.values()) == {"pdf", "docx", "html", "epub"}
+    assert set(formats.values()) == {"pdf", "docx", "html", "epub", "rtf"}
     for passage in index.passages:
         assert index.document_text(passage.doc_path)[passage.char_start : passage.char_end] == passage.text
         assert (passage.page is not None) == (formats[passage.doc_path] == "pdf")

@@ -285,7 +285,7 @@ def documents_built(tmp_path, use_fake_model):
 
 def test_index_names_each_file_it_could_not_read_and_counts_unsupported_types(documents_built):
     _, output = documents_built
-    assert "Indexed 5 files (2 pdf, 1 docx, 1 epub, 1 html) into" in output
+    assert "Indexed 6 files (2 pdf, 1 docx, 1 epub, 1 html, 1 rtf) into" in output
     assert output.count("encrypted.pdf") == 1 and "warning: skipped encrypted.pdf: encrypted PDF" in output
     # With the OCR extra the picture pages are read and found blank; without it, skipped as scans.
     assert "warning: skipped image-only.pdf: no text" in output and "of its 1 page" in output
@@ -301,7 +301,7 @@ def test_verbose_lists_unsupported_files_and_info_names_every_file_left_out(docu
     assert "up to date" in result.output
     assert "warning: unsupported: sheet.xlsx" in result.output
     info = invoke("info", "--index-dir", index_dir)
-    assert "5 files: 2 pdf, 1 docx, 1 epub, 1 html" in info.output
+    assert "6 files: 2 pdf, 1 docx, 1 epub, 1 html, 1 rtf" in info.output
     assert "note:     skipped encrypted.pdf: encrypted PDF" in info.output
     assert "note:     scanned.pdf: 1 of 2 pages have no text layer" in info.output
     assert "note:     left out 1 file of types qa does not read" in info.output

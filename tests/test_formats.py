@@ -13,7 +13,7 @@ from qa.ingest.formats import detect_format
 from qa.ingest.reader import Skipped, read_corpus, read_file
 
 DOCUMENTS_DIR = Path(__file__).parent / "data" / "documents"
-READABLE = ["report.pdf", "scanned.pdf", "mountains.docx", "tea.html", "huangshan.epub"]
+READABLE = ["report.pdf", "scanned.pdf", "mountains.docx", "tea.html", "huangshan.epub", "allowance.rtf"]
 
 
 def read(name: str, path: Path | None = None):

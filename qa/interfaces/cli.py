@@ -124,7 +124,7 @@ def index(
     no_ocr: bool = typer.Option(False, "--no-ocr", help="Skip scanned pages and images instead of reading them by OCR (as QA_OCR=0)"),
     mode: Optional[BuildMode] = typer.Option(None, "--mode", help="Milvus only: dense builds a dense-only collection (smaller, faster to build); hybrid insists on both legs (Milvus 2.5+). Default: both where the server can"),
 ) -> None:
-    """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .html, .epub; scans and images with the ocr extra)."""
+    """Build or update the index of a corpus directory (.txt, .md, .pdf, .docx, .doc, .rtf, .html, .epub; scans and images with the ocr extra)."""
     if no_ocr:
         os.environ["QA_OCR"] = "0"  # read by qa/ingest/formats/ocr.py, in this process and the --watch that follows
     if watch and (backend or collection):
@@ -278,7 +278,7 @@ def ask(
     profile: bool = typer.Option(False, "--profile", help="Print where the time went, to stderr"),
     rerank: Optional[str] = RerankOption,
     doc: list[str] = typer.Option([], "--doc", help="Answer only from documents whose path (or name) matches this glob; repeatable"),
-    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, doc, html, epub, txt, md, image; repeatable"),
+    doc_type: list[str] = typer.Option([], "--type", help="Answer only from documents of this type: pdf, docx, doc, rtf, html, epub, txt, md, image; repeatable"),
     backend: Optional[str] = BackendOption,
     collection: Optional[str] = CollectionOption,
 ) -> None:

@@ -49,7 +49,7 @@ def create_server(live: LiveIndex, reranker: Reranker | None = None) -> MCPServe
     ) -> dict[str, Any]:
         """The passages that answer `question` (Chinese or English), best first, with citations and answer sentences.
         `doc`: answer only from documents whose path or name matches one of these globs; `type`: only from
-        documents of these types (pdf, docx, doc, html, epub, txt, md, image); `collection`: search that collection;
+        documents of these types (pdf, docx, doc, rtf, html, epub, txt, md, image); `collection`: search that collection;
         `mode`: hybrid (default), dense or lexical; `top_k`: 1 to 100; the question: up to 2,000 characters."""
         try:  # the values are checked by SearchRequest, as for HTTP and the CLI
             request = SearchRequest(question, top_k, mode, Filter(tuple(doc or ()), tuple(type or ())), collection, reranker)

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from ..errors import BadInputError
 
-FORMATS = ("text", "markdown", "pdf", "docx", "doc", "html", "epub", "image")
+FORMATS = ("text", "markdown", "pdf", "docx", "doc", "rtf", "html", "epub", "image")
 _ALIASES = {"txt": "text", "md": "markdown", "htm": "html", **{ext: "image" for ext in ("png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp")}}
 
 

@@ -228,6 +228,35 @@ def make_legacy_doc(path: Path) -> None:
         shutil.copyfile(Path(work_dir) / path.name, path)
 
 
+def _rtf_escaped(text: str) -> str:
+    """Text as Word writes it in RTF with code page 936: each GBK byte as \\'xx."""
+    return "".join(ch if ch.isascii() else "".join(f"\\'{b:02x}" for b in ch.encode("gbk")) for ch in text)
+
+
+def make_rtf(path: Path) -> None:
+    """An RTF file as Word saves one, written by hand: code page 936 (GBK) declared, a font table
+    with a GB2312 font, the text as \\'xx escapes, one paragraph as \\uN characters, headings
+    numbered in their text, and a table (\\trowd … \\cell … \\row) with a header row."""
+    cells = [("地区", "高温津贴（元/月）"), ("北京", "180"), ("上海", "300")]
+    rows = "".join(
+        "\\trowd\\cellx2000\\cellx5000 " + "".join(f"\\pard\\intbl {_rtf_escaped(cell)}\\cell " for cell in row) + "\\row\n"
+        for row in cells
+    )
+    unicode_paragraph = "".join(f"\\u{ord(ch)}?" for ch in "用人单位不得以防暑降温饮料充抵高温津贴。")
+    body = [
+        "{\\rtf1\\ansi\\ansicpg936\\deff0{\\fonttbl{\\f0\\fnil\\fcharset134 \\'cb\\'ce\\'cc\\'e5;}}",
+        "{\\info{\\title " + _rtf_escaped("高温津贴通知") + "}}",
+        "\\pard " + _rtf_escaped("关于发放高温津贴的通知") + "\\par",
+        "\\pard " + _rtf_escaped("1 发放标准") + "\\par",
+        "\\pard " + _rtf_escaped("各地标准如下表。") + "\\par",
+        rows,
+        "\\pard " + _rtf_escaped("2 监督检查") + "\\par",
+        "\\pard\\uc1 " + unicode_paragraph + "\\par",
+        "}",
+    ]
+    path.write_bytes("\n".join(body).encode("ascii"))
+
+
 def main() -> None:
     OUT_DIR.mkdir(exist_ok=True)
     make_report_pdf(OUT_DIR / "report.pdf")
@@ -237,6 +266,7 @@ def main() -> None:
     make_traditional_docx(OUT_DIR / "mountains.docx")
     (OUT_DIR / "tea.html").write_bytes(GBK_HTML.encode("gbk"))
     make_epub(OUT_DIR / "huangshan.epub")
+    make_rtf(OUT_DIR / "allowance.rtf")
     LEGACY_DIR.mkdir(exist_ok=True)
     make_legacy_doc(LEGACY_DIR / "standard.doc")  # needs LibreOffice (soffice)
     for path in sorted(OUT_DIR.iterdir()):

@@ -27,6 +27,7 @@ EXTENSIONS = {
     ".htm": "html",
     ".xhtml": "html",
     ".epub": "epub",
+    ".rtf": "rtf",
     # Read by OCR (formats/image.py), or skipped with the command that installs it.
     ".png": "image",
     ".jpg": "image",
@@ -36,7 +37,7 @@ EXTENSIONS = {
     ".webp": "image",
     ".bmp": "image",
 }
-MODULES = {"text": "text", "markdown": "markdown", "pdf": "pdf", "docx": "docx", "doc": "doc", "html": "html", "epub": "epub", "image": "image"}
+MODULES = {"text": "text", "markdown": "markdown", "pdf": "pdf", "docx": "docx", "doc": "doc", "html": "html", "epub": "epub", "rtf": "rtf", "image": "image"}
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of legacy Office files and of encrypted OOXML
 
@@ -64,8 +65,6 @@ def extract(format_name: str, data: bytes) -> Extracted:
     """Read `data` as `format_name`; raises UnreadableFile with the reason when it can't."""
     if format_name == "zip":
         raise UnreadableFile("a ZIP archive that is neither DOCX nor EPUB")
-    if format_name == "rtf":
-        raise UnreadableFile("an RTF file (named .doc): qa does not read RTF; save it as .docx")
     if format_name == "ole":
         raise UnreadableFile("a password-protected or legacy (97-2003) Office file: save it as an unprotected .docx")
     module = importlib.import_module(f".{MODULES[format_name]}", __name__)
