@@ -43,6 +43,15 @@ def test_a_bar_in_a_cell_does_not_split_it():
     assert "Name: gain | Range: 1|10" in rtf.extract(data).text.splitlines()
 
 
+def test_a_paragraph_between_two_tables_is_no_cell_of_either():
+    def row(*cells: str) -> bytes:
+        return b"\\trowd\\cellx1000\\cellx2000 " + b"".join(b"\\pard\\intbl " + cell.encode() + b"\\cell " for cell in cells) + b"\\row\n"
+
+    data = b"{\\rtf1\\ansi " + row("Part", "Qty") + row("bolt", "4") + b"\\pard Table 2 Spare parts\\par\n" + row("Part", "Qty") + row("nut", "6") + b"}"
+    lines = rtf.extract(data).text.splitlines()
+    assert lines == ["Part | Qty", "Part: bolt | Qty: 4", "Table 2 Spare parts", "Part | Qty", "Part: nut | Qty: 6"]
+
+
 def test_rtf_saved_under_a_doc_name_is_read(tmp_path):
     (tmp_path / "old.doc").write_bytes(ALLOWANCE.read_bytes())
     assert detect_format("old.doc", ALLOWANCE.read_bytes()) == "rtf"

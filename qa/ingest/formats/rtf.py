@@ -35,14 +35,15 @@ def extract(data: bytes) -> Extracted:
     for chunk in text.split(_ROW):
         *cells, after = chunk.split(_CELL)
         if cells:
-            # The text before a table's first cell is the paragraphs above it (or a cell's earlier
-            # paragraphs, which read as well there).
-            before, _, first = cells[0].rpartition("\n") if not rows else ("", "", cells[0])
-            _lines(assembler, before)
+            # Paragraphs before a row's first cell stand above it: a table before them has ended.
+            # (A first cell of several paragraphs reads the same way: its earlier ones as lines.)
+            before, _, first = cells[0].rpartition("\n")
+            if before.strip():
+                tables += _table(assembler, rows)
+                rows = []
+                _lines(assembler, before)
             rows.append([first, *cells[1:]])
-            if after.strip() and not after.startswith("\n"):
-                after = "\n" + after
-        if after.strip() or not cells:
+        if after.strip() or not cells:  # text after a row: the table has ended
             tables += _table(assembler, rows)
             rows = []
             _lines(assembler, after)
