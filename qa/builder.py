@@ -37,7 +37,8 @@ LEXICAL_CONTEXT = "path"  # what of a passage's context is indexed with its word
 # 20: PDF titles left as hex strings decoded; 21: a lead-in keeps the list it announces, an item's "1." ends no sentence
 # 22: three-line tables (no vertical rules) read as tables, a table in a column counts its rows there,
 #     a row centred on the gutter is full-width; a table row's section path ends in its caption
-PIPELINE_VERSION = "22"
+# 23: an HTML table's <caption> is the line above its rows
+PIPELINE_VERSION = "23"
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]

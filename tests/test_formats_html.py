@@ -102,6 +102,11 @@ def test_rowspan_repeats_the_cell_in_the_rows_below():
     assert lines(extract(page))[1:] == ["组: 甲组 | 项目: 长 | 值: 3", "组: 甲组 | 项目: 宽 | 值: 4"]
 
 
+def test_a_table_caption_is_the_line_above_its_rows():
+    page = "<table><caption>表 1 各站点年降水量</caption><tr><th>站点</th><th>降水量(mm)</th></tr><tr><td>北京</td><td>512</td></tr></table>".encode()
+    assert lines(extract(page)) == ["表 1 各站点年降水量", "站点 | 降水量(mm)", "站点: 北京 | 降水量(mm): 512"]
+
+
 def test_a_layout_table_is_read_as_blocks_not_as_one_giant_row():
     document = read("layout_table.html")
     text = lines(document)

@@ -255,6 +255,10 @@ class _Walker:
         if not any(any(row) for row in rows):
             return
         path = (*self.path, self.new_element("table"))
+        # Its <caption> says what the table is: a line above its rows, as a printed table's title.
+        caption = next((child for child in node.iter() if child.tag == "caption"), None)
+        if caption is not None and (title := collapse_spaces(caption.text(deep=True))):
+            self.blocks.append(Block(title, path))
         links = sum(len(collapse_spaces(link.text(deep=True))) for link in node.css("a"))
         text = " ".join(cell for row in rows for cell in row if cell)
         self.blocks.append(Block(text, path, links=links, rows=rows, header_rows=header_rows))
