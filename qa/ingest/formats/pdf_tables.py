@@ -15,6 +15,8 @@ import ctypes
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from .assemble import line_joiner
+
 SNAP = 2.0  # points: rulings this close are one
 THIN = 2.0  # a path object thinner than this is a ruling
 MAX_REPEAT_CHARS = 20  # a merged cell's text repeats on each row it spans only if it is this short
@@ -232,9 +234,8 @@ def _column_bounds(body: list[list], header: list[list], left: float, right: flo
 
 
 def _joined(text: str, more: str) -> str:
-    if not text or not more:
-        return text or more
-    return f"{text} {more}" if text[-1].isascii() and more[0].isascii() else text + more
+    """A cell's text and its next piece, as lines of a paragraph are joined (assemble.line_joiner)."""
+    return text + line_joiner(text, more) + more if text and more else text or more
 
 
 def inside(table: Table, char) -> bool:
