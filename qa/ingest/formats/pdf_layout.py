@@ -264,7 +264,7 @@ def _stand_in(table) -> Line:
 def _gutter(items: list[Line], width: float) -> float | None:
     """The x of a vertical gap between two columns of text, if the page has one. A table in a
     column counts as many lines there as it has rows."""
-    if _lines(items) < 10 or width <= 0:
+    if _line_count(items) < 10 or width <= 0:
         return None
     # The gutter: the x with most long lines ending left of it and starting right of it, less
     # the lines crossing it (a full-width band crosses it; a column's lines do not).
@@ -272,7 +272,7 @@ def _gutter(items: list[Line], width: float) -> float | None:
     best = None
     for x in range(int(0.35 * width), int(0.65 * width), 2):
         crossing = sum(1 for item in items if item.left < x - 1 and item.right > x + 1)
-        score = min(_lines(item for item in long if item.right <= x), _lines(item for item in long if item.left >= x)) - crossing
+        score = min(_line_count(item for item in long if item.right <= x), _line_count(item for item in long if item.left >= x)) - crossing
         if best is None or score > best[0]:
             best = (score, x, x)
         elif score == best[0] and x - best[2] <= 2:
@@ -282,11 +282,11 @@ def _gutter(items: list[Line], width: float) -> float | None:
     x = (best[1] + best[2]) / 2
     left = [item for item in items if item.right <= x]
     right = [item for item in items if item.left >= x]
-    if _lines(left) < 4 or _lines(right) < 4 or not any(item.table is None for item in left) or not any(item.table is None for item in right):
+    if _line_count(left) < 4 or _line_count(right) < 4 or not any(item.table is None for item in left) or not any(item.table is None for item in right):
         return None
     # Columns hold full lines (a figure's labels or a key/value list are not columns)…
     start, end = min(item.left for item in left), max(item.right for item in right)
-    full = [_lines(item for item in side if item.right - item.left >= 0.5 * width) for side, width in ((left, x - start), (right, end - x))]
+    full = [_line_count(item for item in side if item.right - item.left >= 0.5 * width) for side, width in ((left, x - start), (right, end - x))]
     if min(full) < 1 or sum(full) < 6:
         return None
     # …and stand side by side.
@@ -294,7 +294,7 @@ def _gutter(items: list[Line], width: float) -> float | None:
     return x if beside >= 3 else None
 
 
-def _lines(items) -> int:
+def _line_count(items) -> int:
     """How many lines items take: a table as many as its rows."""
     return sum(len(item.table.rows) if item.table is not None else 1 for item in items)
 
