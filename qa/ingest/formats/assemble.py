@@ -124,6 +124,12 @@ class TextAssembler:
         self._lines.append(text)
         self._length += len(text) + 1  # the line and its "\n"
 
+    def numbered_line(self, text: str, level: int = 0) -> None:
+        """A line of a format that marks no headings (or not this one): a heading at `level`
+        when given, else when its text is numbered as one ("4.1 范围", "第三章 总则")."""
+        depth = level or section_number_depth(text)
+        self.line(text, heading=bool(depth), level=depth or 1)
+
     def text(self) -> str:
         """The text laid out so far."""
         return "".join(line + "\n" for line in self._lines)

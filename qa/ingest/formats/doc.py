@@ -66,9 +66,7 @@ def extract(data: bytes) -> Extracted:
 def _lines(assembler: TextAssembler, paragraph: str, level: int = 0) -> None:
     """A paragraph's lines; a heading by its style (`level`) or by its number."""
     for line in _LINE_BREAK.split(paragraph):
-        line = _CONTROL.sub("", line.replace("\x1e", "-").replace("\x1f", ""))
-        depth = level or section_number_depth(line)
-        assembler.line(line, heading=bool(depth), level=depth or 1)
+        assembler.numbered_line(_CONTROL.sub("", line.replace("\x1e", "-").replace("\x1f", "")), level)
 
 
 def _rows(cells: list[str]) -> list[list[str]]:

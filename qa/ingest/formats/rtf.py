@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from .assemble import Extracted, TextAssembler, UnreadableFile, counted, section_number_depth
+from .assemble import Extracted, TextAssembler, UnreadableFile, counted
 
 # A table's cell and row ends, turned into marks no text holds before striprtf reads the file
 # (it writes them as "|" and a line end, which a cell's own text may hold).
@@ -75,5 +75,4 @@ def _table(assembler: TextAssembler, rows: list[list[str]]) -> int:
 
 def _lines(assembler: TextAssembler, text: str) -> None:
     for line in text.split("\n"):
-        depth = section_number_depth(line)
-        assembler.line(line, heading=bool(depth), level=depth or 1)
+        assembler.numbered_line(line)
