@@ -61,3 +61,13 @@ def test_rtf_saved_under_a_doc_name_is_read(tmp_path):
 def test_an_rtf_file_without_text_is_named_as_such():
     with pytest.raises(UnreadableFile, match="no text"):
         rtf.extract(b"{\\rtf1\\ansi {\\fonttbl{\\f0 Arial;}}}")
+
+
+@pytest.mark.parametrize("damage", [b"\\u99999999?", b"\\u" + b"9" * 30 + b"?", b"\\uc "])  # beyond Unicode, beyond a C int, a count without its number
+def test_a_damaged_rtf_file_is_named_so_and_left_out(damage, tmp_path):
+    data = b"{\\rtf1 " + damage + b" abc\\par}"
+    with pytest.raises(UnreadableFile, match="damaged RTF file"):
+        rtf.extract(data)
+    (tmp_path / "bad.rtf").write_bytes(data)
+    skipped = read_file(tmp_path / "bad.rtf", "bad.rtf")
+    assert "damaged RTF file" in skipped.reason, "the build goes on without it"

@@ -27,7 +27,7 @@ def extract(data: bytes) -> Extracted:
     marked = _TABLE_WORD.sub(lambda m: b"\\u57344?" if m.group(1).endswith(b"cell") else b"\\u57345?", data)
     try:
         text = rtf_to_text(marked.decode(_code_page(data), errors="replace"), errors="ignore")
-    except (IndexError, ValueError, KeyError) as exc:  # a damaged group structure
+    except Exception as exc:  # striprtf raises IndexError, ValueError, OverflowError, TypeError… on damaged files
         raise UnreadableFile(f"damaged RTF file ({exc.__class__.__name__})") from None
     assembler = TextAssembler()
     tables = 0
