@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import cited_passages
-from qa.ingest.formats import pdf
+from qa.ingest.formats import pdf, pdf_tables
 from qa.ingest.formats.pdf_layout import Line, Page, reading_order
 from qa.ingest.reader import read_file
 
@@ -92,6 +92,16 @@ def test_a_row_centred_on_the_gutter_between_full_width_rows_stays_whole():
     texts = [row.text for block in blocks for row in block]
     assert "图 2 通栏图片示例" in texts, "one row, not its halves in two columns"
     assert texts.index("图 2 通栏图片示例") < texts.index("左栏第0行正文左栏第0行正文左栏第0行正文")
+
+
+def test_three_rules_wider_than_any_page_frame_no_table():
+    def line(text, left, right, top):
+        return Line(text, left, right, top, top - 9, 9.0, 9.0)
+
+    far = 1e12  # a damaged or hostile file: looking for white space point by point would never end
+    rules = [(700.0, 0.0, far), (680.0, 0.0, far), (600.0, 0.0, far)]
+    segments = [line("名称", 10, 40, 695), line("数量", far - 40, far - 10, 695), line("螺栓", 10, 40, 660), line("4", far - 40, far - 10, 660)]
+    assert pdf_tables.find_open_tables([rules], segments) == []
 
 
 def test_a_drawing_of_ruled_lines_with_few_labels_is_not_a_table():

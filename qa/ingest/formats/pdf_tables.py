@@ -32,6 +32,9 @@ OPEN_HEADER_LINES = 3
 OPEN_GAP = 3.0
 OPEN_SPANNING = 0.1
 OPEN_MOVE = 10.0  # points a column's edge may move when a row ruled off below joins the table
+# The largest page side a PDF may have (200 inches, ISO 32000 Annex C): a table wider than this
+# is a damaged or hostile file, and its white space is not looked for point by point.
+MAX_PAGE_POINTS = 14_400
 
 
 @dataclass
@@ -212,6 +215,8 @@ def _column_bounds(body: list[list], header: list[list], left: float, right: flo
     allowed = int(OPEN_SPANNING * len(body))
     start = int(max(left, min(s.left for line in body for s in line)))
     end = int(min(right, max(s.right for line in body for s in line))) + 1
+    if end - start > MAX_PAGE_POINTS:
+        return []
     covered = [0] * (end - start)
     for line in body:
         for s in line:
